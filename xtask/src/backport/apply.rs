@@ -1,0 +1,164 @@
+//! Writing a plan into the repository: one commit per ported fix, chained on
+//! the branch tip, then a single compare-and-swap update of the branch ref.
+//! Until that update nothing is visible; if it fails, the new objects are
+//! unreferenced and the branch, index and work tree are as they were.
+
+use super::message;
+use super::plan::{FileWrite, Planned, Verdict};
+use anyhow::{bail, Context, Result};
+use git2::{
+    build::CheckoutBuilder, build::TreeUpdateBuilder, FileMode, Oid, Repository, Signature, Status,
+    StatusOptions,
+};
+
+/// The branch as found: its ref, tip, and whether a work tree shows it.
+pub struct Branch {
+    pub refname: String,
+    pub tip: Oid,
+    pub checked_out: bool,
+}
+
+pub fn find_branch(repo: &Repository, name: &str) -> Result<Branch> {
+    let refname = if name.starts_with("refs/") {
+        name.to_string()
+    } else {
+        format!("refs/heads/{name}")
+    };
+    let reference = match repo.find_reference(&refname) {
+        Ok(r) => r,
+        Err(_) => {
+            let mut names: Vec<String> = repo
+                .branches(Some(git2::BranchType::Local))?
+                .filter_map(|b| b.ok()?.0.name().ok()?.map(String::from))
+                .collect();
+            names.sort();
+            let shown = if names.len() > 12 {
+                format!("{}, ...", names[..12].join(", "))
+            } else {
+                names.join(", ")
+            };
+            bail!(
+                "no branch {name} in {}; branches here: {shown}. To port onto a tag, make a branch first: git branch {name} <tag>",
+                repo.path().display()
+            );
+        }
+    };
+    let tip = reference.peel_to_commit()?.id();
+    let checked_out = !repo.is_bare()
+        && repo
+            .find_reference("HEAD")
+            .ok()
+            .and_then(|h| h.symbolic_target().map(|t| t == refname))
+            .unwrap_or(false);
+    Ok(Branch {
+        refname,
+        tip,
+        checked_out,
+    })
+}
+
+/// Refuses a checked-out branch whose work tree or index has changes.
+pub fn require_clean(repo: &Repository, branch: &Branch) -> Result<()> {
+    if !branch.checked_out {
+        return Ok(());
+    }
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(false).include_ignored(false);
+    let dirty: Vec<String> = repo
+        .statuses(Some(&mut opts))?
+        .iter()
+        .filter(|s| s.status() != Status::CURRENT)
+        .filter_map(|s| s.path().map(String::from))
+        .collect();
+    if !dirty.is_empty() {
+        bail!(
+            "{} is checked out in {} and has uncommitted changes ({}); commit or stash them, then run again. Nothing was changed.",
+            branch.refname.trim_start_matches("refs/heads/"),
+            repo.workdir().map_or_else(|| repo.path().display().to_string(), |w| w.display().to_string()),
+            dirty.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The user who runs the tool, as git would name them.
+pub fn committer(repo: &Repository) -> Result<Signature<'static>> {
+    repo.signature().map(|s| s.to_owned()).context(
+        "git has no committer identity here; set one with git config user.name and user.email, then run again",
+    )
+}
+
+/// Creates the commits and moves the branch. Returns the new commit per
+/// ported fix, in order, or nothing if no fix needed porting.
+pub fn commit_all(
+    repo: &Repository,
+    branch: &Branch,
+    planned: &[Planned],
+) -> Result<Vec<(String, Oid)>> {
+    let committer = committer(repo)?;
+    let mut parent = repo.find_commit(branch.tip)?;
+    let mut made = Vec::new();
+    for p in planned {
+        let Verdict::Port { writes, .. } = &p.verdict else {
+            continue;
+        };
+        let base = parent.tree()?;
+        let mut update = TreeUpdateBuilder::new();
+        for w in writes {
+            match w {
+                FileWrite::Put { path, text } => {
+                    let blob = repo.blob(text.as_bytes())?;
+                    let mode = base
+                        .get_path(std::path::Path::new(path))
+                        .map(|e| e.filemode())
+                        .unwrap_or(i32::from(FileMode::Blob));
+                    let mode = if mode == i32::from(FileMode::BlobExecutable) {
+                        FileMode::BlobExecutable
+                    } else {
+                        FileMode::Blob
+                    };
+                    update.upsert(path, blob, mode);
+                }
+                FileWrite::Remove { path } => {
+                    update.remove(path);
+                }
+            }
+        }
+        let tree = repo.find_tree(update.create_updated(repo, &base)?)?;
+        let up = &p.upstream;
+        let author = Signature::new(&up.author_name, &up.author_email, &up.author_time)?;
+        let msg = message::compose(
+            &up.message,
+            &up.id.to_string(),
+            p.change_id.as_deref(),
+            &p.bugs,
+        );
+        let id = repo.commit(None, &author, &committer, &msg, &tree, &[&parent])?;
+        parent = repo.find_commit(id)?;
+        made.push((p.id.clone(), id));
+    }
+    if made.is_empty() {
+        return Ok(made);
+    }
+    let new_tip = parent.id();
+    if branch.checked_out {
+        let mut co = CheckoutBuilder::new();
+        co.safe();
+        repo.checkout_tree(parent.as_object(), Some(&mut co))
+            .context("updating the work tree; nothing was changed")?;
+    }
+    let log = format!("backport: {} fix(es) from upstream", made.len());
+    if let Err(e) = repo.reference_matching(&branch.refname, new_tip, true, branch.tip, &log) {
+        if branch.checked_out {
+            let old = repo.find_commit(branch.tip)?;
+            let mut co = CheckoutBuilder::new();
+            co.force();
+            repo.checkout_tree(old.as_object(), Some(&mut co))?;
+        }
+        return Err(e).context(format!(
+            "{} moved while the backport ran; run again",
+            branch.refname
+        ));
+    }
+    Ok(made)
+}

@@ -1,0 +1,287 @@
+//! Finding where an upstream hunk belongs in the target file, by C tokens.
+//!
+//! A hunk's side (its pre-image: context and deleted lines; or its post-image:
+//! context and added lines) is reduced to tokens and searched for in the
+//! target's tokens. Layout never matters. When the full context is not there,
+//! context lines are dropped from the outer ends, as `patch` does with fuzz,
+//! but the rest must still be found exactly once: two places is ambiguity,
+//! and the engine refuses rather than guesses.
+
+use super::hunks::{Hunk, Tag};
+use super::tokens::{self, Token};
+use similar::TextDiff;
+
+/// The target file, tokenized once.
+pub struct Target<'a> {
+    pub src: &'a str,
+    pub toks: Vec<Token>,
+    pub words: Vec<&'a str>,
+    /// Byte offset where each line starts.
+    pub line_starts: Vec<usize>,
+}
+
+impl<'a> Target<'a> {
+    pub fn new(src: &'a str) -> Self {
+        let toks = tokens::tokenize(src);
+        let words = tokens::texts(src, &toks);
+        let mut line_starts = vec![0];
+        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        Target {
+            src,
+            toks,
+            words,
+            line_starts,
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        let n = self.line_starts.len();
+        if self.src.ends_with('\n') || self.src.is_empty() {
+            n - 1
+        } else {
+            n
+        }
+    }
+
+    pub fn line(&self, i: usize) -> &'a str {
+        let start = self.line_starts[i];
+        let end = self
+            .line_starts
+            .get(i + 1)
+            .map_or(self.src.len(), |e| e - 1);
+        &self.src[start..end.max(start)]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Context and deleted lines: what the code looks like before the fix.
+    Pre,
+    /// Context and added lines: what it looks like after.
+    Post,
+}
+
+/// How a hunk was placed, for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(
+    tag = "kind",
+    content = "context_lines_dropped",
+    rename_all = "snake_case"
+)]
+pub enum How {
+    /// Same lines, byte for byte.
+    Exact,
+    /// Same tokens with all context, different layout.
+    WhitespaceOnly,
+    /// Same tokens once this many outer context lines were dropped.
+    Token(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// Index in the target's tokens of the first anchored token.
+    pub start: usize,
+    /// For each anchored token, the index of the hunk line it came from.
+    pub origin: Vec<usize>,
+    pub how: How,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Candidate {
+    /// 1-based line in the target.
+    pub line: usize,
+    pub similarity: f32,
+}
+
+#[derive(Debug, Clone)]
+pub enum Miss {
+    /// Not found even with all outer context dropped.
+    Missing { candidates: Vec<Candidate> },
+    /// Found at several places (1-based lines) with the least context that matched.
+    Ambiguous { lines: Vec<usize> },
+}
+
+/// Fewer tokens than this say too little about a place to trust it.
+const MIN_ANCHOR_TOKENS: usize = 5;
+
+pub fn locate(hunk: &Hunk, side: Side, target: &Target) -> Result<Placement, Miss> {
+    let keep = |t: Tag| {
+        t == Tag::Context
+            || t == if side == Side::Pre {
+                Tag::Delete
+            } else {
+                Tag::Insert
+            }
+    };
+    let side_lines: Vec<usize> = (0..hunk.lines.len())
+        .filter(|&i| keep(hunk.lines[i].tag))
+        .collect();
+    let text: String = side_lines
+        .iter()
+        .map(|&i| hunk.lines[i].text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let toks = tokens::tokenize(&text);
+    let words = tokens::texts(&text, &toks);
+    let origin: Vec<usize> = toks.iter().map(|t| side_lines[t.line]).collect();
+
+    let top = hunk
+        .lines
+        .iter()
+        .take_while(|l| l.tag == Tag::Context)
+        .count();
+    let bottom = hunk
+        .lines
+        .iter()
+        .rev()
+        .take_while(|l| l.tag == Tag::Context)
+        .count();
+    let bottom_first = hunk.lines.len() - bottom;
+
+    for total in 0..=(top + bottom) {
+        let mut found: Vec<(usize, usize, usize)> = Vec::new(); // (target start, kept from, kept to)
+        for dt in 0..=total.min(top) {
+            let db = total - dt;
+            if db > bottom {
+                continue;
+            }
+            let from = origin.iter().position(|&o| o >= dt).unwrap_or(origin.len());
+            let to = origin
+                .iter()
+                .rposition(|&o| o < bottom_first + (bottom - db))
+                .map_or(0, |p| p + 1);
+            if to <= from || to - from < MIN_ANCHOR_TOKENS.min(words.len()) {
+                continue;
+            }
+            for start in occurrences(&target.words, &words[from..to]) {
+                if !found.iter().any(|f| f.0 == start && f.1 == from) {
+                    found.push((start, from, to));
+                }
+            }
+        }
+        let mut starts: Vec<usize> = found.iter().map(|f| f.0 - f.1).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        match starts.len() {
+            0 => continue,
+            1 => {
+                let (start, from, to) = found[0];
+                let how = if total > 0 {
+                    How::Token(total)
+                } else if is_exact(hunk, &side_lines, target, start, &toks) {
+                    How::Exact
+                } else {
+                    How::WhitespaceOnly
+                };
+                return Ok(Placement {
+                    start,
+                    origin: origin[from..to].to_vec(),
+                    how,
+                });
+            }
+            _ => {
+                let lines = found
+                    .iter()
+                    .map(|f| target.toks[f.0].line + 1)
+                    .collect::<std::collections::BTreeSet<_>>();
+                return Err(Miss::Ambiguous {
+                    lines: lines.into_iter().collect(),
+                });
+            }
+        }
+    }
+    Err(Miss::Missing {
+        candidates: candidates(target, &words),
+    })
+}
+
+/// Every index where `needle` starts in `hay`.
+pub fn occurrences(hay: &[&str], needle: &[&str]) -> Vec<usize> {
+    if needle.is_empty() || needle.len() > hay.len() {
+        return Vec::new();
+    }
+    (0..=hay.len() - needle.len())
+        .filter(|&i| hay[i] == needle[0] && hay[i..i + needle.len()] == *needle)
+        .collect()
+}
+
+fn is_exact(
+    hunk: &Hunk,
+    side_lines: &[usize],
+    target: &Target,
+    start: usize,
+    toks: &[Token],
+) -> bool {
+    let (Some(first), Some(last)) = (toks.first(), toks.last()) else {
+        return false;
+    };
+    let t_first = target.toks[start].line;
+    let t_last = target.toks[start + toks.len() - 1].line;
+    let (hunk_first, hunk_last) = (first.line, last.line);
+    if t_last - t_first != hunk_last - hunk_first {
+        return false;
+    }
+    (0..=hunk_last - hunk_first)
+        .all(|k| target.line(t_first + k) == hunk.lines[side_lines[hunk_first + k]].text)
+}
+
+/// The closest places for a hunk that was not found: windows of the target
+/// that start where the hunk's rarest token occurs, ranked by token similarity.
+fn candidates(target: &Target, words: &[&str]) -> Vec<Candidate> {
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let rarest = words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.len() > 2)
+        .min_by_key(|(_, w)| target.words.iter().filter(|t| t == w).count())
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    let mut out: Vec<Candidate> = Vec::new();
+    for (pos, _) in target
+        .words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| **w == words[rarest])
+        .take(50)
+    {
+        let start = pos.saturating_sub(rarest);
+        let end = (start + words.len()).min(target.words.len());
+        let ratio = TextDiff::from_slices(words, &target.words[start..end]).ratio();
+        out.push(Candidate {
+            line: target.toks[start].line + 1,
+            similarity: (ratio * 100.0).round() / 100.0,
+        });
+    }
+    out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+    out.dedup_by_key(|c| c.line);
+    out.truncate(3);
+    out
+}
+
+/// For each hunk line, whether it carries C tokens (blank and comment-only
+/// lines do not). Computed over the whole side so multi-line comments count.
+pub fn token_lines(hunk: &Hunk, side: Side) -> Vec<bool> {
+    let keep = |t: Tag| {
+        t == Tag::Context
+            || t == if side == Side::Pre {
+                Tag::Delete
+            } else {
+                Tag::Insert
+            }
+    };
+    let side_lines: Vec<usize> = (0..hunk.lines.len())
+        .filter(|&i| keep(hunk.lines[i].tag))
+        .collect();
+    let text = side_lines
+        .iter()
+        .map(|&i| hunk.lines[i].text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut has = vec![false; hunk.lines.len()];
+    for t in tokens::tokenize(&text) {
+        has[side_lines[t.line]] = true;
+    }
+    has
+}

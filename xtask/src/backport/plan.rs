@@ -1,0 +1,392 @@
+//! Planning a backport: which fixes are already on the branch, which port of
+//! each to use, and the file contents each new commit will carry. Nothing is
+//! written here; `apply` turns a plan into commits and one ref update.
+
+use super::manifest::{Fix, Manifest};
+use super::port::{self, Failure, HunkReport, State};
+use super::render::Rendering;
+use super::upstream::{self, Commit, FileChange};
+use anyhow::{anyhow, bail, Result};
+use git2::{Oid, Repository, Tree};
+use std::collections::BTreeMap;
+
+/// What goes into the repository for one file.
+#[derive(Debug, Clone)]
+pub enum FileWrite {
+    Put { path: String, text: String },
+    Remove { path: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct FilePlan {
+    pub path: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub hunks: Vec<HunkReport>,
+    pub skipped_cosmetic: Vec<String>,
+    pub rendering: Option<Rendering>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// Already on the branch; `via` names the later fix that superseded it.
+    Present { via: Option<String> },
+    Port {
+        files: Vec<FilePlan>,
+        writes: Vec<FileWrite>,
+    },
+    /// Only in check mode: not on the branch.
+    Missing { state: State },
+}
+
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The manifest's id, or the commit's short SHA for `--commit`.
+    pub id: String,
+    pub subject: String,
+    pub upstream: Commit,
+    pub port_branch: Option<String>,
+    pub change_id: Option<String>,
+    pub bugs: Vec<String>,
+    pub verdict: Verdict,
+}
+
+/// A unit to port: a manifest fix, or a bare upstream commit.
+pub struct Unit<'a> {
+    pub fix: Option<&'a Fix>,
+    pub candidates: Vec<(Option<String>, Oid)>,
+}
+
+/// The target's files as the plan goes, so each fix sees the ones before it.
+pub struct Worktree<'r> {
+    repo: &'r Repository,
+    base: Tree<'r>,
+    overrides: BTreeMap<String, Option<String>>,
+}
+
+impl<'r> Worktree<'r> {
+    pub fn new(repo: &'r Repository, base: Tree<'r>) -> Self {
+        Worktree {
+            repo,
+            base,
+            overrides: BTreeMap::new(),
+        }
+    }
+
+    pub fn read(&self, path: &str) -> Result<Option<String>> {
+        if let Some(v) = self.overrides.get(path) {
+            return Ok(v.clone());
+        }
+        match self.base.get_path(std::path::Path::new(path)) {
+            Ok(entry) => {
+                let blob = entry.to_object(self.repo)?.peel_to_blob()?;
+                Ok(Some(String::from_utf8_lossy(blob.content()).into_owned()))
+            }
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn write(&mut self, w: &FileWrite) {
+        match w {
+            FileWrite::Put { path, text } => {
+                self.overrides.insert(path.clone(), Some(text.clone()))
+            }
+            FileWrite::Remove { path } => self.overrides.insert(path.clone(), None),
+        };
+    }
+}
+
+/// The port of `unit` that fits the target best: every hunk placed with the
+/// least context dropped, then the pre-image closest to the target's files,
+/// then manifest order (the master original first).
+pub fn choose_port(
+    upstream_repo: &Repository,
+    unit: &Unit,
+    tree: &Worktree,
+) -> Result<(Option<String>, Commit)> {
+    let mut best: Option<((usize, f32), Option<String>, Commit)> = None;
+    for (branch, id) in &unit.candidates {
+        let c = upstream::read(upstream_repo, *id)?;
+        let (mut misfit, mut likeness) = (0, 0.0);
+        for ch in &c.changes {
+            let path = ch
+                .old_path
+                .as_ref()
+                .or(ch.new_path.as_ref())
+                .expect("a change has a path");
+            if let Some(t) = tree.read(path)? {
+                misfit += port::fit(&ch.old, &ch.new, &t).unwrap_or(10_000);
+                likeness += port::token_similarity(&ch.old, &t);
+            }
+        }
+        let better = best
+            .as_ref()
+            .is_none_or(|b| misfit < b.0 .0 || (misfit == b.0 .0 && likeness > b.0 .1));
+        if better {
+            best = Some(((misfit, likeness), branch.clone(), c));
+        }
+    }
+    let (_, branch, c) = best.ok_or_else(|| anyhow!("no upstream commit to port"))?;
+    Ok((branch, c))
+}
+
+/// Where one upstream commit stands on the target, file by file.
+pub fn state_of(commit: &Commit, tree: &Worktree) -> Result<State> {
+    let mut states = Vec::new();
+    for ch in &commit.changes {
+        states.push(file_state(ch, tree)?);
+    }
+    Ok(combine(&states))
+}
+
+fn file_state(ch: &FileChange, tree: &Worktree) -> Result<State> {
+    Ok(match (&ch.old_path, &ch.new_path) {
+        (None, Some(new_path)) => match tree.read(new_path)? {
+            None => State::Pending,
+            Some(t) if port::token_equal(&t, &ch.new) => State::Present,
+            Some(_) => State::Unknown,
+        },
+        (Some(old_path), None) => match tree.read(old_path)? {
+            None => State::Present,
+            Some(t) if port::token_equal(&t, &ch.old) => State::Pending,
+            Some(_) => State::Unknown,
+        },
+        (Some(old_path), Some(new_path)) => {
+            let (old_t, new_t) = (tree.read(old_path)?, tree.read(new_path)?);
+            match (old_t, new_t) {
+                (Some(t), _) => {
+                    let s = port::state(&ch.old, &ch.new, &t);
+                    if old_path != new_path && s == State::Present {
+                        State::Partial
+                    } else {
+                        s
+                    }
+                }
+                (None, Some(t)) => port::state(&ch.old, &ch.new, &t),
+                (None, None) => State::Unknown,
+            }
+        }
+        (None, None) => State::Unknown,
+    })
+}
+
+fn combine(states: &[State]) -> State {
+    let all = |s: State| states.iter().all(|&x| x == s);
+    if all(State::Present) {
+        State::Present
+    } else if all(State::Pending) {
+        State::Pending
+    } else if states.contains(&State::Unknown) {
+        State::Unknown
+    } else {
+        State::Partial
+    }
+}
+
+/// Ports one upstream commit onto the worktree's files, file by file.
+pub fn port_commit(
+    commit: &Commit,
+    tree: &mut Worktree,
+) -> Result<(Vec<FilePlan>, Vec<FileWrite>), PortError> {
+    let mut files = Vec::new();
+    let mut writes = Vec::new();
+    for ch in &commit.changes {
+        let shown = ch
+            .new_path
+            .clone()
+            .or(ch.old_path.clone())
+            .unwrap_or_default();
+        let err = |failure: Failure| PortError {
+            path: shown.clone(),
+            failure: Box::new(failure),
+        };
+        match (&ch.old_path, &ch.new_path) {
+            (None, Some(p)) => {
+                let before = tree
+                    .read(p)
+                    .map_err(|e| err(Failure::Render(e.to_string())))?;
+                if before.is_some() {
+                    return Err(err(Failure::Render(format!(
+                        "{p} is added upstream but the branch already has a different {p}"
+                    ))));
+                }
+                writes.push(FileWrite::Put {
+                    path: p.clone(),
+                    text: ch.new.clone(),
+                });
+                files.push(FilePlan {
+                    path: p.clone(),
+                    before: None,
+                    after: Some(ch.new.clone()),
+                    hunks: vec![],
+                    skipped_cosmetic: vec![],
+                    rendering: None,
+                });
+            }
+            (Some(p), None) => {
+                let before = tree
+                    .read(p)
+                    .map_err(|e| err(Failure::Render(e.to_string())))?;
+                match before {
+                    Some(t) if port::token_equal(&t, &ch.old) => {
+                        writes.push(FileWrite::Remove { path: p.clone() });
+                        files.push(FilePlan { path: p.clone(), before: Some(t), after: None, hunks: vec![], skipped_cosmetic: vec![], rendering: None });
+                    }
+                    Some(_) => {
+                        return Err(err(Failure::Render(format!(
+                            "{p} is deleted upstream, but the branch's {p} is not the code upstream deleted; refusing to delete it"
+                        ))))
+                    }
+                    None => {}
+                }
+            }
+            (Some(old_p), Some(new_p)) => {
+                let t = tree
+                    .read(old_p)
+                    .map_err(|e| err(Failure::Render(e.to_string())))?
+                    .ok_or_else(|| {
+                        err(Failure::Render(format!(
+                            "{old_p} does not exist on the branch"
+                        )))
+                    })?;
+                let ported = if port::state(&ch.old, &ch.new, &t) == State::Present {
+                    None
+                } else {
+                    Some(port::port(&ch.old, &ch.new, &t).map_err(err)?)
+                };
+                let text = ported.as_ref().map_or(t.clone(), |p| p.text.clone());
+                if old_p != new_p {
+                    writes.push(FileWrite::Remove {
+                        path: old_p.clone(),
+                    });
+                }
+                writes.push(FileWrite::Put {
+                    path: new_p.clone(),
+                    text: text.clone(),
+                });
+                files.push(FilePlan {
+                    path: new_p.clone(),
+                    before: Some(t),
+                    after: Some(text),
+                    hunks: ported.as_ref().map_or(vec![], |p| p.hunks.clone()),
+                    skipped_cosmetic: ported
+                        .as_ref()
+                        .map_or(vec![], |p| p.skipped_cosmetic.clone()),
+                    rendering: ported.map(|p| p.rendering),
+                });
+            }
+            (None, None) => {}
+        }
+    }
+    for w in &writes {
+        tree.write(w);
+    }
+    Ok((files, writes))
+}
+
+#[derive(Debug)]
+pub struct PortError {
+    pub path: String,
+    pub failure: Box<Failure>,
+}
+
+/// Plans `units` in order on top of `tree`. In `check` mode nothing is ported;
+/// each unit is only classified.
+pub fn plan(
+    upstream_repo: &Repository,
+    manifest: Option<&Manifest>,
+    units: &[Unit],
+    tree: &mut Worktree,
+    check: bool,
+) -> Result<Vec<Planned>> {
+    // First, where each unit stands on the branch as it is.
+    let mut chosen = Vec::new();
+    let mut initial = Vec::new();
+    for unit in units {
+        let (branch, commit) = choose_port(upstream_repo, unit, tree)?;
+        initial.push(state_of(&commit, tree)?);
+        chosen.push((branch, commit));
+    }
+    // A fix a later present fix builds on is there too, even if the later
+    // fix rewrote its lines beyond recognition (fix 4 replaces fix 1's code).
+    let superseded = |i: usize| -> Option<String> {
+        let id = &units[i].fix?.id;
+        let m = manifest?;
+        (i + 1..units.len()).find_map(|j| {
+            let later = units[j].fix?;
+            (initial[j] == State::Present && needs_transitively(m, later, id))
+                .then(|| later.id.clone())
+        })
+    };
+    let mut out = Vec::new();
+    for (i, (unit, (branch, commit))) in units.iter().zip(chosen).enumerate() {
+        let mut chosen_now: Option<(Option<String>, Commit)> = None;
+        let (id, subject, change_id, bugs) = match unit.fix {
+            Some(f) => (
+                f.id.clone(),
+                f.subject.clone(),
+                Some(f.change_id.clone()),
+                f.bugs.clone(),
+            ),
+            None => (
+                upstream::short(commit.id),
+                commit
+                    .message
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+                super::message::change_id(&commit.message),
+                super::message::bugs(&commit.message),
+            ),
+        };
+        let now = state_of(&commit, tree)?;
+        let verdict = if initial[i] == State::Present || now == State::Present {
+            Verdict::Present { via: None }
+        } else if let Some(via) = superseded(i) {
+            Verdict::Present { via: Some(via) }
+        } else if check {
+            Verdict::Missing { state: initial[i] }
+        } else if now == State::Partial {
+            bail!(
+                "{id}: part of this fix is on the branch and part is not; finish it by hand or revert the partial change, then run again"
+            );
+        } else {
+            // Earlier fixes of this run changed the file: the port that fits
+            // best now may not be the one that fit the branch as it was.
+            let (branch, commit) = choose_port(upstream_repo, unit, tree)?;
+            chosen_now = Some((branch, commit.clone()));
+            match port_commit(&commit, tree) {
+                Ok((files, writes)) => Verdict::Port { files, writes },
+                Err(e) => bail!(
+                    "{id} ({}): {}: {}; nothing was changed",
+                    upstream::short(chosen_now.as_ref().map_or(commit.id, |c| c.1.id)),
+                    e.path,
+                    e.failure
+                ),
+            }
+        };
+        let (port_branch, upstream) = chosen_now.unwrap_or((branch, commit));
+        out.push(Planned {
+            id,
+            subject,
+            upstream,
+            port_branch,
+            change_id,
+            bugs,
+            verdict,
+        });
+    }
+    Ok(out)
+}
+
+fn needs_transitively(m: &Manifest, fix: &Fix, id: &str) -> bool {
+    fix.needs.iter().any(|n| {
+        n == id
+            || m.fixes
+                .iter()
+                .find(|f| &f.id == n)
+                .is_some_and(|f| needs_transitively(m, f, id))
+    })
+}

@@ -1,0 +1,315 @@
+//! Porting one upstream file change onto the target's version of the file:
+//! locate every hunk, plan the line edits, apply them, render in style.
+//! Also tells whether the change is already there, by its effect.
+
+use super::edit::{self, LineEdit};
+use super::hunks::{self, Hunk, Tag};
+use super::locate::{self, Candidate, How, Miss, Side, Target};
+use super::render::{self, Rendering};
+use super::style;
+use super::tokens;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HunkReport {
+    /// 1-based, in upstream order; `2.1` is the first run of hunk 2 when
+    /// the hunk had to be placed run by run.
+    pub hunk: String,
+    pub headline: String,
+    /// 1-based line in the target where the hunk's anchor starts.
+    pub target_line: usize,
+    pub how: How,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ported {
+    pub text: String,
+    pub hunks: Vec<HunkReport>,
+    pub skipped_cosmetic: Vec<String>,
+    pub rendering: Rendering,
+}
+
+#[derive(Debug, Clone)]
+pub enum Failure {
+    Missing {
+        hunk: String,
+        headline: String,
+        unified: String,
+        candidates: Vec<Candidate>,
+    },
+    Ambiguous {
+        hunk: String,
+        headline: String,
+        unified: String,
+        lines: Vec<usize>,
+    },
+    Overlap {
+        first: String,
+        second: String,
+    },
+    Render(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Missing {
+                hunk,
+                headline,
+                candidates,
+                ..
+            } => {
+                write!(f, "hunk {hunk} (`{headline}`) has no anchor in the target")?;
+                if let Some(c) = candidates.first() {
+                    write!(
+                        f,
+                        "; the closest code is at line {} ({:.0}% alike)",
+                        c.line,
+                        c.similarity * 100.0
+                    )?;
+                }
+                Ok(())
+            }
+            Failure::Ambiguous {
+                hunk,
+                headline,
+                lines,
+                ..
+            } => write!(
+                f,
+                "hunk {hunk} (`{headline}`) matches {} places (lines {}); refusing to guess",
+                lines.len(),
+                lines
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Failure::Overlap { first, second } => {
+                write!(f, "hunks {first} and {second} land on the same lines")
+            }
+            Failure::Render(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Whether a hunk changes tokens at all; whitespace- and comment-only hunks
+/// say nothing about whether a fix is present.
+fn changes_tokens(h: &Hunk) -> bool {
+    let side = |keep: Tag| {
+        let text: Vec<&str> = h
+            .lines
+            .iter()
+            .filter(|l| l.tag == Tag::Context || l.tag == keep)
+            .map(|l| l.text.as_str())
+            .collect();
+        let text = text.join("\n");
+        tokens::texts(&text, &tokens::tokenize(&text))
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    side(Tag::Delete) != side(Tag::Insert)
+}
+
+fn has_tokens(line: &str) -> bool {
+    !tokens::tokenize(line).is_empty()
+}
+
+fn fuzz(how: How) -> usize {
+    match how {
+        How::Exact | How::WhitespaceOnly => 0,
+        How::Token(n) => n,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Every hunk's result is there and its starting point is not.
+    Present,
+    /// Every hunk's starting point is there.
+    Pending,
+    /// Some hunks are in, others are not.
+    Partial,
+    /// Some hunk is found neither before nor after.
+    Unknown,
+}
+
+/// The hunks of `old -> new`, with any hunk whose context no longer matches
+/// `target` as a whole cut into its runs, each with its own context.
+fn hunks_for(old: &str, new: &str, t: &Target) -> Vec<(String, Hunk)> {
+    let mut out = Vec::new();
+    for (i, h) in hunks::diff(old, new).into_iter().enumerate() {
+        let whole = |side| locate::locate(&h, side, t).is_ok();
+        let parts = h.split_runs();
+        if parts.len() > 1 && !whole(Side::Pre) && !whole(Side::Post) {
+            for (j, part) in parts.into_iter().enumerate() {
+                out.push((format!("{}.{}", i + 1, j + 1), part));
+            }
+        } else {
+            out.push(((i + 1).to_string(), h));
+        }
+    }
+    out
+}
+
+/// Total context lines dropped to place every hunk's starting point in
+/// `target`, or None if some hunk cannot be placed: how well a port fits.
+pub fn fit(old: &str, new: &str, target: &str) -> Option<usize> {
+    let t = Target::new(target);
+    hunks_for(old, new, &t)
+        .iter()
+        .filter(|(_, h)| changes_tokens(h))
+        .map(|(_, h)| locate::locate(h, Side::Pre, &t).ok().map(|p| fuzz(p.how)))
+        .sum()
+}
+
+/// Where each hunk that changes tokens stands in `target`.
+pub fn hunk_states(old: &str, new: &str, target: &str) -> Vec<(String, State)> {
+    let t = Target::new(target);
+    hunks_for(old, new, &t)
+        .iter()
+        .filter(|(_, h)| changes_tokens(h))
+        .map(|(n, h)| {
+            let pre = locate::locate(h, Side::Pre, &t);
+            let post = locate::locate(h, Side::Post, &t);
+            let adds = h
+                .lines
+                .iter()
+                .any(|l| l.tag == Tag::Insert && has_tokens(&l.text));
+            let deletes = h
+                .lines
+                .iter()
+                .any(|l| l.tag == Tag::Delete && has_tokens(&l.text));
+            // A side made of context alone proves nothing: a pure deletion is
+            // judged by whether the deleted code is still there, a pure
+            // insertion by whether the inserted code is.
+            let st = match (pre, post) {
+                (Ok(_), _) if !adds => State::Pending,
+                (Err(_), Ok(_)) if !adds => State::Present,
+                (_, Ok(_)) if !deletes => State::Present,
+                (Ok(_), Err(_)) if !deletes => State::Pending,
+                (Ok(_), Err(_)) => State::Pending,
+                (Err(_), Ok(_)) => State::Present,
+                (Ok(p), Ok(q)) if fuzz(q.how) < fuzz(p.how) => State::Present,
+                (Ok(p), Ok(q)) if fuzz(p.how) < fuzz(q.how) => State::Pending,
+                _ => State::Unknown,
+            };
+            (n.clone(), st)
+        })
+        .collect()
+}
+
+/// Where the change stands in `target`, judged by its effect on the code.
+pub fn state(old: &str, new: &str, target: &str) -> State {
+    let states = hunk_states(old, new, target);
+    let count = |s: State| states.iter().filter(|(_, x)| *x == s).count();
+    let (present, pending, unknown) = (
+        count(State::Present),
+        count(State::Pending),
+        count(State::Unknown),
+    );
+    if std::env::var_os("BACKPORT_DEBUG").is_some() {
+        eprintln!("hunk states: {states:?}");
+    }
+    match (present, pending, unknown) {
+        (_, 0, 0) => State::Present,
+        (0, _, 0) => State::Pending,
+        (_, _, 0) => State::Partial,
+        _ => State::Unknown,
+    }
+}
+
+/// Ports `old -> new` onto `target`. Whitespace-only hunks that cannot be
+/// placed are skipped and reported; every other hunk must be placed.
+pub fn port(old: &str, new: &str, target: &str) -> Result<Ported, Failure> {
+    let t = Target::new(target);
+    let mut edits: Vec<LineEdit> = Vec::new();
+    let mut reports = Vec::new();
+    let mut skipped = Vec::new();
+    for (n, h) in hunks_for(old, new, &t) {
+        let h = &h;
+        let idx = reports.len();
+        match locate::locate(h, Side::Pre, &t) {
+            Ok(p) => {
+                reports.push(HunkReport {
+                    hunk: n,
+                    headline: h.headline(),
+                    target_line: t.toks.get(p.start).map_or(1, |t| t.line + 1),
+                    how: p.how,
+                });
+                edits.extend(edit::plan(idx, h, &p, &t));
+            }
+            Err(_) if !changes_tokens(h) => skipped.push(n),
+            Err(Miss::Missing { candidates }) => {
+                return Err(Failure::Missing {
+                    hunk: n,
+                    headline: h.headline(),
+                    unified: h.unified(),
+                    candidates,
+                })
+            }
+            Err(Miss::Ambiguous { lines }) => {
+                return Err(Failure::Ambiguous {
+                    hunk: n,
+                    headline: h.headline(),
+                    unified: h.unified(),
+                    lines,
+                })
+            }
+        }
+    }
+    let (after, written) = edit::apply(&t, &edits).map_err(|(first, second)| Failure::Overlap {
+        first: reports.get(first).map_or(String::new(), |r| r.hunk.clone()),
+        second: reports
+            .get(second)
+            .map_or(String::new(), |r| r.hunk.clone()),
+    })?;
+    let (text, rendering) = render::render(
+        target,
+        after,
+        &written,
+        style::infer(target),
+        style::infer(old),
+    )
+    .map_err(|e| Failure::Render(format!("{e:#}")))?;
+    Ok(Ported {
+        text,
+        hunks: reports,
+        skipped_cosmetic: skipped,
+        rendering,
+    })
+}
+
+/// Whether two texts are the same C code, layout and comments aside.
+pub fn token_equal(a: &str, b: &str) -> bool {
+    tokens::texts(a, &tokens::tokenize(a)) == tokens::texts(b, &tokens::tokenize(b))
+}
+
+/// Similarity of two files' tokens in 0..=1, for choosing the closest port.
+pub fn token_similarity(a: &str, b: &str) -> f32 {
+    let ta = tokens::texts(a, &tokens::tokenize(a));
+    let tb = tokens::texts(b, &tokens::tokenize(b));
+    similar::TextDiff::from_slices(&ta, &tb).ratio()
+}
+
+/// The tokens a change deletes and inserts, in order, layout aside: two
+/// changes with equal token edits make the same change to the code.
+pub fn token_edits(a: &str, b: &str) -> (Vec<String>, Vec<String>) {
+    let ta = tokens::texts(a, &tokens::tokenize(a));
+    let tb = tokens::texts(b, &tokens::tokenize(b));
+    let (mut del, mut ins) = (Vec::new(), Vec::new());
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &ta, &tb) {
+        for i in op.old_range() {
+            if op.tag() != similar::DiffTag::Equal {
+                del.push(ta[i].to_string());
+            }
+        }
+        for i in op.new_range() {
+            if op.tag() != similar::DiffTag::Equal {
+                ins.push(tb[i].to_string());
+            }
+        }
+    }
+    (del, ins)
+}

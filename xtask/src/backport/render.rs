@@ -1,0 +1,89 @@
+//! Writing the ported lines in the target file's own style.
+//!
+//! When the target and the upstream file share a style, upstream's lines go
+//! in as they are, so a port onto a post-2018 branch is byte-identical to
+//! upstream's own. Otherwise clang-format re-renders only the written line
+//! ranges (`--lines`) with a style inferred from the target (`style`), and
+//! `align` pads added declarations to their block's columns, which
+//! clang-format cannot do without rewriting the block.
+
+use super::{align, style::Style};
+use anyhow::{bail, Context, Result};
+use similar::{ChangeTag, TextDiff};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rendering {
+    /// Upstream's lines, untouched.
+    Verbatim,
+    /// Re-rendered by clang-format and declaration alignment.
+    Restyled,
+}
+
+/// `before` is the target file, `after` the same with edits applied, and
+/// `written` the output line ranges the edits wrote (with their reflow flag).
+pub fn render(
+    before: &str,
+    after: String,
+    written: &[(usize, usize, bool)],
+    target: Style,
+    upstream: Style,
+) -> Result<(String, Rendering)> {
+    let same = target == upstream;
+    let ranges: Vec<(usize, usize)> = written
+        .iter()
+        .filter(|(s, e, reflow)| e > s && (!same || *reflow))
+        .map(|(s, e, _)| (s + 1, *e))
+        .collect();
+    if ranges.is_empty() {
+        return Ok((after, Rendering::Verbatim));
+    }
+    let formatted = clang_format(&after, &ranges, target)?;
+    let added = added_lines(before, &formatted);
+    Ok((
+        align::align_declarations(&formatted, &added),
+        Rendering::Restyled,
+    ))
+}
+
+fn clang_format(text: &str, ranges: &[(usize, usize)], style: Style) -> Result<String> {
+    let mut args = vec![
+        format!("--style={}", style.clang_format()),
+        "--assume-filename=ported.c".to_string(),
+    ];
+    args.extend(ranges.iter().map(|(s, e)| format!("--lines={s}:{e}")));
+    let out = duct::cmd("clang-format", &args)
+        .stdin_bytes(text.as_bytes())
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "clang-format is needed to write ported lines in the target's style; \
+             install it (apt-get install clang-format) and run again"
+        ),
+        Err(e) => return Err(e).context("running clang-format"),
+    };
+    if !out.status.success() {
+        bail!(
+            "clang-format failed on the ported file: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    String::from_utf8(out.stdout).context("clang-format wrote non-UTF-8 text")
+}
+
+/// Which lines of `after` are not in `before`.
+fn added_lines(before: &str, after: &str) -> Vec<bool> {
+    let mut added = Vec::new();
+    for change in TextDiff::from_lines(before, after).iter_all_changes() {
+        match change.tag() {
+            ChangeTag::Insert => added.push(true),
+            ChangeTag::Equal => added.push(false),
+            ChangeTag::Delete => {}
+        }
+    }
+    added
+}

@@ -1,0 +1,8 @@
+//! The gluster-legacy-kit task runner as a library, so that the CLI, the
+//! end-to-end tests and the benchmarks all call the same functions.
+
+pub mod backport;
+pub mod demo;
+pub mod fixture;
+pub mod history;
+pub mod test;

@@ -1,0 +1,108 @@
+//! `cargo xtask`: parses the command line and dispatches; each subcommand is
+//! a plain function in its own module.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use xtask::backport;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "gluster-legacy-kit tasks")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Port the upstream events.c fixes (or any upstream commit) onto a legacy branch.
+    Backport(BackportArgs),
+    /// Run the main job on the built-in example.
+    Demo,
+    /// Run the whole test suite (installs missing Debian packages as root).
+    Test,
+}
+
+#[derive(clap::Args)]
+struct BackportArgs {
+    /// The branch to port onto (it need not be checked out).
+    branch: String,
+    /// The GlusterFS repository holding BRANCH [default: $GLUSTER_REPO, then .]
+    #[arg(long)]
+    repo: Option<PathBuf>,
+    /// Repository to read upstream commits from [default: --repo]
+    #[arg(long)]
+    upstream: Option<PathBuf>,
+    /// Series manifest [default: patches/events.toml of this project]
+    #[arg(long)]
+    series: Option<PathBuf>,
+    /// Port only this fix (id, Change-Id or SHA prefix of any port); repeatable.
+    #[arg(long)]
+    only: Vec<String>,
+    /// Port this upstream commit instead of the series; repeatable, in order.
+    #[arg(long = "commit")]
+    commits: Vec<String>,
+    /// Print the diff that would be committed; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Exit 0 if every selected fix is present, 1 if some are missing.
+    #[arg(long)]
+    check: bool,
+    /// Print a machine-readable report on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
+    let repo = a
+        .repo
+        .or_else(|| std::env::var_os("GLUSTER_REPO").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let opts = backport::Options {
+        branch: a.branch,
+        repo,
+        upstream: a.upstream,
+        series: a
+            .series
+            .unwrap_or_else(|| project_root().join("patches/events.toml")),
+        only: a.only,
+        commits: a.commits,
+        dry_run: a.dry_run,
+        check: a.check,
+    };
+    let outcome = backport::run(&opts)?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&backport::report::json(&outcome))?
+        );
+    } else {
+        print!("{}", backport::report::text(&outcome));
+    }
+    Ok(if opts.check && !outcome.all_present() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Backport(a) => backport_cmd(a),
+        Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
+        Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
