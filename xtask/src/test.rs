@@ -4,6 +4,7 @@
 
 use anyhow::{bail, Result};
 use duct::cmd;
+use std::io::{BufRead, BufReader};
 
 /// Debian packages, each with a program that shows it is installed.
 pub const PACKAGES: &[(&str, &str)] = &[("clang-format", "clang-format")];
@@ -55,13 +56,44 @@ pub fn install_packages(packages: &[(&str, &str)]) -> Result<()> {
     Ok(())
 }
 
+/// Runs cargo test, echoing its output, and returns whether it passed and
+/// the totals of its `test result:` lines: passed, failed, ignored.
+fn cargo_test(args: &[&str]) -> Result<(bool, [usize; 3])> {
+    eprintln!("==> cargo {}", args.join(" "));
+    let reader = cmd("cargo", args).stderr_to_stdout().unchecked().reader()?;
+    let mut totals = [0; 3];
+    for line in BufReader::new(&reader).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            for (i, word) in ["passed", "failed", "ignored"].iter().enumerate() {
+                totals[i] += count_before(rest, word);
+            }
+        }
+    }
+    let ok = reader.try_wait()?.is_some_and(|o| o.status.success());
+    Ok((ok, totals))
+}
+
+fn count_before(s: &str, word: &str) -> usize {
+    s.split(';')
+        .find_map(|part| {
+            let part = part
+                .trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ");
+            part.strip_suffix(word)?.trim().parse().ok()
+        })
+        .unwrap_or(0)
+}
+
 pub fn run() -> Result<()> {
     install_packages(PACKAGES)?;
-    eprintln!("==> cargo test --workspace");
-    let status = cmd!("cargo", "test", "--workspace", "--color", "never")
-        .unchecked()
-        .run()?;
-    if !status.status.success() {
+    let (ok, [passed, failed, ignored]) = cargo_test(&["test", "--workspace", "--color", "never"])?;
+    // One closing line for the whole suite, so CI reads the sum rather
+    // than whichever test binary happened to run last.
+    println!("suite: {passed} passed, {failed} failed, {ignored} skipped");
+    if !ok {
         bail!("tests failed");
     }
     Ok(())
