@@ -2,6 +2,7 @@
 //! end-to-end tests and the benchmarks all call the same functions.
 
 pub mod backport;
+pub mod bench;
 pub mod demo;
 pub mod fixture;
 pub mod history;

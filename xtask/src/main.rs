@@ -22,6 +22,23 @@ enum Cmd {
     Demo,
     /// Run the whole test suite (installs missing Debian packages as root).
     Test,
+    /// Benchmarks, each printing ratios measured side by side in one run.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// The events.c series onto real release tags, beside git cherry-pick.
+    Backport {
+        /// A full GlusterFS clone [default: $GLUSTER_REPO]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        #[arg(long = "tag", default_values = ["v3.12.15", "v4.1.10", "v6.0", "v7.2"])]
+        tags: Vec<String>,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 #[derive(clap::Args)]
@@ -97,6 +114,9 @@ fn main() -> ExitCode {
         Cmd::Backport(a) => backport_cmd(a),
         Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
+        Cmd::Bench(BenchCmd::Backport { repo, tags, runs }) => {
+            xtask::bench::backport(repo, &tags, runs).map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
