@@ -36,11 +36,17 @@ pub fn backport(repo: Option<PathBuf>, tags: &[String], runs: usize) -> Result<(
     let upstream = gluster_repo(repo)?;
     let series = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../patches/events.toml");
     let masters = ["aeb4545f35", "fc10f37028", "b6da637929", "6c48f1649d"];
-    println!("{:<10} {:>12} {:>12} {:>16} {:>8}", "tag", "backport s", "cherry-pick s", "cherry-pick", "ratio");
+    println!(
+        "{:<10} {:>12} {:>12} {:>16} {:>8}",
+        "tag", "backport s", "cherry-pick s", "cherry-pick", "ratio"
+    );
     for tag in tags {
         let dir = tempfile::tempdir()?;
         let scratch = history::scratch_repo(&upstream, &dir.path().join("bare"))?;
-        let tip = git2::Repository::open(&upstream)?.revparse_single(tag)?.peel_to_commit()?.id();
+        let tip = git2::Repository::open(&upstream)?
+            .revparse_single(tag)?
+            .peel_to_commit()?
+            .id();
         let mut n = 0;
         let ours = time_median(runs, || {
             n += 1;
@@ -60,19 +66,50 @@ pub fn backport(repo: Option<PathBuf>, tags: &[String], runs: usize) -> Result<(
         })?;
         let wt = dir.path().join("wt");
         eprintln!("  {tag}: checking out a work tree for git cherry-pick ...");
-        cmd!("git", "clone", "-q", "--shared", "--no-checkout", &upstream, &wt).run()?;
+        cmd!(
+            "git",
+            "clone",
+            "-q",
+            "--shared",
+            "--no-checkout",
+            &upstream,
+            &wt
+        )
+        .run()?;
         git(&wt, &["checkout", "-q", "-b", "bench", tag])?;
         let mut outcome = String::new();
         let theirs = time_median(runs, || {
-            let mut args = vec!["-c", "user.name=bench", "-c", "user.email=bench@localhost", "cherry-pick"];
+            let mut args = vec![
+                "-c",
+                "user.name=bench",
+                "-c",
+                "user.email=bench@localhost",
+                "cherry-pick",
+            ];
             args.extend(masters);
-            let out = cmd("git", &args).dir(&wt).stdout_null().stderr_null().unchecked().run()?;
-            outcome = if out.status.success() { "applied".into() } else { "conflict".into() };
-            let _ = cmd!("git", "cherry-pick", "--abort").dir(&wt).stderr_null().unchecked().run();
+            let out = cmd("git", &args)
+                .dir(&wt)
+                .stdout_null()
+                .stderr_null()
+                .unchecked()
+                .run()?;
+            outcome = if out.status.success() {
+                "applied".into()
+            } else {
+                "conflict".into()
+            };
+            let _ = cmd!("git", "cherry-pick", "--abort")
+                .dir(&wt)
+                .stderr_null()
+                .unchecked()
+                .run();
             git(&wt, &["reset", "-q", "--hard", tag])?;
             Ok(())
         })?;
-        println!("{tag:<10} {ours:>12.3} {theirs:>12.3} {outcome:>16} {:>8.2}", ours / theirs);
+        println!(
+            "{tag:<10} {ours:>12.3} {theirs:>12.3} {outcome:>16} {:>8.2}",
+            ours / theirs
+        );
     }
     println!("(median of {runs} runs each; ratio = backport / cherry-pick; goal: backport under 2 s per branch)");
     Ok(())

@@ -69,6 +69,11 @@ struct BackportArgs {
     /// Print a machine-readable report on stdout.
     #[arg(long)]
     json: bool,
+    /// When a hunk cannot be placed, leave BRANCH alone and write BRANCH-wip
+    /// (overwritten if it exists) with the hunks that could be placed and
+    /// conflict markers for the rest; exits 3.
+    #[arg(long)]
+    wip: bool,
 }
 
 fn project_root() -> PathBuf {
@@ -91,6 +96,7 @@ fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
         commits: a.commits,
         dry_run: a.dry_run,
         check: a.check,
+        wip: a.wip,
     };
     let outcome = backport::run(&opts)?;
     if a.json {
@@ -101,7 +107,9 @@ fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
     } else {
         print!("{}", backport::report::text(&outcome));
     }
-    Ok(if opts.check && !outcome.all_present() {
+    Ok(if outcome.wip_branch.is_some() {
+        ExitCode::from(3)
+    } else if opts.check && !outcome.all_present() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

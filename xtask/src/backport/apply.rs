@@ -133,6 +133,17 @@ pub fn commit_all(
             p.change_id.as_deref(),
             &p.bugs,
         );
+        let failed = p.failed_hunks();
+        let msg = if failed.is_empty() {
+            msg
+        } else {
+            let mut m =
+                format!("[wip] {msg}\nHunks left as conflict markers, to finish by hand:\n");
+            for (path, f) in failed {
+                m.push_str(&format!("  {path}: {f}\n"));
+            }
+            m
+        };
         let id = repo.commit(None, &author, &committer, &msg, &tree, &[&parent])?;
         parent = repo.find_commit(id)?;
         made.push((p.id.clone(), id));

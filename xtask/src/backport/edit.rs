@@ -9,6 +9,18 @@
 use super::hunks::{Hunk, Tag};
 use super::locate::{token_lines, Placement, Side, Target};
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditKind {
+    /// Upstream lines, to be rendered in the target's style.
+    Ported,
+    /// Part of a target line was kept and joined to upstream text, so the
+    /// result must go through the formatter whatever the styles.
+    Reflow,
+    /// Conflict markers for a hunk that could not be placed (`--wip`):
+    /// written as they are, never formatted.
+    Conflict,
+}
+
 #[derive(Debug, Clone)]
 pub struct LineEdit {
     /// First target line replaced (0-based) and the line after the last.
@@ -16,9 +28,7 @@ pub struct LineEdit {
     pub end: usize,
     /// The upstream lines that take their place, still in upstream's style.
     pub lines: Vec<String>,
-    /// Part of a target line was kept and joined to upstream text, so the
-    /// result must go through the formatter whatever the styles.
-    pub reflow: bool,
+    pub kind: EditKind,
     pub hunk: usize,
 }
 
@@ -61,11 +71,15 @@ fn plan_run(
     let prev_line = first.checked_sub(1).map(|p| target.toks[p].line);
     let next_line = target.toks.get(first + d).map(|t| t.line);
     let n_lines = target.line_count();
-    let edit = |start, end, lines, reflow| LineEdit {
+    let edit = |start, end, lines, reflow: bool| LineEdit {
         start,
         end,
         lines,
-        reflow,
+        kind: if reflow {
+            EditKind::Reflow
+        } else {
+            EditKind::Ported
+        },
         hunk: hunk_no,
     };
     // Blank and comment lines upstream deletes, split by where they stand.
@@ -208,8 +222,8 @@ fn fold(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Output lines `start..end` that one edit wrote, and whether it must reflow.
-pub type Written = (usize, usize, bool);
+/// Output lines `start..end` that one edit wrote, and its kind.
+pub type Written = (usize, usize, EditKind);
 
 /// The target with `edits` applied, and the output line ranges each edit
 /// wrote; or the two hunks whose edits overlap.
@@ -242,7 +256,7 @@ pub fn apply(
         for l in &e.lines {
             push_line(&mut out, l);
         }
-        written.push((out_line, out_line + e.lines.len(), e.reflow));
+        written.push((out_line, out_line + e.lines.len(), e.kind));
         out_line += e.lines.len();
         line = e.end;
     }

@@ -159,7 +159,7 @@ pub fn locate(hunk: &Hunk, side: Side, target: &Target) -> Result<Placement, Mis
                 }
             }
         }
-        let mut starts: Vec<usize> = found.iter().map(|f| f.0 - f.1).collect();
+        let mut starts: Vec<isize> = found.iter().map(|f| f.0 as isize - f.1 as isize).collect();
         starts.sort_unstable();
         starts.dedup();
         match starts.len() {
@@ -231,13 +231,18 @@ fn candidates(target: &Target, words: &[&str]) -> Vec<Candidate> {
     if words.is_empty() {
         return Vec::new();
     }
-    let rarest = words
+    // The rarest token of the hunk that the target has at all.
+    let Some(rarest) = words
         .iter()
         .enumerate()
         .filter(|(_, w)| w.len() > 2)
-        .min_by_key(|(_, w)| target.words.iter().filter(|t| t == w).count())
+        .map(|(i, w)| (i, target.words.iter().filter(|t| *t == w).count()))
+        .filter(|&(_, n)| n > 0)
+        .min_by_key(|&(_, n)| n)
         .map(|(i, _)| i)
-        .unwrap_or(0);
+    else {
+        return Vec::new();
+    };
     let mut out: Vec<Candidate> = Vec::new();
     for (pos, _) in target
         .words

@@ -39,11 +39,15 @@ pub struct Options {
     pub commits: Vec<String>,
     pub dry_run: bool,
     pub check: bool,
+    /// Write hunks that cannot be placed as conflict markers on BRANCH-wip.
+    pub wip: bool,
 }
 
 /// What a run did, for `report`.
 #[derive(Debug)]
 pub struct Outcome {
+    /// Set when `--wip` left conflicts: the branch that holds them.
+    pub wip_branch: Option<String>,
     pub branch: String,
     pub repo: PathBuf,
     pub planned: Vec<plan::Planned>,
@@ -101,13 +105,34 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         &units,
         &mut tree,
         opts.check,
+        opts.wip,
     )?;
+    let conflicted = planned.iter().any(|p| !p.failed_hunks().is_empty());
+    let mut wip_branch = None;
     let commits = if opts.check || opts.dry_run {
         Vec::new()
+    } else if conflicted {
+        // BRANCH stays as it is; the partial port goes to BRANCH-wip.
+        let name = format!("{}-wip", opts.branch.trim_start_matches("refs/heads/"));
+        let wip = apply::Branch {
+            refname: format!("refs/heads/{name}"),
+            tip: branch.tip,
+            checked_out: false,
+        };
+        repo.reference(
+            &wip.refname,
+            branch.tip,
+            true,
+            "backport --wip: start from the branch",
+        )?;
+        let made = apply::commit_all(&repo, &wip, &planned)?;
+        wip_branch = Some(name);
+        made
     } else {
         apply::commit_all(&repo, &branch, &planned)?
     };
     Ok(Outcome {
+        wip_branch,
         branch: opts.branch.clone(),
         repo: opts.repo.clone(),
         planned,

@@ -25,6 +25,8 @@ pub struct FilePlan {
     pub hunks: Vec<HunkReport>,
     pub skipped_cosmetic: Vec<String>,
     pub rendering: Option<Rendering>,
+    /// `--wip` only: hunks written as conflict markers.
+    pub failed: Vec<Failure>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +51,19 @@ pub struct Planned {
     pub change_id: Option<String>,
     pub bugs: Vec<String>,
     pub verdict: Verdict,
+}
+
+impl Planned {
+    /// Hunks `--wip` left as conflict markers, with the file they are in.
+    pub fn failed_hunks(&self) -> Vec<(&str, &Failure)> {
+        match &self.verdict {
+            Verdict::Port { files, .. } => files
+                .iter()
+                .flat_map(|f| f.failed.iter().map(move |x| (f.path.as_str(), x)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// A unit to port: a manifest fix, or a bare upstream commit.
@@ -85,6 +100,32 @@ impl<'r> Worktree<'r> {
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Where the branch keeps upstream's `path`: the same path, or else the
+    /// one file with the same name elsewhere (a file the branch moved).
+    pub fn resolve(&self, path: &str) -> Result<Option<String>> {
+        if self.read(path)?.is_some() {
+            return Ok(Some(path.to_string()));
+        }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let mut found: Vec<String> = Vec::new();
+        self.base.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.name() == Some(name) && entry.kind() == Some(git2::ObjectType::Blob) {
+                found.push(format!("{dir}{name}"));
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+        found.retain(|p| self.overrides.get(p) != Some(&None));
+        found.extend(
+            self.overrides
+                .iter()
+                .filter(|(p, v)| v.is_some() && p.rsplit('/').next() == Some(name))
+                .map(|(p, _)| p.clone()),
+        );
+        found.sort();
+        found.dedup();
+        Ok(if found.len() == 1 { found.pop() } else { None })
     }
 
     fn write(&mut self, w: &FileWrite) {
@@ -164,7 +205,13 @@ fn file_state(ch: &FileChange, tree: &Worktree) -> Result<State> {
                     }
                 }
                 (None, Some(t)) => port::state(&ch.old, &ch.new, &t),
-                (None, None) => State::Unknown,
+                (None, None) => match tree.resolve(old_path)? {
+                    Some(moved) => match tree.read(&moved)? {
+                        Some(t) => port::state(&ch.old, &ch.new, &t),
+                        None => State::Unknown,
+                    },
+                    None => State::Unknown,
+                },
             }
         }
         (None, None) => State::Unknown,
@@ -188,6 +235,7 @@ fn combine(states: &[State]) -> State {
 pub fn port_commit(
     commit: &Commit,
     tree: &mut Worktree,
+    wip: bool,
 ) -> Result<(Vec<FilePlan>, Vec<FileWrite>), PortError> {
     let mut files = Vec::new();
     let mut writes = Vec::new();
@@ -222,6 +270,7 @@ pub fn port_commit(
                     hunks: vec![],
                     skipped_cosmetic: vec![],
                     rendering: None,
+                    failed: vec![],
                 });
             }
             (Some(p), None) => {
@@ -231,7 +280,7 @@ pub fn port_commit(
                 match before {
                     Some(t) if port::token_equal(&t, &ch.old) => {
                         writes.push(FileWrite::Remove { path: p.clone() });
-                        files.push(FilePlan { path: p.clone(), before: Some(t), after: None, hunks: vec![], skipped_cosmetic: vec![], rendering: None });
+                        files.push(FilePlan { path: p.clone(), before: Some(t), after: None, hunks: vec![], skipped_cosmetic: vec![], rendering: None, failed: vec![] });
                     }
                     Some(_) => {
                         return Err(err(Failure::Render(format!(
@@ -241,19 +290,26 @@ pub fn port_commit(
                     None => {}
                 }
             }
-            (Some(old_p), Some(new_p)) => {
-                let t = tree
-                    .read(old_p)
+            (Some(up_old), Some(up_new)) => {
+                // The branch may keep the file elsewhere; a plain change
+                // goes where the branch has it.
+                let old_p = &tree
+                    .resolve(up_old)
                     .map_err(|e| err(Failure::Render(e.to_string())))?
                     .ok_or_else(|| {
                         err(Failure::Render(format!(
-                            "{old_p} does not exist on the branch"
+                            "{up_old} does not exist on the branch (nor one file of that name elsewhere)"
                         )))
                     })?;
+                let new_p = if up_old == up_new { old_p } else { up_new };
+                let t = tree
+                    .read(old_p)
+                    .map_err(|e| err(Failure::Render(e.to_string())))?
+                    .unwrap_or_default();
                 let ported = if port::state(&ch.old, &ch.new, &t) == State::Present {
                     None
                 } else {
-                    Some(port::port(&ch.old, &ch.new, &t).map_err(err)?)
+                    Some(port::port(&ch.old, &ch.new, &t, wip).map_err(err)?)
                 };
                 let text = ported.as_ref().map_or(t.clone(), |p| p.text.clone());
                 if old_p != new_p {
@@ -273,6 +329,7 @@ pub fn port_commit(
                     skipped_cosmetic: ported
                         .as_ref()
                         .map_or(vec![], |p| p.skipped_cosmetic.clone()),
+                    failed: ported.as_ref().map_or(vec![], |p| p.failed.clone()),
                     rendering: ported.map(|p| p.rendering),
                 });
             }
@@ -299,6 +356,7 @@ pub fn plan(
     units: &[Unit],
     tree: &mut Worktree,
     check: bool,
+    wip: bool,
 ) -> Result<Vec<Planned>> {
     // First, where each unit stands on the branch as it is.
     let mut chosen = Vec::new();
@@ -357,7 +415,7 @@ pub fn plan(
             // best now may not be the one that fit the branch as it was.
             let (branch, commit) = choose_port(upstream_repo, unit, tree)?;
             chosen_now = Some((branch, commit.clone()));
-            match port_commit(&commit, tree) {
+            match port_commit(&commit, tree, wip) {
                 Ok((files, writes)) => Verdict::Port { files, writes },
                 Err(e) => bail!(
                     "{id} ({}): {}: {}; nothing was changed",

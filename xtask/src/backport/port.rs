@@ -2,7 +2,7 @@
 //! locate every hunk, plan the line edits, apply them, render in style.
 //! Also tells whether the change is already there, by its effect.
 
-use super::edit::{self, LineEdit};
+use super::edit::{self, EditKind, LineEdit};
 use super::hunks::{self, Hunk, Tag};
 use super::locate::{self, Candidate, How, Miss, Side, Target};
 use super::render::{self, Rendering};
@@ -23,6 +23,8 @@ pub struct HunkReport {
 #[derive(Debug, Clone)]
 pub struct Ported {
     pub text: String,
+    /// With `--wip` only: hunks left as conflict markers.
+    pub failed: Vec<Failure>,
     pub hunks: Vec<HunkReport>,
     pub skipped_cosmetic: Vec<String>,
     pub rendering: Rendering,
@@ -222,11 +224,16 @@ pub fn state(old: &str, new: &str, target: &str) -> State {
 
 /// Ports `old -> new` onto `target`. Whitespace-only hunks that cannot be
 /// placed are skipped and reported; every other hunk must be placed.
-pub fn port(old: &str, new: &str, target: &str) -> Result<Ported, Failure> {
+///
+/// With `wip`, a hunk that cannot be placed does not fail the port: it is
+/// written as conflict markers at its closest candidate place (or at the end)
+/// and returned in `failed`, so a maintainer can finish it by hand.
+pub fn port(old: &str, new: &str, target: &str, wip: bool) -> Result<Ported, Failure> {
     let t = Target::new(target);
     let mut edits: Vec<LineEdit> = Vec::new();
     let mut reports = Vec::new();
     let mut skipped = Vec::new();
+    let mut failed = Vec::new();
     for (n, h) in hunks_for(old, new, &t) {
         let h = &h;
         let idx = reports.len();
@@ -241,21 +248,41 @@ pub fn port(old: &str, new: &str, target: &str) -> Result<Ported, Failure> {
                 edits.extend(edit::plan(idx, h, &p, &t));
             }
             Err(_) if !changes_tokens(h) => skipped.push(n),
-            Err(Miss::Missing { candidates }) => {
-                return Err(Failure::Missing {
-                    hunk: n,
-                    headline: h.headline(),
-                    unified: h.unified(),
-                    candidates,
-                })
-            }
-            Err(Miss::Ambiguous { lines }) => {
-                return Err(Failure::Ambiguous {
-                    hunk: n,
-                    headline: h.headline(),
-                    unified: h.unified(),
-                    lines,
-                })
+            Err(miss) => {
+                let (failure, at) = match miss {
+                    Miss::Missing { candidates } => {
+                        let at = candidates.first().map(|c| c.line - 1);
+                        let f = Failure::Missing {
+                            hunk: n,
+                            headline: h.headline(),
+                            unified: h.unified(),
+                            candidates,
+                        };
+                        (f, at)
+                    }
+                    Miss::Ambiguous { lines } => {
+                        let at = lines.first().map(|l| l - 1);
+                        let f = Failure::Ambiguous {
+                            hunk: n,
+                            headline: h.headline(),
+                            unified: h.unified(),
+                            lines,
+                        };
+                        (f, at)
+                    }
+                };
+                if !wip {
+                    return Err(failure);
+                }
+                let at = at.unwrap_or(t.line_count());
+                edits.push(LineEdit {
+                    start: at,
+                    end: at,
+                    lines: conflict_markers(&failure),
+                    kind: EditKind::Conflict,
+                    hunk: usize::MAX,
+                });
+                failed.push(failure);
             }
         }
     }
@@ -275,6 +302,7 @@ pub fn port(old: &str, new: &str, target: &str) -> Result<Ported, Failure> {
     .map_err(|e| Failure::Render(format!("{e:#}")))?;
     Ok(Ported {
         text,
+        failed,
         hunks: reports,
         skipped_cosmetic: skipped,
         rendering,
@@ -312,4 +340,22 @@ pub fn token_edits(a: &str, b: &str) -> (Vec<String>, Vec<String>) {
         }
     }
     (del, ins)
+}
+
+/// The block `--wip` leaves where a hunk could not be placed: the reason on
+/// the marker line, upstream's hunk (as a diff) below the separator.
+fn conflict_markers(f: &Failure) -> Vec<String> {
+    let (hunk, unified) = match f {
+        Failure::Missing { hunk, unified, .. } | Failure::Ambiguous { hunk, unified, .. } => {
+            (hunk.as_str(), unified.as_str())
+        }
+        _ => ("?", ""),
+    };
+    let mut lines = vec![
+        format!("<<<<<<< branch: upstream hunk {hunk} not placed: {f}"),
+        "=======".to_string(),
+    ];
+    lines.extend(unified.lines().map(String::from));
+    lines.push(format!(">>>>>>> upstream hunk {hunk}"));
+    lines
 }

@@ -7,6 +7,7 @@
 //! `align` pads added declarations to their block's columns, which
 //! clang-format cannot do without rewriting the block.
 
+use super::edit::{EditKind, Written};
 use super::{align, style::Style};
 use anyhow::{bail, Context, Result};
 use similar::{ChangeTag, TextDiff};
@@ -25,14 +26,16 @@ pub enum Rendering {
 pub fn render(
     before: &str,
     after: String,
-    written: &[(usize, usize, bool)],
+    written: &[Written],
     target: Style,
     upstream: Style,
 ) -> Result<(String, Rendering)> {
     let same = target == upstream;
     let ranges: Vec<(usize, usize)> = written
         .iter()
-        .filter(|(s, e, reflow)| e > s && (!same || *reflow))
+        .filter(|(s, e, kind)| {
+            e > s && *kind != EditKind::Conflict && (!same || *kind == EditKind::Reflow)
+        })
         .map(|(s, e, _)| (s + 1, *e))
         .collect();
     if ranges.is_empty() {

@@ -142,6 +142,7 @@ pub fn json(o: &Outcome) -> Value {
                                 "rendering": f.rendering,
                                 "hunks": f.hunks,
                                 "skipped_cosmetic_hunks": f.skipped_cosmetic,
+                                "failed_hunks": f.failed.iter().map(failure_json).collect::<Vec<_>>(),
                             })
                         })
                         .collect(),
@@ -182,5 +183,31 @@ pub fn json(o: &Outcome) -> Value {
         "ok": !o.check || o.all_present(),
         "fixes": fixes,
         "commits_added": o.commits.len(),
+        "wip_branch": o.wip_branch,
     })
+}
+
+fn failure_json(f: &super::port::Failure) -> Value {
+    use super::port::Failure;
+    match f {
+        Failure::Missing {
+            hunk,
+            headline,
+            candidates,
+            ..
+        } => json!({
+            "hunk": hunk, "headline": headline, "why": "no_anchor", "message": f.to_string(),
+            "candidates": candidates,
+        }),
+        Failure::Ambiguous {
+            hunk,
+            headline,
+            lines,
+            ..
+        } => json!({
+            "hunk": hunk, "headline": headline, "why": "ambiguous", "message": f.to_string(),
+            "candidates": lines.iter().map(|l| json!({"line": l, "similarity": 1.0})).collect::<Vec<_>>(),
+        }),
+        other => json!({"why": "other", "message": other.to_string()}),
+    }
 }
