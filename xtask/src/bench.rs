@@ -2,7 +2,7 @@
 //! side in one run. Machines are noisy, so each figure is the median of
 //! several runs and each comparison is taken in the same run.
 
-use crate::{backport, history};
+use crate::{backport, corpus, history};
 use anyhow::{bail, Context, Result};
 use duct::cmd;
 use std::path::{Path, PathBuf};
@@ -117,5 +117,24 @@ pub fn backport(repo: Option<PathBuf>, tags: &[String], runs: usize) -> Result<(
 
 fn git(dir: &Path, args: &[&str]) -> Result<()> {
     cmd("git", args).dir(dir).run()?;
+    Ok(())
+}
+
+/// The corpus of human backports; prints the table and the time it took.
+pub fn corpus(repo: Option<PathBuf>, branch: &str, json: bool) -> Result<()> {
+    let upstream = gluster_repo(repo)?;
+    let started = Instant::now();
+    let results = corpus::run(&upstream, branch)?;
+    if json {
+        for r in &results {
+            println!("{}", serde_json::to_string(r)?);
+        }
+    }
+    print!("{}", corpus::table(&results));
+    println!(
+        "({} pairs in {:.1} s, all three tools in the same run)",
+        results.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod backport;
 pub mod bench;
+pub mod corpus;
 pub mod demo;
 pub mod fixture;
 pub mod history;

@@ -39,6 +39,18 @@ enum BenchCmd {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Real human backports (release-4.1 after the reformat) beside the
+    /// engine, git cherry-pick -Xignore-all-space and patch -l -F3.
+    Corpus {
+        /// A full GlusterFS clone [default: $GLUSTER_REPO]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        #[arg(long, default_value = "release-4.1")]
+        branch: String,
+        /// Print every pair's result as JSON lines too.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -122,6 +134,9 @@ fn main() -> ExitCode {
         Cmd::Backport(a) => backport_cmd(a),
         Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
+        Cmd::Bench(BenchCmd::Corpus { repo, branch, json }) => {
+            xtask::bench::corpus(repo, &branch, json).map(|()| ExitCode::SUCCESS)
+        }
         Cmd::Bench(BenchCmd::Backport { repo, tags, runs }) => {
             xtask::bench::backport(repo, &tags, runs).map(|()| ExitCode::SUCCESS)
         }

@@ -30,6 +30,9 @@ fn parse(line: &str) -> Option<Decl> {
     }
     let toks = tokens::tokenize(line);
     let words = tokens::texts(line, &toks);
+    if words.len() < 3 {
+        return None;
+    }
     let eq = words.iter().position(|w| *w == "=");
     let lhs_end = eq.unwrap_or(words.len() - 1);
     if lhs_end < 2 || eq.is_none() && words[words.len() - 1] != ";" {

@@ -1,0 +1,348 @@
+//! The corpus of real human backports, and how the engine does on it.
+//!
+//! Commits on GNU-style release branches after the 2018-09-12 reformat
+//! (release-4.1 has about 70) are hand backports of clang-formatted master
+//! commits; the original is the master commit with the same Change-Id, or
+//! the one its `(cherry picked from commit ...)` line names. For each such
+//! pair this ports the master commit onto the backport's parent and compares
+//! with what the maintainer committed, beside `git cherry-pick
+//! -Xignore-all-space` and `patch -l -F3` on the same pairs in the same run.
+
+use crate::backport::{self, message, port, upstream};
+use crate::history;
+use anyhow::{Context, Result};
+use duct::cmd;
+use git2::{Oid, Repository, Sort};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The reformat landed on master on this day (seconds since the epoch).
+pub const REFORMAT: i64 = 1_536_710_400; // 2018-09-12
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Pair {
+    pub master: String,
+    pub backport: String,
+    pub subject: String,
+}
+
+/// Pairs (master original, human backport) for commits on `branch` since the reformat.
+pub fn pairs(repo: &Repository, branch: &str) -> Result<Vec<Pair>> {
+    let mut by_change_id: HashMap<String, Oid> = HashMap::new();
+    let mut walk = repo.revwalk()?;
+    walk.push(
+        repo.refname_to_id("refs/heads/master")
+            .context("the clone has no master branch")?,
+    )?;
+    walk.set_sorting(Sort::TIME)?;
+    for id in walk {
+        let c = repo.find_commit(id?)?;
+        if c.time().seconds() < REFORMAT {
+            break;
+        }
+        if let Some(cid) = message::change_id(c.message().unwrap_or_default()) {
+            by_change_id.entry(cid).or_insert(c.id());
+        }
+    }
+    let mut out = Vec::new();
+    let mut walk = repo.revwalk()?;
+    walk.push(
+        repo.refname_to_id(&format!("refs/heads/{branch}"))
+            .with_context(|| format!("no branch {branch}"))?,
+    )?;
+    walk.set_sorting(Sort::TIME | Sort::REVERSE)?;
+    for id in walk {
+        let c = repo.find_commit(id?)?;
+        if c.time().seconds() < REFORMAT || c.parent_count() != 1 {
+            continue;
+        }
+        let msg = c.message().unwrap_or_default();
+        let picked = msg
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("(cherry picked from commit ")?
+                    .strip_suffix(')')
+                    .map(String::from)
+            })
+            .and_then(|sha| upstream::find(repo, &sha));
+        let master = picked
+            .or_else(|| message::change_id(msg).and_then(|cid| by_change_id.get(&cid).copied()));
+        if let Some(m) = master.filter(|m| *m != c.id()) {
+            out.push(Pair {
+                master: m.to_string(),
+                backport: c.id().to_string(),
+                subject: c.summary().unwrap_or_default().to_string(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ToolResult {
+    pub applied: bool,
+    pub token_equal: bool,
+    pub byte_equal: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PairResult {
+    pub pair: Pair,
+    /// The human made exactly upstream's token edits (the fair set).
+    pub exact_human: bool,
+    pub engine: ToolResult,
+    pub engine_refused: Option<String>,
+    /// The branch moved or a file changed although the engine refused.
+    pub engine_half_written: bool,
+    pub cherry_pick: ToolResult,
+    pub patch: ToolResult,
+}
+
+fn blob_text(repo: &Repository, commit: Oid, path: &str) -> Option<String> {
+    let tree = repo.find_commit(commit).ok()?.tree().ok()?;
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    let blob = entry.to_object(repo).ok()?.peel_to_blob().ok()?;
+    Some(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
+/// Paths either commit touches.
+fn touched(repo: &Repository, a: Oid, b: Oid) -> Result<Vec<String>> {
+    let mut paths = Vec::new();
+    for id in [a, b] {
+        let c = repo.find_commit(id)?;
+        let diff = repo.diff_tree_to_tree(Some(&c.parent(0)?.tree()?), Some(&c.tree()?), None)?;
+        for d in diff.deltas() {
+            for f in [d.old_file(), d.new_file()] {
+                if let Some(p) = f.path() {
+                    paths.push(p.to_string_lossy().into_owned());
+                }
+            }
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
+}
+
+/// How a result (file reader) compares with the human backport on `paths`.
+fn compare(
+    paths: &[String],
+    human: impl Fn(&str) -> Option<String>,
+    ours: impl Fn(&str) -> Option<String>,
+) -> (bool, bool) {
+    let (mut tok, mut byte) = (true, true);
+    for p in paths {
+        let (h, o) = (human(p), ours(p));
+        byte &= h == o;
+        tok &= match (&h, &o) {
+            (Some(h), Some(o)) => port::token_equal(h, o),
+            (None, None) => true,
+            _ => false,
+        };
+    }
+    (tok, byte)
+}
+
+pub fn run_pair(
+    up: &Repository,
+    upstream: &Path,
+    scratch: &Repository,
+    wt: &Path,
+    pair: &Pair,
+) -> Result<PairResult> {
+    let m = Oid::from_str(&pair.master)?;
+    let b = Oid::from_str(&pair.backport)?;
+    let base = up.find_commit(b)?.parent_id(0)?;
+    let mparent = up.find_commit(m)?.parent_id(0)?;
+    let paths = touched(up, m, b)?;
+    let exact_human = paths.iter().all(|p| {
+        let e = |c, p| blob_text(up, c, p).unwrap_or_default();
+        port::token_edits(&e(base, p), &e(b, p)) == port::token_edits(&e(mparent, p), &e(m, p))
+    });
+    let human = |p: &str| blob_text(up, b, p);
+
+    // The engine, on a branch in the scratch repository.
+    let branch = format!("corpus/{}", &pair.backport[..10]);
+    scratch.reference(&format!("refs/heads/{branch}"), base, true, "corpus")?;
+    let run = backport::run(&backport::Options {
+        branch: branch.clone(),
+        repo: scratch.path().to_path_buf(),
+        upstream: Some(upstream.to_path_buf()),
+        commits: vec![pair.master.clone()],
+        ..Default::default()
+    });
+    let tip = scratch.refname_to_id(&format!("refs/heads/{branch}"))?;
+    let (mut engine, mut refused, mut half) = (ToolResult::default(), None, false);
+    match run {
+        Ok(_) => {
+            let (t, by) = compare(&paths, human, |p| blob_text(scratch, tip, p));
+            engine = ToolResult {
+                applied: true,
+                token_equal: t,
+                byte_equal: by,
+            };
+        }
+        Err(e) => {
+            refused = Some(format!("{e:#}"));
+            half = tip != base;
+        }
+    }
+
+    // git cherry-pick -Xignore-all-space and patch -l -F3 in a work tree at the same parent.
+    let reset = || -> Result<()> {
+        cmd!("git", "checkout", "-q", "-f", "--detach", base.to_string())
+            .dir(wt)
+            .run()?;
+        cmd!("git", "clean", "-qfd").dir(wt).run()?;
+        Ok(())
+    };
+    let from_wt = |p: &str| std::fs::read_to_string(wt.join(p)).ok();
+    reset()?;
+    let cp = cmd!(
+        "git",
+        "-c",
+        "user.name=corpus",
+        "-c",
+        "user.email=corpus@localhost",
+        "cherry-pick",
+        "--no-commit",
+        "-Xignore-all-space",
+        &pair.master
+    )
+    .dir(wt)
+    .stdout_null()
+    .stderr_null()
+    .unchecked()
+    .run()?;
+    let cherry_pick = if cp.status.success() {
+        let (t, by) = compare(&paths, human, from_wt);
+        ToolResult {
+            applied: true,
+            token_equal: t,
+            byte_equal: by,
+        }
+    } else {
+        ToolResult::default()
+    };
+    let _ = cmd!("git", "cherry-pick", "--abort")
+        .dir(wt)
+        .stderr_null()
+        .unchecked()
+        .run();
+    reset()?;
+    let diff = cmd!("git", "show", "--format=", &pair.master)
+        .dir(wt)
+        .stdout_capture()
+        .read()?;
+    let pt = cmd!(
+        "patch",
+        "-p1",
+        "-l",
+        "-F3",
+        "--no-backup-if-mismatch",
+        "-s",
+        "-f"
+    )
+    .dir(wt)
+    .stdin_bytes(diff)
+    .stdout_null()
+    .stderr_null()
+    .unchecked()
+    .run()?;
+    let patch = if pt.status.success() {
+        let (t, by) = compare(&paths, human, from_wt);
+        ToolResult {
+            applied: true,
+            token_equal: t,
+            byte_equal: by,
+        }
+    } else {
+        ToolResult::default()
+    };
+    Ok(PairResult {
+        pair: pair.clone(),
+        exact_human,
+        engine,
+        engine_refused: refused,
+        engine_half_written: half,
+        cherry_pick,
+        patch,
+    })
+}
+
+/// Runs every pair of `branch`, printing progress to stderr.
+pub fn run(upstream: &Path, branch: &str) -> Result<Vec<PairResult>> {
+    let up = Repository::open(upstream)?;
+    let pairs = pairs(&up, branch)?;
+    let dir = tempfile::tempdir()?;
+    let scratch = history::scratch_repo(upstream, &dir.path().join("bare"))?;
+    let wt = dir.path().join("wt");
+    eprintln!(
+        "corpus: {} pairs on {branch}; making a work tree for git and patch ...",
+        pairs.len()
+    );
+    cmd!(
+        "git",
+        "clone",
+        "-q",
+        "--shared",
+        "--no-checkout",
+        upstream,
+        &wt
+    )
+    .run()?;
+    let mut out = Vec::new();
+    for (i, p) in pairs.iter().enumerate() {
+        eprintln!(
+            "  [{}/{}] {} {}",
+            i + 1,
+            pairs.len(),
+            &p.backport[..10],
+            p.subject
+        );
+        out.push(run_pair(&up, upstream, &scratch, &wt, p)?);
+    }
+    Ok(out)
+}
+
+/// The table for BENCHMARKS.md: counts over all pairs and over the fair set.
+pub fn table(results: &[PairResult]) -> String {
+    let fair: Vec<&PairResult> = results.iter().filter(|r| r.exact_human).collect();
+    let adapted: Vec<&PairResult> = results.iter().filter(|r| !r.exact_human).collect();
+    let count =
+        |set: &[&PairResult], f: &dyn Fn(&PairResult) -> bool| set.iter().filter(|r| f(r)).count();
+    let mut s = String::new();
+    s.push_str(&format!(
+        "pairs: {} ({} where the human made upstream's exact token edits, {} adapted)\n\n",
+        results.len(),
+        fair.len(),
+        adapted.len()
+    ));
+    s.push_str("| set | tool | applied | token-equal to human | byte-equal to human | clean refusals |\n|---|---|---|---|---|---|\n");
+    for (name, set) in [("fair", &fair), ("adapted", &adapted)] {
+        let tools: [(&str, &dyn Fn(&PairResult) -> &ToolResult); 3] = [
+            ("gluster-legacy-kit", &|r| &r.engine),
+            ("git cherry-pick -Xignore-all-space", &|r| &r.cherry_pick),
+            ("patch -l -F3", &|r| &r.patch),
+        ];
+        for (tool, get) in tools {
+            let refusals = if tool == "gluster-legacy-kit" {
+                count(set, &|r| {
+                    r.engine_refused.is_some() && !r.engine_half_written
+                })
+                .to_string()
+            } else {
+                "-".into()
+            };
+            s.push_str(&format!(
+                "| {name} ({}) | {tool} | {} | {} | {} | {refusals} |\n",
+                set.len(),
+                count(set, &|r| get(r).applied),
+                count(set, &|r| get(r).token_equal),
+                count(set, &|r| get(r).byte_equal),
+            ));
+        }
+    }
+    s
+}
