@@ -306,6 +306,8 @@ pub fn run(upstream: &Path, branch: &str) -> Result<Vec<PairResult>> {
     Ok(out)
 }
 
+type Pick<'a> = &'a dyn Fn(&PairResult) -> &ToolResult;
+
 /// The table for BENCHMARKS.md: counts over all pairs and over the fair set.
 pub fn table(results: &[PairResult]) -> String {
     let fair: Vec<&PairResult> = results.iter().filter(|r| r.exact_human).collect();
@@ -321,7 +323,7 @@ pub fn table(results: &[PairResult]) -> String {
     ));
     s.push_str("| set | tool | applied | token-equal to human | byte-equal to human | clean refusals |\n|---|---|---|---|---|---|\n");
     for (name, set) in [("fair", &fair), ("adapted", &adapted)] {
-        let tools: [(&str, &dyn Fn(&PairResult) -> &ToolResult); 3] = [
+        let tools: [(&str, Pick); 3] = [
             ("gluster-legacy-kit", &|r| &r.engine),
             ("git cherry-pick -Xignore-all-space", &|r| &r.cherry_pick),
             ("patch -l -F3", &|r| &r.patch),
