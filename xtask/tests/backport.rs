@@ -218,12 +218,12 @@ fn refuses_dirty_worktree_and_changes_nothing() {
 
 #[test]
 fn refuses_ambiguous_anchor_and_changes_nothing() {
-    // A second function repeats the lines fix 2 anchors on, once the context
-    // the legacy branch lacks (`stats_count`) is dropped.
-    let legacy = format!(
-        "{}\nint\nnotify_retry (int sock, char *host, const char *msg)\n{{\n        int ret = 0;\n\n        if (!host) {{\n                host = strdup (MONITOR_HOST);\n        }}\n\n        ret = send_to (sock, host, MONITOR_PORT, msg);\n        return ret;\n}}\n",
-        fixture::LEGACY
-    );
+    // The lines fix 2 anchors on (once the context the legacy branch lacks,
+    // `stats_count`, is dropped) stand twice in the same function, so not
+    // even the function name tells the places apart.
+    let send = "        ret = send_to (sock, host, MONITOR_PORT, msg);\n";
+    let retry = format!("{send}        if (ret < 0 && ctx->retry) {{\n                host = strdup (MONITOR_HOST);\n        }}\n\n{send}");
+    let legacy = fixture::LEGACY.replace(send, &retry);
     let dir = tempfile::tempdir().unwrap();
     let ex = fixture::build(dir.path(), &legacy, false).unwrap();
     let before = tip(&ex.legacy);

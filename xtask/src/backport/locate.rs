@@ -97,12 +97,18 @@ pub struct Candidate {
 pub enum Miss {
     /// Not found even with all outer context dropped.
     Missing { candidates: Vec<Candidate> },
-    /// Found at several places (1-based lines) with the least context that matched.
-    Ambiguous { lines: Vec<usize> },
+    /// Found at several places (1-based lines) with the least context that
+    /// matched; `options` holds each place, for narrowing by scope.
+    Ambiguous {
+        lines: Vec<usize>,
+        options: Vec<Placement>,
+    },
 }
 
 /// Fewer tokens than this say too little about a place to trust it.
 const MIN_ANCHOR_TOKENS: usize = 5;
+/// An anchor keeps at least this many tokens of context (when the hunk has them).
+const MIN_CONTEXT_TOKENS: usize = 2;
 
 pub fn locate(hunk: &Hunk, side: Side, target: &Target) -> Result<Placement, Miss> {
     let keep = |t: Tag| {
@@ -124,6 +130,10 @@ pub fn locate(hunk: &Hunk, side: Side, target: &Target) -> Result<Placement, Mis
     let toks = tokens::tokenize(&text);
     let words = tokens::texts(&text, &toks);
     let origin: Vec<usize> = toks.iter().map(|t| side_lines[t.line]).collect();
+    let context_tokens = origin
+        .iter()
+        .filter(|&&o| hunk.lines[o].tag == Tag::Context)
+        .count();
 
     let top = hunk
         .lines
@@ -153,6 +163,14 @@ pub fn locate(hunk: &Hunk, side: Side, target: &Target) -> Result<Placement, Mis
             if to <= from || to - from < MIN_ANCHOR_TOKENS.min(words.len()) {
                 continue;
             }
+            // Changed lines alone say where code is, not where this hunk goes.
+            let kept_context = origin[from..to]
+                .iter()
+                .filter(|&&o| hunk.lines[o].tag == Tag::Context)
+                .count();
+            if kept_context < MIN_CONTEXT_TOKENS.min(context_tokens) {
+                continue;
+            }
             for start in occurrences(&target.words, &words[from..to]) {
                 if !found.iter().any(|f| f.0 == start && f.1 == from) {
                     found.push((start, from, to));
@@ -180,12 +198,23 @@ pub fn locate(hunk: &Hunk, side: Side, target: &Target) -> Result<Placement, Mis
                 });
             }
             _ => {
+                let mut options: Vec<Placement> = Vec::new();
+                for &(start, from, to) in &found {
+                    if !options.iter().any(|o| o.start == start) {
+                        options.push(Placement {
+                            start,
+                            origin: origin[from..to].to_vec(),
+                            how: How::Token(total),
+                        });
+                    }
+                }
                 let lines = found
                     .iter()
                     .map(|f| target.toks[f.0].line + 1)
                     .collect::<std::collections::BTreeSet<_>>();
                 return Err(Miss::Ambiguous {
                     lines: lines.into_iter().collect(),
+                    options,
                 });
             }
         }
@@ -289,4 +318,33 @@ pub fn token_lines(hunk: &Hunk, side: Side) -> Vec<bool> {
         has[side_lines[t.line]] = true;
     }
     has
+}
+
+/// The function a line is in, by the C convention both GlusterFS styles
+/// keep: a definition's name starts a line at column 0 and is followed by
+/// `(`. None between functions.
+pub fn enclosing_function(lines: &[&str], line: usize) -> Option<String> {
+    for l in lines[..=line.min(lines.len().saturating_sub(1))]
+        .iter()
+        .rev()
+    {
+        if l.starts_with('}') {
+            return None;
+        }
+        let starts_ident = l.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic());
+        if !starts_ident || l.trim_end().ends_with(';') {
+            continue;
+        }
+        if let Some(paren) = l.find('(') {
+            let name = l[..paren]
+                .trim_end()
+                .rsplit([' ', '*'])
+                .next()
+                .unwrap_or("");
+            if !name.is_empty() && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+                return Some(name.to_string());
+            }
+        }
+    }
+    None
 }

@@ -137,12 +137,48 @@ pub enum State {
     Unknown,
 }
 
+/// Locates a hunk; when it matches several places, keeps the one inside
+/// the function upstream changed (the `@@ ... @@ name(` of `git diff`), if
+/// exactly one is. That is the hunk's own scope, not a guess.
+fn place(h: &Hunk, side: Side, t: &Target, old: &str) -> Result<locate::Placement, Miss> {
+    match locate::locate(h, side, t) {
+        Err(Miss::Ambiguous { lines, options }) => {
+            let old_lines: Vec<&str> = old.lines().collect();
+            let first_change = h
+                .lines
+                .iter()
+                .position(|l| l.tag != Tag::Context)
+                .unwrap_or(0);
+            let line_in_old = h.old_start + first_change;
+            let want = locate::enclosing_function(
+                &old_lines,
+                line_in_old.min(old_lines.len().saturating_sub(1)),
+            );
+            let t_lines: Vec<&str> = t.src.lines().collect();
+            let mut narrowed: Vec<locate::Placement> = options
+                .iter()
+                .filter(|p| {
+                    want.is_some()
+                        && locate::enclosing_function(&t_lines, t.toks[p.start].line) == want
+                })
+                .cloned()
+                .collect();
+            if narrowed.len() == 1 {
+                Ok(narrowed.remove(0))
+            } else {
+                Err(Miss::Ambiguous { lines, options })
+            }
+        }
+        other => other,
+    }
+}
+
 /// The hunks of `old -> new`, with any hunk whose context no longer matches
 /// `target` as a whole cut into its runs, each with its own context.
 fn hunks_for(old: &str, new: &str, t: &Target) -> Vec<(String, Hunk)> {
     let mut out = Vec::new();
     for (i, h) in hunks::diff(old, new).into_iter().enumerate() {
-        let whole = |side| locate::locate(&h, side, t).is_ok();
+        let whole = |side| place(&h, side, t, old).is_ok();
         let parts = h.split_runs();
         if parts.len() > 1 && !whole(Side::Pre) && !whole(Side::Post) {
             for (j, part) in parts.into_iter().enumerate() {
@@ -162,7 +198,7 @@ pub fn fit(old: &str, new: &str, target: &str) -> Option<usize> {
     hunks_for(old, new, &t)
         .iter()
         .filter(|(_, h)| changes_tokens(h))
-        .map(|(_, h)| locate::locate(h, Side::Pre, &t).ok().map(|p| fuzz(p.how)))
+        .map(|(_, h)| place(h, Side::Pre, &t, old).ok().map(|p| fuzz(p.how)))
         .sum()
 }
 
@@ -173,8 +209,8 @@ pub fn hunk_states(old: &str, new: &str, target: &str) -> Vec<(String, State)> {
         .iter()
         .filter(|(_, h)| changes_tokens(h))
         .map(|(n, h)| {
-            let pre = locate::locate(h, Side::Pre, &t);
-            let post = locate::locate(h, Side::Post, &t);
+            let pre = place(h, Side::Pre, &t, old);
+            let post = place(h, Side::Post, &t, old);
             let adds = h
                 .lines
                 .iter()
@@ -189,12 +225,11 @@ pub fn hunk_states(old: &str, new: &str, target: &str) -> Vec<(String, State)> {
             let st = match (pre, post) {
                 (Ok(_), _) if !adds => State::Pending,
                 (Err(_), Ok(_)) if !adds => State::Present,
-                (_, Ok(_)) if !deletes => State::Present,
-                (Ok(_), Err(_)) if !deletes => State::Pending,
-                (Ok(_), Err(_)) => State::Pending,
-                (Err(_), Ok(_)) => State::Present,
                 (Ok(p), Ok(q)) if fuzz(q.how) < fuzz(p.how) => State::Present,
                 (Ok(p), Ok(q)) if fuzz(p.how) < fuzz(q.how) => State::Pending,
+                (_, Ok(_)) if !deletes => State::Present,
+                (Ok(_), Err(_)) => State::Pending,
+                (Err(_), Ok(_)) => State::Present,
                 _ => State::Unknown,
             };
             (n.clone(), st)
@@ -237,7 +272,7 @@ pub fn port(old: &str, new: &str, target: &str, wip: bool) -> Result<Ported, Fai
     for (n, h) in hunks_for(old, new, &t) {
         let h = &h;
         let idx = reports.len();
-        match locate::locate(h, Side::Pre, &t) {
+        match place(h, Side::Pre, &t, old) {
             Ok(p) => {
                 reports.push(HunkReport {
                     hunk: n,
@@ -260,7 +295,7 @@ pub fn port(old: &str, new: &str, target: &str, wip: bool) -> Result<Ported, Fai
                         };
                         (f, at)
                     }
-                    Miss::Ambiguous { lines } => {
+                    Miss::Ambiguous { lines, .. } => {
                         let at = lines.first().map(|l| l - 1);
                         let f = Failure::Ambiguous {
                             hunk: n,
