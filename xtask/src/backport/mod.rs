@@ -181,9 +181,7 @@ fn series_units<'m>(
     }
     let mut units = Vec::new();
     for fix in &m.fixes {
-        if !only.is_empty() && !only.iter().any(|k| fix.is_named_by(k)) {
-            continue;
-        }
+        let selected = only.is_empty() || only.iter().any(|k| fix.is_named_by(k));
         let candidates: Vec<_> = fix
             .ports
             .iter()
@@ -191,6 +189,9 @@ fn series_units<'m>(
                 upstream::find(upstream_repo, &p.commit).map(|id| (Some(p.branch.clone()), id))
             })
             .collect();
+        if candidates.is_empty() && !selected {
+            continue;
+        }
         if candidates.is_empty() {
             let shas: Vec<String> = fix
                 .ports
@@ -209,6 +210,7 @@ fn series_units<'m>(
         units.push(plan::Unit {
             fix: Some(fix),
             candidates,
+            selected,
         });
     }
     Ok(units)
@@ -232,6 +234,7 @@ fn commit_units<'m>(
             Ok(plan::Unit {
                 fix: None,
                 candidates: vec![(None, id)],
+                selected: true,
             })
         })
         .collect()

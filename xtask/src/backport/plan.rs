@@ -70,6 +70,9 @@ impl Planned {
 pub struct Unit<'a> {
     pub fix: Option<&'a Fix>,
     pub candidates: Vec<(Option<String>, Oid)>,
+    /// False for a series fix outside `--only`: it is not ported, but its
+    /// state still tells whether a selected fix was superseded by it.
+    pub selected: bool,
 }
 
 /// The target's files as the plan goes, so each fix sees the ones before it.
@@ -379,6 +382,9 @@ pub fn plan(
     };
     let mut out = Vec::new();
     for (i, (unit, (branch, commit))) in units.iter().zip(chosen).enumerate() {
+        if !unit.selected {
+            continue;
+        }
         let mut chosen_now: Option<(Option<String>, Commit)> = None;
         let (id, subject, change_id, bugs) = match unit.fix {
             Some(f) => (

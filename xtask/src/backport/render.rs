@@ -42,6 +42,7 @@ pub fn render(
         return Ok((after, Rendering::Verbatim));
     }
     let formatted = clang_format(&after, &ranges, target)?;
+    let formatted = keep_only_ranges(&after, &formatted, &ranges);
     let added = added_lines(before, &formatted);
     Ok((
         align::align_declarations(&formatted, &added),
@@ -76,6 +77,30 @@ fn clang_format(text: &str, ranges: &[(usize, usize)], style: Style) -> Result<S
         );
     }
     String::from_utf8(out.stdout).context("clang-format wrote non-UTF-8 text")
+}
+
+/// clang-format may touch lines next to a range (a macro's `\` line, a
+/// brace): keep its changes only where they fall within the written lines
+/// (1-based inclusive `ranges` of `unformatted`).
+fn keep_only_ranges(unformatted: &str, formatted: &str, ranges: &[(usize, usize)]) -> String {
+    let old: Vec<&str> = unformatted.split_inclusive('\n').collect();
+    let new: Vec<&str> = formatted.split_inclusive('\n').collect();
+    let inside = |r: std::ops::Range<usize>| {
+        ranges
+            .iter()
+            .any(|&(s, e)| r.start + 1 >= s && r.end <= e && (r.start < r.end || r.start + 1 <= e))
+    };
+    let mut out = String::new();
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new) {
+        let take_new = op.tag() == similar::DiffTag::Equal || inside(op.old_range());
+        let lines = if take_new {
+            &new[op.new_range()]
+        } else {
+            &old[op.old_range()]
+        };
+        out.extend(lines.iter().copied());
+    }
+    out
 }
 
 /// Which lines of `after` are not in `before`.

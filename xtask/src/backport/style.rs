@@ -110,7 +110,7 @@ impl Style {
              AlwaysBreakAfterReturnType: All, BinPackArguments: true, BinPackParameters: true, \
              PointerAlignment: Right, DerivePointerAlignment: false, SortIncludes: false, \
              IndentCaseLabels: true, SpaceAfterCStyleCast: false, MaxEmptyLinesToKeep: 2, \
-             KeepEmptyLinesAtTheStartOfBlocks: true, ReflowComments: false, \
+             KeepEmptyLinesAtTheStartOfBlocks: true, ReflowComments: false, BreakStringLiterals: false, \
              SpacesBeforeTrailingComments: 1}}",
             w = self.indent_width,
             tabs = if self.tabs { "ForIndentation" } else { "Never" },
