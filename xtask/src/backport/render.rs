@@ -88,7 +88,7 @@ fn keep_only_ranges(unformatted: &str, formatted: &str, ranges: &[(usize, usize)
     let inside = |r: std::ops::Range<usize>| {
         ranges
             .iter()
-            .any(|&(s, e)| r.start + 1 >= s && r.end <= e && (r.start < r.end || r.start + 1 <= e))
+            .any(|&(s, e)| r.start + 1 >= s && r.end <= e && r.start < e)
     };
     let mut out = String::new();
     for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new) {
