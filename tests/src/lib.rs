@@ -1,1 +1,53 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared helpers for the end-to-end tests: where the built parts are, and
+//! a private mount and network namespace whose only nameserver is a black
+//! hole (`blackhole`), so DNS waits are real but touch nothing outside.
+
+use std::path::PathBuf;
+
+/// The workspace's target directory for this build profile.
+pub fn target_dir() -> PathBuf {
+    // The test executable lives in target/<profile>/deps.
+    let exe = std::env::current_exe().expect("the test executable's path");
+    exe.parent()
+        .and_then(|p| p.parent())
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
+/// The shim built by this workspace (native build; the portable one is
+/// `cargo xtask shim`'s).
+pub fn shim_so() -> PathBuf {
+    target_dir().join("libgfresolv.so")
+}
+
+pub fn legacy_resolv_so() -> PathBuf {
+    PathBuf::from(env!("LEGACY_RESOLV_SO"))
+}
+
+/// The never-answering DNS server (built from the xtask crate).
+pub fn blackhole_bin() -> PathBuf {
+    target_dir().join("blackhole")
+}
+
+pub fn probe() -> PathBuf {
+    PathBuf::from(env!("PROBE_BIN"))
+}
+
+/// Whether this process may make namespaces (root with unshare available).
+pub fn can_unshare() -> Result<(), String> {
+    let ok = std::process::Command::new("unshare")
+        .args(["-m", "-n", "true"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if ok {
+        Ok(())
+    } else {
+        Err("needs root and unshare(1) to make private mount and network namespaces".into())
+    }
+}
+
+/// Prints why a test is skipped, in a form the suite's log makes plain.
+pub fn skip(test: &str, why: &str) {
+    eprintln!("SKIPPED {test}: {why}");
+}

@@ -3,8 +3,10 @@
 
 pub mod backport;
 pub mod bench;
+pub mod blackhole;
 pub mod corpus;
 pub mod demo;
 pub mod fixture;
 pub mod history;
+pub mod shim;
 pub mod test;

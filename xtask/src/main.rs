@@ -20,6 +20,8 @@ enum Cmd {
     Backport(BackportArgs),
     /// Run the main job on the built-in example.
     Demo,
+    /// Build the portable target/shim/libgfresolv.so (glibc 2.17 symbols).
+    Shim,
     /// Run the whole test suite (installs missing Debian packages as root).
     Test,
     /// Benchmarks, each printing ratios measured side by side in one run.
@@ -38,6 +40,11 @@ enum BenchCmd {
         tags: Vec<String>,
         #[arg(long, default_value_t = 5)]
         runs: usize,
+    },
+    /// libgfresolv.so: intercepted calls, pass-through overhead, black-hole stall.
+    Shim {
+        #[arg(long, default_value_t = 7)]
+        rounds: usize,
     },
     /// Real human backports (release-4.1 after the reformat) beside the
     /// engine, git cherry-pick -Xignore-all-space and patch -l -F3.
@@ -133,7 +140,11 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Backport(a) => backport_cmd(a),
         Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
+        Cmd::Shim => xtask::shim::build().map(|_| ExitCode::SUCCESS),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
+        Cmd::Bench(BenchCmd::Shim { rounds }) => {
+            xtask::bench::shim(rounds).map(|()| ExitCode::SUCCESS)
+        }
         Cmd::Bench(BenchCmd::Corpus { repo, branch, json }) => {
             xtask::bench::corpus(repo, &branch, json).map(|()| ExitCode::SUCCESS)
         }

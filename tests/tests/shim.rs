@@ -1,0 +1,300 @@
+//! libgfresolv.so against this machine's glibc, and against glibc 2.17's
+//! behaviour (the legacy resolver layer) under a black-hole DNS server.
+
+use std::process::Command;
+use tests::{blackhole_bin, can_unshare, legacy_resolv_so, probe, shim_so, skip};
+use xtask::blackhole;
+
+const SOCKET: &str = "/var/run/glusterd.socket";
+
+fn preload(parts: &[&std::path::Path]) -> String {
+    parts
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn shim() -> std::path::PathBuf {
+    let so = shim_so();
+    assert!(
+        so.exists(),
+        "{} is missing: run cargo build --workspace (cargo xtask test does)",
+        so.display()
+    );
+    so
+}
+
+/// Runs the probe directly with `env`.
+fn run_probe(args: &[&str], env: &[(&str, String)]) -> (String, String) {
+    let mut cmd = Command::new(probe());
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("running the probe");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn field(out: &str, key: &str) -> f64 {
+    out.split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key}= in {out:?}"))
+}
+
+#[test]
+fn stall_under_black_hole_without_shim_and_instant_rescue_with_it() {
+    if let Err(why) = can_unshare() {
+        return skip("stall_under_black_hole", &why);
+    }
+    let bh = blackhole_bin();
+    assert!(
+        bh.exists(),
+        "{} is missing: run cargo build --workspace",
+        bh.display()
+    );
+    let (shim, legacy) = (shim(), legacy_resolv_so());
+    let p = probe();
+    let argv = [p.to_str().unwrap(), "call", SOCKET, "3"];
+
+    // 3.12's call, once per subvolume of a 3-subvolume volume, on "glibc 2.17".
+    let stalled = blackhole::run(&bh, &argv, &[("LD_PRELOAD", &preload(&[&legacy]))]);
+    assert!(stalled.success, "{}", stalled.stderr);
+    assert!(
+        stalled.seconds >= 3.0,
+        "expected a stall of a resolver timeout per call: {:.2}s",
+        stalled.seconds
+    );
+    assert!(
+        stalled.queries >= 3,
+        "the black hole saw {} queries",
+        stalled.queries
+    );
+
+    for (mode, rc) in [("fail", -2.0), ("loopback", 0.0)] {
+        let rescued = blackhole::run(
+            &bh,
+            &argv,
+            &[
+                ("LD_PRELOAD", &preload(&[&shim, &legacy])),
+                ("GFRESOLV_MODE", mode),
+            ],
+        );
+        assert!(rescued.success, "{}", rescued.stderr);
+        assert_eq!(
+            field(&rescued.stdout, "rc"),
+            rc,
+            "{mode}: {}",
+            rescued.stdout
+        );
+        assert_eq!(
+            rescued.queries, 0,
+            "{mode}: no DNS query may leave for a socket path"
+        );
+        assert!(
+            field(&rescued.stdout, "seconds") < 0.05,
+            "{mode}: {}",
+            rescued.stdout
+        );
+        eprintln!(
+            "stall without shim: {:.2}s, {} queries; with shim ({mode}): {}s, 0 queries",
+            stalled.seconds,
+            stalled.queries,
+            field(&rescued.stdout, "seconds")
+        );
+    }
+
+    // The gethostbyname family (3.9-era events.c) is covered the same way.
+    let argv = [p.to_str().unwrap(), "ghbn", SOCKET];
+    let rescued = blackhole::run(&bh, &argv, &[("LD_PRELOAD", &preload(&[&shim, &legacy]))]);
+    assert_eq!(rescued.queries, 0, "{}", rescued.stdout);
+    assert!(
+        rescued.stdout.contains("gethostbyname NULL h_errno=1"),
+        "{}",
+        rescued.stdout
+    );
+    assert!(rescued.seconds < 1.0);
+}
+
+#[test]
+fn ordinary_names_get_exactly_what_libc_gives() {
+    let shim = shim();
+    let (plain, _) = run_probe(&["battery"], &[]);
+    assert!(
+        plain.contains("numeric-v4 rc=0") && plain.contains("bad-family rc=-6"),
+        "{plain}"
+    );
+    for mode in ["fail", "loopback"] {
+        let (with, _) = run_probe(
+            &["battery"],
+            &[
+                ("LD_PRELOAD", shim.display().to_string()),
+                ("GFRESOLV_MODE", mode.into()),
+            ],
+        );
+        assert_eq!(with, plain, "pass-through differs from libc in {mode} mode");
+    }
+}
+
+#[test]
+fn answers_socket_paths_in_both_modes() {
+    let shim = shim().display().to_string();
+    let (out, _) = run_probe(&["call", SOCKET, "1"], &[("LD_PRELOAD", shim.clone())]);
+    assert_eq!(field(&out, "rc"), -2.0, "EAI_NONAME in fail mode: {out}");
+    let (out, _) = run_probe(
+        &["free", SOCKET],
+        &[
+            ("LD_PRELOAD", shim.clone()),
+            ("GFRESOLV_MODE", "loopback".into()),
+        ],
+    );
+    assert!(out.starts_with("rc=0 results="), "{out}");
+    assert!(field(&out, "results") >= 1.0, "{out}");
+    let (out, _) = run_probe(
+        &["ghbn", SOCKET],
+        &[
+            ("LD_PRELOAD", shim.clone()),
+            ("GFRESOLV_MODE", "loopback".into()),
+        ],
+    );
+    assert!(out.contains("gethostbyname localhost h_errno=0"), "{out}");
+    assert!(out.contains("gethostbyname2 localhost len=16"), "{out}");
+    assert!(
+        out.contains("gethostbyname_r rc=0 localhost herr=0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gethostbyname2_r rc=0 localhost herr=0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gethostbyname_r-small rc=34 herr=-1"),
+        "ERANGE for a small buffer: {out}"
+    );
+    let (out, _) = run_probe(&["ghbn", SOCKET], &[("LD_PRELOAD", shim)]);
+    assert!(
+        out.contains("gethostbyname_r rc=0 NULL herr=1"),
+        "HOST_NOT_FOUND in fail mode: {out}"
+    );
+}
+
+#[test]
+fn sixty_four_threads_fork_and_dlopen_are_safe() {
+    let shim = shim();
+    let env = [("LD_PRELOAD", shim.display().to_string())];
+    let (out, err) = run_probe(&["threads", SOCKET, "64", "100000"], &env);
+    assert_eq!(out.trim(), "ok", "{err}");
+    let (out, err) = run_probe(&["threads", "127.0.0.1", "8", "2000"], &env);
+    assert_eq!(out.trim(), "ok", "{err}");
+    let (out, err) = run_probe(&["fork", SOCKET], &env);
+    assert_eq!(out.trim(), "ok", "{err}");
+    let (out, err) = run_probe(&["dlopen", shim.to_str().unwrap()], &[]);
+    assert_eq!(out.trim(), "ok", "{err}");
+}
+
+#[test]
+fn loopback_results_are_freed_cleanly_by_libc_under_valgrind() {
+    if tests_have("valgrind").is_none() {
+        return skip(
+            "loopback_results_are_freed_cleanly_by_libc_under_valgrind",
+            "valgrind is not installed",
+        );
+    }
+    let out = Command::new("valgrind")
+        .args([
+            "--error-exitcode=9",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+            "-q",
+        ])
+        .arg(probe())
+        .args(["free", SOCKET])
+        .env("LD_PRELOAD", shim())
+        .env("GFRESOLV_MODE", "loopback")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "valgrind found errors:\n{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("rc=0"));
+}
+
+#[test]
+fn log_only_and_bad_settings_never_break_the_host() {
+    let shim = shim().display().to_string();
+    let legacy = legacy_resolv_so().display().to_string();
+    let both = format!("{shim}:{legacy}");
+    let (out, err) = run_probe(
+        &["call", SOCKET, "1"],
+        &[
+            ("LD_PRELOAD", shim.clone()),
+            ("GFRESOLV_LOG", "stderr".into()),
+        ],
+    );
+    assert_eq!(field(&out, "rc"), -2.0);
+    assert!(
+        err.contains("getaddrinfo(\"/var/run/glusterd.socket\") answered at once, mode=fail"),
+        "{err}"
+    );
+    assert!(err.contains("libgfresolv: pid "), "{err}");
+
+    // GFRESOLV_ONLY names other programs: this one is passed through to the
+    // layer below (here the legacy layer, which fails with EAI_AGAIN).
+    let (out, err) = run_probe(
+        &["call", SOCKET, "1"],
+        &[
+            ("LD_PRELOAD", both.clone()),
+            ("GFRESOLV_ONLY", "glfsheal,glusterfs".into()),
+            ("GFRESOLV_LOG", "stderr".into()),
+        ],
+    );
+    assert_eq!(field(&out, "rc"), -3.0, "{out}");
+    assert!(!err.contains("answered at once"), "{err}");
+    let (out, _) = run_probe(
+        &["call", SOCKET, "1"],
+        &[
+            ("LD_PRELOAD", both),
+            ("GFRESOLV_ONLY", "glfsheal, probe".into()),
+        ],
+    );
+    assert_eq!(field(&out, "rc"), -2.0, "{out}");
+
+    let (out, err) = run_probe(
+        &["call", SOCKET, "2"],
+        &[
+            ("LD_PRELOAD", shim.clone()),
+            ("GFRESOLV_MODE", "sideways".into()),
+        ],
+    );
+    assert_eq!(field(&out, "rc"), -2.0);
+    assert_eq!(
+        err.matches("unknown GFRESOLV_MODE 'sideways'; using fail")
+            .count(),
+        1,
+        "{err}"
+    );
+
+    let (out, err) = run_probe(
+        &["call", SOCKET, "2"],
+        &[
+            ("LD_PRELOAD", shim),
+            ("GFRESOLV_LOG", "/nonexistent/dir/log".into()),
+        ],
+    );
+    assert_eq!(field(&out, "rc"), -2.0);
+    assert_eq!(
+        err.matches("cannot write GFRESOLV_LOG file /nonexistent/dir/log")
+            .count(),
+        1,
+        "{err}"
+    );
+}
+
+fn tests_have(program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}

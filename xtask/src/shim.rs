@@ -1,0 +1,97 @@
+//! `cargo xtask shim`: builds the portable `target/shim/libgfresolv.so`
+//! against glibc 2.17 symbols (CentOS 7, the hosts that hang), with
+//! cargo-zigbuild and Zig from PyPI's `ziglang`, installing both if missing.
+//! A cdylib built natively on Debian 12 needs GLIBC_2.34 and will not load
+//! there.
+
+use anyhow::{bail, Context, Result};
+use duct::cmd;
+use std::path::{Path, PathBuf};
+
+pub const TARGET: &str = "x86_64-unknown-linux-gnu.2.17";
+/// The oldest glibc the hosts run.
+pub const MAX_GLIBC: (u32, u32) = (2, 17);
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn have_zig() -> bool {
+    cmd!("python3", "-m", "ziglang", "version")
+        .stdout_null()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .is_ok_and(|o| o.status.success())
+        || crate::test::which("zig").is_some()
+}
+
+/// Installs Zig (PyPI `ziglang`) and cargo-zigbuild (crates.io) if missing.
+pub fn install_tools() -> Result<()> {
+    if !have_zig() {
+        eprintln!("==> pip install ziglang (the Zig toolchain, for linking against glibc 2.17)");
+        cmd!("python3", "-m", "pip", "install", "--quiet", "ziglang")
+            .run()
+            .context("installing ziglang from PyPI")?;
+    }
+    if crate::test::which("cargo-zigbuild").is_none() {
+        eprintln!("==> cargo install cargo-zigbuild (a few minutes, once)");
+        cmd!("cargo", "install", "--locked", "--quiet", "cargo-zigbuild")
+            .run()
+            .context("installing cargo-zigbuild")?;
+    }
+    Ok(())
+}
+
+/// The highest GLIBC_x.y version `so` needs, from `objdump -T`.
+pub fn max_glibc(so: &Path) -> Result<(u32, u32)> {
+    let out = cmd!("objdump", "-T", so)
+        .read()
+        .context("running objdump -T (binutils)")?;
+    let mut max = (0, 0);
+    for word in out.split_whitespace() {
+        let v = word.trim_start_matches('(').trim_end_matches(')');
+        if let Some(ver) = v.strip_prefix("GLIBC_") {
+            let mut it = ver.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+            let v = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+            max = max.max(v);
+        }
+    }
+    Ok(max)
+}
+
+/// Builds and returns the path of the portable library.
+pub fn build() -> Result<PathBuf> {
+    install_tools()?;
+    let root = root();
+    eprintln!("==> cargo zigbuild -p gfresolv --release --target {TARGET}");
+    cmd!(
+        "cargo",
+        "zigbuild",
+        "--quiet",
+        "-p",
+        "gfresolv",
+        "--release",
+        "--target",
+        TARGET
+    )
+    .dir(&root)
+    .run()?;
+    let built = root.join("target/x86_64-unknown-linux-gnu/release/libgfresolv.so");
+    let out_dir = root.join("target/shim");
+    std::fs::create_dir_all(&out_dir)?;
+    let out = out_dir.join("libgfresolv.so");
+    std::fs::copy(&built, &out).with_context(|| format!("copying {}", built.display()))?;
+    let (a, b) = max_glibc(&out)?;
+    if (a, b) > MAX_GLIBC {
+        bail!(
+            "{} needs GLIBC_{a}.{b}, above 2.17: it would not load on CentOS 7",
+            out.display()
+        );
+    }
+    println!(
+        "{} (highest glibc symbol version: GLIBC_{a}.{b}; loads on glibc 2.17 and later)",
+        out.display()
+    );
+    Ok(out)
+}
