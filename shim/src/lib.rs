@@ -7,7 +7,8 @@
 //! every other call to libc untouched.
 //!
 //! One function per interposed symbol (this file): decide (`decide`), then
-//! either answer (`answer`) or forward (`forward`) at once. Nothing here may
+//! either answer (`answer`) or forward (`forward`) at once; the forwarding
+//! path is a byte scan and a call, nothing else. Nothing here may
 //! panic into the host: each entry point catches unwinding and falls back
 //! to libc, and nothing allocates before the real symbols are known.
 
@@ -36,6 +37,9 @@ pub unsafe extern "C" fn getaddrinfo(
     hints: *const addrinfo,
     res: *mut *mut addrinfo,
 ) -> c_int {
+    if !decide::is_socket_path(node) {
+        return forward::getaddrinfo(node, service, hints, res);
+    }
     guarded(
         || match decide::intercept(node) {
             Some(mode) => {
@@ -52,6 +56,9 @@ pub unsafe extern "C" fn getaddrinfo(
 /// Same contract as libc's `gethostbyname`.
 #[no_mangle]
 pub unsafe extern "C" fn gethostbyname(name: *const c_char) -> *mut hostent {
+    if !decide::is_socket_path(name) {
+        return forward::gethostbyname(name);
+    }
     guarded(
         || match decide::intercept(name) {
             Some(mode) => {
@@ -68,6 +75,9 @@ pub unsafe extern "C" fn gethostbyname(name: *const c_char) -> *mut hostent {
 /// Same contract as glibc's `gethostbyname2`.
 #[no_mangle]
 pub unsafe extern "C" fn gethostbyname2(name: *const c_char, af: c_int) -> *mut hostent {
+    if !decide::is_socket_path(name) {
+        return forward::gethostbyname2(name, af);
+    }
     guarded(
         || match decide::intercept(name) {
             Some(mode) => {
@@ -91,6 +101,9 @@ pub unsafe extern "C" fn gethostbyname_r(
     result: *mut *mut hostent,
     h_errnop: *mut c_int,
 ) -> c_int {
+    if !decide::is_socket_path(name) {
+        return forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
+    }
     guarded(
         || match decide::intercept(name) {
             Some(mode) => {
@@ -115,6 +128,9 @@ pub unsafe extern "C" fn gethostbyname2_r(
     result: *mut *mut hostent,
     h_errnop: *mut c_int,
 ) -> c_int {
+    if !decide::is_socket_path(name) {
+        return forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
+    }
     guarded(
         || match decide::intercept(name) {
             Some(mode) => {
