@@ -283,7 +283,7 @@ pub fn shim(rounds: usize) -> Result<()> {
     } else {
         println!(
             "{:<44} {:>9.3} s  ({} DNS queries); with the shim {:.6} s ({} queries)",
-            "one call, legacy layer, black-hole DNS",
+            "one call, legacy layer, black-hole DNS (wall)",
             stalled.seconds,
             stalled.queries,
             rescued.seconds,
