@@ -58,5 +58,62 @@ pub fn run() -> Result<()> {
     println!("== a second run changes nothing\n");
     let again = backport::run(&opts)?;
     print!("{}", backport::report::text(&again));
+    shim_demo()
+}
+
+/// The stall and the rescue: 3.12's lookup of the socket path, once per
+/// subvolume of a 3-subvolume volume, under a black-hole DNS server, with
+/// glibc 2.17's resolver behaviour (the legacy layer), without and with the shim.
+fn shim_demo() -> Result<()> {
+    println!("\n== the resolver shim under a black-hole DNS server\n");
+    let root = crate::shim::root();
+    let unshare_ok = duct::cmd!("unshare", "-m", "-n", "true")
+        .stderr_null()
+        .unchecked()
+        .run()
+        .is_ok_and(|o| o.status.success());
+    if !unshare_ok {
+        println!("(skipped: this part needs root and unshare(1) for private mount and network namespaces)");
+        return Ok(());
+    }
+    duct::cmd!(
+        "cargo",
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "gfresolv",
+        "-p",
+        "xtask",
+        "--bin",
+        "blackhole"
+    )
+    .dir(&root)
+    .run()?;
+    let so = root.join("target/release/libgfresolv.so");
+    let bh = root.join("target/release/blackhole");
+    let dir = tempfile::tempdir()?;
+    let (probe, legacy) = crate::bench::build_c_helpers(dir.path())?;
+    let p = probe.to_string_lossy().into_owned();
+    let argv = [p.as_str(), "call", "/var/run/glusterd.socket", "3"];
+    println!(
+        "resolv.conf in the namespace: {}",
+        crate::blackhole::RESOLV_CONF.replace('\n', "; ")
+    );
+    for (label, preload) in [
+        ("without the shim", legacy.display().to_string()),
+        (
+            "with libgfresolv.so",
+            format!("{}:{}", so.display(), legacy.display()),
+        ),
+    ] {
+        let r = crate::blackhole::run(&bh, &argv, &[("LD_PRELOAD", &preload)]);
+        println!(
+            "  getaddrinfo(\"/var/run/glusterd.socket\") x3, {label:<20} {:>8.3} s, {} DNS queries  [{}]",
+            r.seconds,
+            r.queries,
+            r.stdout.trim()
+        );
+    }
     Ok(())
 }
