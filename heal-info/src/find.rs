@@ -1,0 +1,99 @@
+//! Finding glfsheal and the build it belongs to: `--glfsheal`, then
+//! `--prefix` (an installed build tree), then `$GLFSHEAL`, then the
+//! distribution paths. The build tells the version (so the XML flag) and
+//! where glfsheal writes its log.
+
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+
+pub const DISTRO_PATHS: [&str; 3] = [
+    "/usr/libexec/glusterfs/glfsheal",
+    "/usr/lib/x86_64-linux-gnu/glusterfs/glfsheal",
+    "/usr/lib64/glusterfs/glfsheal",
+];
+
+#[derive(Debug, Clone)]
+pub struct Build {
+    pub glfsheal: PathBuf,
+    /// The build's `glusterfs` binary, for its version.
+    pub glusterfs: Option<PathBuf>,
+    /// Where glfsheal writes `glfsheal-VOL.log`.
+    pub log_dir: PathBuf,
+    /// The unix socket glfsheal fetches its volfile from.
+    pub socket: PathBuf,
+}
+
+fn under_prefix(prefix: &Path) -> Vec<PathBuf> {
+    ["libexec/glusterfs/glfsheal", "lib/x86_64-linux-gnu/glusterfs/glfsheal", "lib64/glusterfs/glfsheal", "lib/glusterfs/glfsheal", "sbin/glfsheal"]
+        .iter()
+        .map(|p| prefix.join(p))
+        .collect()
+}
+
+pub fn find(glfsheal: Option<&Path>, prefix: Option<&Path>) -> Result<Build> {
+    let mut tried: Vec<PathBuf> = Vec::new();
+    let pick = |candidates: Vec<PathBuf>, tried: &mut Vec<PathBuf>| -> Option<PathBuf> {
+        for c in candidates {
+            if c.is_file() {
+                return Some(c);
+            }
+            tried.push(c);
+        }
+        None
+    };
+    if let Some(g) = glfsheal {
+        if let Some(p) = pick(vec![g.to_path_buf()], &mut tried) {
+            return Ok(build_for(p, None));
+        }
+    } else if let Some(prefix) = prefix {
+        if let Some(p) = pick(under_prefix(prefix), &mut tried) {
+            return Ok(build_for(p, Some(prefix)));
+        }
+    } else {
+        let env: Vec<PathBuf> = std::env::var_os("GLFSHEAL").map(PathBuf::from).into_iter().collect();
+        if let Some(p) = pick(env, &mut tried) {
+            return Ok(build_for(p, None));
+        }
+        if let Some(p) = pick(DISTRO_PATHS.iter().map(PathBuf::from).collect(), &mut tried) {
+            return Ok(build_for(p, None));
+        }
+    }
+    bail!(
+        "no glfsheal found; tried {}. Pass --glfsheal PATH or --prefix DIR (an installed build), or install glusterfs-server",
+        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn build_for(glfsheal: PathBuf, prefix: Option<&Path>) -> Build {
+    match prefix {
+        // A build configured with --prefix=PREFIX keeps its state under PREFIX/var.
+        Some(p) => Build {
+            glusterfs: Some(p.join("sbin/glusterfs")).filter(|g| g.is_file()),
+            log_dir: p.join("var/log/glusterfs"),
+            socket: p.join("var/run/glusterd.socket"),
+            glfsheal,
+        },
+        None => Build {
+            glusterfs: ["/usr/sbin/glusterfs", "/usr/bin/glusterfs"].iter().map(PathBuf::from).find(|p| p.is_file()),
+            log_dir: PathBuf::from("/var/log/glusterfs"),
+            socket: PathBuf::from("/var/run/glusterd.socket"),
+            glfsheal,
+        },
+    }
+}
+
+/// `(major, minor)` from `glusterfs --version` ("glusterfs 10.3").
+pub fn version(build: &Build) -> Option<(u32, u32, String)> {
+    let out = duct::cmd!(build.glusterfs.as_ref()?, "--version").stderr_null().read().ok()?;
+    let word = out.lines().next()?.split_whitespace().nth(1)?.to_string();
+    let mut it = word.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?, word))
+}
+
+/// glfsheal's XML switch: the positional word `xml` up to 5.x, `--xml` from 6.0.
+pub fn xml_arg(version: Option<(u32, u32)>) -> &'static str {
+    match version {
+        Some((major, _)) if major < 6 => "xml",
+        _ => "--xml",
+    }
+}

@@ -1,0 +1,11 @@
+//! heal-info: what an operator runs instead of `gluster volume heal VOL info`.
+//! It drives glfsheal under a deadline, reads its output as a stream, reports
+//! per brick, and when glfsheal hangs, says what it waits on and why.
+
+pub mod diagnose;
+pub mod find;
+pub mod model;
+pub mod output;
+pub mod parse;
+pub mod run;
+pub mod scan;

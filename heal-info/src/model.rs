@@ -1,0 +1,88 @@
+//! What heal info reports, per brick and per volume, and the exit codes
+//! that summarise it. One stable schema for `--format json`.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Brick {
+    /// As glfsheal names it: `host:/path`.
+    pub name: String,
+    pub host: String,
+    pub path: String,
+    /// glfsheal's words: `Connected`, `Transport endpoint is not connected`, ...
+    pub status: String,
+    pub connected: bool,
+    /// Entries pending heal; None when the brick could not be asked (`-`).
+    pub entries: Option<u64>,
+    /// Entries in split-brain, where the build reports them.
+    pub split_brain: Option<u64>,
+    /// The entry paths (or `<gfid:...>`), kept with `--entries`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub entry_paths: Vec<String>,
+}
+
+impl Brick {
+    pub fn set_name(&mut self, name: &str) {
+        self.name = name.to_string();
+        match name.rsplit_once(':') {
+            Some((h, p)) if p.starts_with('/') => {
+                self.host = h.to_string();
+                self.path = p.to_string();
+            }
+            _ => self.path = name.to_string(),
+        }
+    }
+}
+
+/// Exit codes, documented in `--help`.
+pub mod exit {
+    pub const CLEAN: u8 = 0;
+    pub const PENDING: u8 = 1;
+    pub const DISCONNECTED: u8 = 2;
+    pub const DEADLINE: u8 = 3;
+    pub const FAILED: u8 = 4;
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub bricks: usize,
+    pub connected: usize,
+    pub entries: u64,
+    pub split_brain: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub volume: String,
+    pub glfsheal: String,
+    pub version: Option<String>,
+    pub duration_seconds: f64,
+    pub exit: u8,
+    pub ok: bool,
+    pub bricks: Vec<Brick>,
+    pub totals: Totals,
+    /// Why glfsheal failed or its output could not be read.
+    pub error: Option<String>,
+    /// What a hung glfsheal was waiting on.
+    pub diagnosis: Option<crate::diagnose::Diagnosis>,
+}
+
+pub fn totals(bricks: &[Brick]) -> Totals {
+    Totals {
+        bricks: bricks.len(),
+        connected: bricks.iter().filter(|b| b.connected).count(),
+        entries: bricks.iter().filter_map(|b| b.entries).sum(),
+        split_brain: bricks.iter().filter_map(|b| b.split_brain).sum(),
+    }
+}
+
+/// The exit code for a complete answer.
+pub fn exit_for(bricks: &[Brick]) -> u8 {
+    if bricks.iter().any(|b| !b.connected) {
+        exit::DISCONNECTED
+    } else if bricks.iter().any(|b| b.entries.unwrap_or(0) > 0 || b.split_brain.unwrap_or(0) > 0) {
+        exit::PENDING
+    } else {
+        exit::CLEAN
+    }
+}

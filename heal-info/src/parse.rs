@@ -1,0 +1,200 @@
+//! Reading glfsheal's output as a stream, XML or plain text, told apart by
+//! the first non-blank byte. Memory stays flat however many entries there
+//! are: only counts are kept, and entry paths only when asked for.
+
+use crate::model::Brick;
+use anyhow::{anyhow, bail, Context, Result};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use std::io::BufRead;
+
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub bricks: Vec<Brick>,
+    /// XML's opRet/opErrstr, when present and failing.
+    pub op_error: Option<String>,
+    pub format: &'static str,
+}
+
+/// Parses glfsheal output from `input`, keeping entry paths if `keep_entries`.
+pub fn parse(mut input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
+    let first = loop {
+        let buf = input.fill_buf().context("reading glfsheal's output")?;
+        if buf.is_empty() {
+            bail!("glfsheal printed nothing");
+        }
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => break buf[i],
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
+        }
+    };
+    if first == b'<' {
+        parse_xml(input, keep_entries)
+    } else {
+        parse_text(input, keep_entries)
+    }
+}
+
+fn number(s: &str) -> Result<Option<u64>> {
+    let s = s.trim();
+    if s == "-" || s.is_empty() {
+        return Ok(None);
+    }
+    s.parse().map(Some).map_err(|_| anyhow!("{s:?} is not a number of entries"))
+}
+
+fn parse_xml(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
+    let mut reader = Reader::from_reader(input);
+    let mut buf = Vec::new();
+    let mut out = Parsed { format: "xml", ..Default::default() };
+    let mut path: Vec<String> = Vec::new();
+    let mut brick: Option<Brick> = None;
+    let mut text = String::new();
+    let (mut op_ret, mut op_errstr) = (None::<i64>, String::new());
+    let mut saw_root = false;
+    loop {
+        let ev = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| anyhow!("glfsheal's XML is malformed or truncated at byte {}: {e}", reader.buffer_position()))?;
+        match ev {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if name == "cliOutput" {
+                    saw_root = true;
+                }
+                if name == "brick" {
+                    brick = Some(Brick::default());
+                }
+                path.push(name);
+                text.clear();
+            }
+            Event::Empty(_) => {}
+            Event::Text(t) => {
+                let s = t.unescape().map_err(|e| anyhow!("glfsheal's XML has a bad character reference: {e}"))?;
+                text.push_str(&s);
+            }
+            Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
+            Event::End(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if path.pop().as_deref() != Some(name.as_str()) {
+                    bail!("glfsheal's XML is malformed: unexpected </{name}>");
+                }
+                let t = text.trim().to_string();
+                match (name.as_str(), brick.as_mut()) {
+                    ("name", Some(b)) => b.set_name(&t),
+                    ("status", Some(b)) => {
+                        b.connected = t == "Connected";
+                        b.status = t;
+                    }
+                    ("numberOfEntries" | "totalNumberOfEntries", Some(b)) => b.entries = number(&t)?,
+                    ("numberOfEntriesInSplitBrain", Some(b)) => b.split_brain = number(&t)?,
+                    ("file", Some(b)) if keep_entries => b.entry_paths.push(t),
+                    ("brick", Some(_)) => out.bricks.extend(brick.take()),
+                    ("opRet", None) => op_ret = t.parse().ok(),
+                    ("opErrstr", None) => op_errstr = t,
+                    _ => {}
+                }
+                text.clear();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !saw_root {
+        bail!("glfsheal's XML has no <cliOutput>");
+    }
+    if !path.is_empty() {
+        bail!("glfsheal's XML is truncated: <{}> is never closed", path.join("><"));
+    }
+    if let Some(r) = op_ret.filter(|&r| r != 0) {
+        out.op_error = Some(if op_errstr.is_empty() { format!("glfsheal returned opRet {r}") } else { op_errstr });
+    }
+    Ok(out)
+}
+
+fn parse_text(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
+    let mut out = Parsed { format: "text", ..Default::default() };
+    let mut brick: Option<Brick> = None;
+    let mut errors = Vec::new();
+    for line in input.lines() {
+        let line = line.context("reading glfsheal's output")?;
+        let l = line.trim_end();
+        if let Some(name) = l.strip_prefix("Brick ") {
+            out.bricks.extend(brick.take());
+            let mut b = Brick::default();
+            b.set_name(name.trim());
+            brick = Some(b);
+        } else if let Some(b) = brick.as_mut() {
+            if let Some(s) = l.strip_prefix("Status: ") {
+                b.connected = s == "Connected";
+                b.status = s.to_string();
+            } else if let Some(n) = l.strip_prefix("Number of entries in split-brain: ") {
+                b.split_brain = number(n)?;
+            } else if let Some(n) = l.strip_prefix("Total Number of entries: ").or(l.strip_prefix("Number of entries: ")) {
+                b.entries = number(n)?;
+            } else if !l.is_empty() && !l.starts_with("Number of entries") {
+                if keep_entries {
+                    b.entry_paths.push(l.to_string());
+                }
+            }
+        } else if !l.trim().is_empty() {
+            errors.push(l.trim().to_string());
+        }
+    }
+    out.bricks.extend(brick.take());
+    if out.bricks.is_empty() {
+        if errors.is_empty() {
+            bail!("glfsheal's output names no brick");
+        }
+        out.op_error = Some(errors.join("; "));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XML: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cliOutput><healInfo><bricks>
+<brick hostUuid="u"><name>node1:/b/1</name><file gfid="g">/a</file><file gfid="h">/b</file><status>Connected</status><numberOfEntries>2</numberOfEntries></brick>
+<brick hostUuid="u"><name>node1:/b/2</name><status>Transport endpoint is not connected</status><numberOfEntries>-</numberOfEntries></brick>
+</bricks></healInfo><opRet>0</opRet><opErrno>0</opErrno><opErrstr/></cliOutput>"#;
+
+    #[test]
+    fn reads_xml_bricks_entries_and_status() {
+        let p = parse(XML.as_bytes(), true).unwrap();
+        assert_eq!(p.format, "xml");
+        assert_eq!(p.bricks.len(), 2);
+        assert_eq!((p.bricks[0].host.as_str(), p.bricks[0].path.as_str()), ("node1", "/b/1"));
+        assert_eq!(p.bricks[0].entries, Some(2));
+        assert_eq!(p.bricks[0].entry_paths, vec!["/a", "/b"]);
+        assert!(!p.bricks[1].connected);
+        assert_eq!(p.bricks[1].entries, None);
+    }
+
+    #[test]
+    fn reads_plain_text_the_same() {
+        let text = "Brick node1:/b/1\n/a\n<gfid:1234>\nStatus: Connected\nNumber of entries: 2\n\nBrick node1:/b/2\nStatus: Transport endpoint is not connected\nNumber of entries: -\n";
+        let p = parse(text.as_bytes(), true).unwrap();
+        assert_eq!(p.format, "text");
+        assert_eq!(p.bricks[0].entry_paths, vec!["/a", "<gfid:1234>"]);
+        assert_eq!(p.bricks[0].entries, Some(2));
+        assert!(!p.bricks[1].connected);
+    }
+
+    #[test]
+    fn truncated_empty_and_garbage_output_are_errors() {
+        let cut = &XML[..XML.len() / 2];
+        assert!(parse(cut.as_bytes(), false).unwrap_err().to_string().contains("truncated"));
+        assert!(parse("".as_bytes(), false).unwrap_err().to_string().contains("nothing"));
+        assert!(parse("<cliOutput><a></b></cliOutput>".as_bytes(), false).is_err());
+        assert!(parse("Brick x:/y\nNumber of entries: lots\n".as_bytes(), false).is_err());
+        let p = parse("Volume nope does not exist\n".as_bytes(), false).unwrap();
+        assert_eq!(p.op_error.as_deref(), Some("Volume nope does not exist"));
+    }
+}

@@ -1,0 +1,104 @@
+//! Running glfsheal under a deadline. Its output is parsed as it streams
+//! in on another thread; if the deadline passes first, the live process is
+//! diagnosed (`diagnose`) before it is killed.
+
+use crate::diagnose;
+use crate::find::{self, Build};
+use crate::model::{self, exit, Report};
+use crate::parse::{self, Parsed};
+use std::io::BufReader;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub struct Options {
+    pub volume: String,
+    pub timeout: Duration,
+    pub keep_entries: bool,
+}
+
+enum Outcome {
+    Parsed(anyhow::Result<Parsed>),
+}
+
+pub fn heal_info(build: &Build, opts: &Options) -> Report {
+    let started = Instant::now();
+    let version = find::version(build);
+    let arg = find::xml_arg(version.as_ref().map(|v| (v.0, v.1)));
+    let mut report = attempt(build, opts, arg, started);
+    // Unknown version and a build that did not take this form of the XML
+    // switch: try the other form once.
+    if version.is_none() && report.exit == exit::FAILED && report.diagnosis.is_none() {
+        let other = if arg == "--xml" { "xml" } else { "--xml" };
+        report = attempt(build, opts, other, started);
+    }
+    report.version = version.map(|v| v.2);
+    report
+}
+
+fn attempt(build: &Build, opts: &Options, xml_arg: &str, started: Instant) -> Report {
+    let mut report = Report {
+        volume: opts.volume.clone(),
+        glfsheal: build.glfsheal.display().to_string(),
+        version: None,
+        duration_seconds: 0.0,
+        exit: exit::FAILED,
+        ok: false,
+        bricks: vec![],
+        totals: model::totals(&[]),
+        error: None,
+        diagnosis: None,
+    };
+    let log_offset = std::fs::metadata(diagnose::log_path(build, &opts.volume)).map_or(0, |m| m.len());
+    let handle = match duct::cmd(&build.glfsheal, [opts.volume.as_str(), xml_arg]).stderr_null().unchecked().reader() {
+        Ok(h) => h,
+        Err(e) => {
+            report.error = Some(format!("cannot run {}: {e}", build.glfsheal.display()));
+            return report;
+        }
+    };
+    let handle = std::sync::Arc::new(handle);
+    let pid = handle.pids().first().copied();
+    let (tx, rx) = mpsc::channel();
+    let reader = handle.clone();
+    let keep = opts.keep_entries;
+    std::thread::spawn(move || {
+        let parsed = parse::parse(BufReader::new(&*reader), keep);
+        let _ = tx.send(Outcome::Parsed(parsed));
+    });
+    let remaining = opts.timeout.saturating_sub(started.elapsed());
+    match rx.recv_timeout(remaining) {
+        Ok(Outcome::Parsed(parsed)) => {
+            let status = handle.try_wait().ok().flatten().map(|o| o.status);
+            report.duration_seconds = started.elapsed().as_secs_f64();
+            match parsed {
+                Ok(p) if p.op_error.is_none() && !p.bricks.is_empty() => {
+                    report.exit = model::exit_for(&p.bricks);
+                    report.totals = model::totals(&p.bricks);
+                    report.bricks = p.bricks;
+                    report.ok = report.exit == exit::CLEAN;
+                }
+                Ok(p) => {
+                    report.error = Some(p.op_error.unwrap_or_else(|| "glfsheal reported no bricks".into()));
+                }
+                Err(e) => {
+                    let how = match status.and_then(|s| {
+                        use std::os::unix::process::ExitStatusExt;
+                        s.signal()
+                    }) {
+                        Some(sig) => format!(" (glfsheal was killed by signal {sig})"),
+                        None => String::new(),
+                    };
+                    report.error = Some(format!("{e:#}{how}"));
+                }
+            }
+        }
+        Err(_) => {
+            report.duration_seconds = started.elapsed().as_secs_f64();
+            report.exit = exit::DEADLINE;
+            report.error = Some(format!("glfsheal did not finish within {:.0} s", opts.timeout.as_secs_f64()));
+            report.diagnosis = pid.map(|pid| diagnose::diagnose(pid, build, &opts.volume, log_offset));
+            let _ = handle.kill();
+        }
+    }
+    report
+}
