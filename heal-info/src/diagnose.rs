@@ -64,9 +64,13 @@ fn read(path: &str) -> String {
 
 fn threads(pid: u32) -> Vec<Thread> {
     let mut out = Vec::new();
-    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/task")) else { return out };
+    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
     for e in dir.flatten() {
-        let Some(tid) = e.file_name().to_str().and_then(|s| s.parse().ok()) else { continue };
+        let Some(tid) = e.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
         let base = format!("/proc/{pid}/task/{tid}");
         let stack = read(&format!("{base}/stack"));
         out.push(Thread {
@@ -135,17 +139,28 @@ fn backtrace(pid: u32) -> Option<String> {
     if !which {
         return None;
     }
-    let handle = duct::cmd!("gdb", "-p", pid.to_string(), "-batch", "-nx", "-ex", "thread apply all bt")
-        .stdout_capture()
-        .stderr_null()
-        .unchecked()
-        .start()
-        .ok()?;
+    let handle = duct::cmd!(
+        "gdb",
+        "-p",
+        pid.to_string(),
+        "-batch",
+        "-nx",
+        "-ex",
+        "thread apply all bt"
+    )
+    .stdout_capture()
+    .stderr_null()
+    .unchecked()
+    .start()
+    .ok()?;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(Some(out)) = handle.try_wait() {
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
-            let frames: Vec<&str> = text.lines().filter(|l| l.starts_with('#') || l.starts_with("Thread ")).collect();
+            let frames: Vec<&str> = text
+                .lines()
+                .filter(|l| l.starts_with('#') || l.starts_with("Thread "))
+                .collect();
             return (!frames.is_empty()).then(|| frames.join("\n"));
         }
         if std::time::Instant::now() > deadline {
@@ -168,13 +183,22 @@ fn log_time(line: &str) -> Option<f64> {
 
 /// The "Going UP" times in `log` and the gaps between them.
 pub fn going_up(log: &str) -> (Vec<f64>, Vec<f64>) {
-    let times: Vec<f64> = log.lines().filter(|l| l.contains("Going UP")).filter_map(log_time).collect();
-    let gaps = times.windows(2).map(|w| ((w[1] - w[0]) * 1000.0).round() / 1000.0).collect();
+    let times: Vec<f64> = log
+        .lines()
+        .filter(|l| l.contains("Going UP"))
+        .filter_map(log_time)
+        .collect();
+    let gaps = times
+        .windows(2)
+        .map(|w| ((w[1] - w[0]) * 1000.0).round() / 1000.0)
+        .collect();
     (times, gaps)
 }
 
 fn glusterd_stopped() -> bool {
-    let Ok(dir) = fs::read_dir("/proc") else { return false };
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return false;
+    };
     dir.flatten().any(|e| {
         let p = e.path();
         read(&p.join("comm").to_string_lossy()).trim() == "glusterd"
@@ -210,7 +234,11 @@ pub fn resolver_timeout(resolv_conf: &str) -> Option<f64> {
 pub fn diagnose_with_log(pid: u32, log_since_start: &str) -> Diagnosis {
     let inodes = socket_inodes(pid);
     let udp = rows(pid, &["udp", "udp6"], &inodes);
-    let dns: Vec<String> = udp.iter().filter(|((_, port), _)| *port == 53).map(|((a, _), _)| a.clone()).collect();
+    let dns: Vec<String> = udp
+        .iter()
+        .filter(|((_, port), _)| *port == 53)
+        .map(|((a, _), _)| a.clone())
+        .collect();
     let tcp_connecting: Vec<String> = rows(pid, &["tcp", "tcp6"], &inodes)
         .into_iter()
         .filter(|(_, st)| st == "02")
@@ -222,13 +250,17 @@ pub fn diagnose_with_log(pid: u32, log_since_start: &str) -> Diagnosis {
     let stopped = glusterd_stopped();
     let resolver = resolver_timeout(&read("/etc/resolv.conf"));
     let bt_text = bt.as_deref().unwrap_or("");
-    let in_events = bt_text.contains("gf_event") && (bt_text.contains("getaddrinfo") || bt_text.contains("gethostbyname"));
-    let in_brick_dns = bt_text.contains("gf_resolve_ip6") || bt_text.contains("af_inet_client_get_remote_sockaddr");
+    let in_events = bt_text.contains("gf_event")
+        && (bt_text.contains("getaddrinfo") || bt_text.contains("gethostbyname"));
+    let in_brick_dns = bt_text.contains("gf_resolve_ip6")
+        || bt_text.contains("af_inet_client_get_remote_sockaddr");
     let mut servers = dns.clone();
     servers.sort();
     servers.dedup();
 
-    let (cause, summary, remedy) = if in_events || (!dns.is_empty() && !times.is_empty() && !in_brick_dns) {
+    let (cause, summary, remedy) = if in_events
+        || (!dns.is_empty() && !times.is_empty() && !in_brick_dns)
+    {
         (
             Cause::EventsResolverStall,
             format!(
@@ -305,15 +337,33 @@ pub fn diagnose(pid: u32, build: &Build, volume: &str, log_offset: u64) -> Diagn
 
 impl Diagnosis {
     pub fn to_text(&self) -> String {
-        let mut s = format!("diagnosis: {:?}\n  {}\n  remedy: {}\n", self.cause, self.summary, self.remedy);
-        s.push_str(&format!("  glfsheal pid {}: {} thread(s)", self.pid, self.threads.len()));
-        let waits: Vec<String> = self.threads.iter().filter(|t| !t.wchan.is_empty() && t.wchan != "0").map(|t| format!("{}={}", t.name, t.wchan)).collect();
+        let mut s = format!(
+            "diagnosis: {:?}\n  {}\n  remedy: {}\n",
+            self.cause, self.summary, self.remedy
+        );
+        s.push_str(&format!(
+            "  glfsheal pid {}: {} thread(s)",
+            self.pid,
+            self.threads.len()
+        ));
+        let waits: Vec<String> = self
+            .threads
+            .iter()
+            .filter(|t| !t.wchan.is_empty() && t.wchan != "0")
+            .map(|t| format!("{}={}", t.name, t.wchan))
+            .collect();
         if !waits.is_empty() {
             s.push_str(&format!(", waiting in {}", waits.join(" ")));
         }
         s.push('\n');
         if let Some(bt) = &self.backtrace {
-            let interesting: Vec<&str> = bt.lines().filter(|l| l.contains("gf_event") || l.contains("getaddrinfo") || l.contains("resolve")).take(6).collect();
+            let interesting: Vec<&str> = bt
+                .lines()
+                .filter(|l| {
+                    l.contains("gf_event") || l.contains("getaddrinfo") || l.contains("resolve")
+                })
+                .take(6)
+                .collect();
             if !interesting.is_empty() {
                 s.push_str(&format!("  backtrace: {}\n", interesting.join(" | ")));
             }
@@ -336,8 +386,14 @@ mod tests {
 
     #[test]
     fn resolver_worst_case_from_resolv_conf() {
-        assert_eq!(resolver_timeout("nameserver 10.0.0.1\noptions timeout:1 attempts:1\n"), Some(2.0));
-        assert_eq!(resolver_timeout("nameserver 10.0.0.1\nnameserver 10.0.0.2\n"), Some(40.0));
+        assert_eq!(
+            resolver_timeout("nameserver 10.0.0.1\noptions timeout:1 attempts:1\n"),
+            Some(2.0)
+        );
+        assert_eq!(
+            resolver_timeout("nameserver 10.0.0.1\nnameserver 10.0.0.2\n"),
+            Some(40.0)
+        );
         assert_eq!(resolver_timeout("# none\n"), None);
     }
 

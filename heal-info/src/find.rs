@@ -24,10 +24,16 @@ pub struct Build {
 }
 
 fn under_prefix(prefix: &Path) -> Vec<PathBuf> {
-    ["libexec/glusterfs/glfsheal", "lib/x86_64-linux-gnu/glusterfs/glfsheal", "lib64/glusterfs/glfsheal", "lib/glusterfs/glfsheal", "sbin/glfsheal"]
-        .iter()
-        .map(|p| prefix.join(p))
-        .collect()
+    [
+        "libexec/glusterfs/glfsheal",
+        "lib/x86_64-linux-gnu/glusterfs/glfsheal",
+        "lib64/glusterfs/glfsheal",
+        "lib/glusterfs/glfsheal",
+        "sbin/glfsheal",
+    ]
+    .iter()
+    .map(|p| prefix.join(p))
+    .collect()
 }
 
 pub fn find(glfsheal: Option<&Path>, prefix: Option<&Path>) -> Result<Build> {
@@ -50,7 +56,10 @@ pub fn find(glfsheal: Option<&Path>, prefix: Option<&Path>) -> Result<Build> {
             return Ok(build_for(p, Some(prefix)));
         }
     } else {
-        let env: Vec<PathBuf> = std::env::var_os("GLFSHEAL").map(PathBuf::from).into_iter().collect();
+        let env: Vec<PathBuf> = std::env::var_os("GLFSHEAL")
+            .map(PathBuf::from)
+            .into_iter()
+            .collect();
         if let Some(p) = pick(env, &mut tried) {
             return Ok(build_for(p, None));
         }
@@ -74,7 +83,10 @@ fn build_for(glfsheal: PathBuf, prefix: Option<&Path>) -> Build {
             glfsheal,
         },
         None => Build {
-            glusterfs: ["/usr/sbin/glusterfs", "/usr/bin/glusterfs"].iter().map(PathBuf::from).find(|p| p.is_file()),
+            glusterfs: ["/usr/sbin/glusterfs", "/usr/bin/glusterfs"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file()),
             log_dir: PathBuf::from("/var/log/glusterfs"),
             socket: PathBuf::from("/var/run/glusterd.socket"),
             glfsheal,
@@ -84,9 +96,14 @@ fn build_for(glfsheal: PathBuf, prefix: Option<&Path>) -> Build {
 
 /// `(major, minor)` from `glusterfs --version` ("glusterfs 10.3").
 pub fn version(build: &Build) -> Option<(u32, u32, String)> {
-    let out = duct::cmd!(build.glusterfs.as_ref()?, "--version").stderr_null().read().ok()?;
+    let out = duct::cmd!(build.glusterfs.as_ref()?, "--version")
+        .stderr_null()
+        .read()
+        .ok()?;
     let word = out.lines().next()?.split_whitespace().nth(1)?.to_string();
-    let mut it = word.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+    let mut it = word
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty());
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?, word))
 }
 

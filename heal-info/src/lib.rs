@@ -4,6 +4,8 @@
 
 pub mod diagnose;
 pub mod find;
+#[cfg(feature = "gfapi")]
+pub mod gfapi;
 pub mod model;
 pub mod output;
 pub mod parse;

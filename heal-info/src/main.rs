@@ -63,12 +63,34 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Mount VOLUME through libgfapi as glfsheal does (volfile over the unix
+    /// socket) and time glfs_init and each subvolume coming up.
+    #[cfg(feature = "gfapi")]
+    Probe {
+        volume: String,
+        /// An installed GlusterFS build tree (its libgfapi and socket).
+        #[arg(long)]
+        prefix: Option<PathBuf>,
+        /// Also create this many files in the volume (for tests).
+        #[arg(long, default_value_t = 0)]
+        write_files: usize,
+        /// Directory in the volume for --write-files.
+        #[arg(long, default_value = "/")]
+        dir: String,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Some(Cmd::Scan { bricks, json }) => scan_cmd(&bricks, json),
+        #[cfg(feature = "gfapi")]
+        Some(Cmd::Probe {
+            volume,
+            prefix,
+            write_files,
+            dir,
+        }) => probe_cmd(&volume, prefix.as_deref(), write_files, &dir),
         None => info_cmd(cli.info),
     };
     match result {
@@ -85,7 +107,11 @@ fn info_cmd(a: InfoArgs) -> Result<u8> {
         anyhow::bail!("name a volume: heal-info VOLUME (see --help)");
     };
     let build = find::find(a.glfsheal.as_deref(), a.prefix.as_deref())?;
-    let opts = run::Options { volume, timeout: Duration::from_secs_f64(a.timeout), keep_entries: a.entries };
+    let opts = run::Options {
+        volume,
+        timeout: Duration::from_secs_f64(a.timeout),
+        keep_entries: a.entries,
+    };
     let report = run::heal_info(&build, &opts);
     match a.format {
         Format::Table => print!("{}", output::table(&report, a.summary)),
@@ -96,17 +122,64 @@ fn info_cmd(a: InfoArgs) -> Result<u8> {
 }
 
 fn scan_cmd(bricks: &[PathBuf], json: bool) -> Result<u8> {
-    let scans: Vec<scan::BrickScan> = bricks.iter().map(|b| scan::scan(b)).collect::<Result<_>>()?;
+    let scans: Vec<scan::BrickScan> = bricks
+        .iter()
+        .map(|b| scan::scan(b))
+        .collect::<Result<_>>()?;
     if json {
         println!("{}", serde_json::to_string_pretty(&scans)?);
     } else {
         let mut t = comfy_table::Table::new();
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-        t.set_header(vec!["brick", "pending", "xattrop", "dirty", "entry-changes"]);
+        t.set_header(vec![
+            "brick",
+            "pending",
+            "xattrop",
+            "dirty",
+            "entry-changes",
+        ]);
         for s in &scans {
-            t.add_row(vec![s.brick.clone(), s.pending.to_string(), s.xattrop.to_string(), s.dirty.to_string(), s.entry_changes.to_string()]);
+            t.add_row(vec![
+                s.brick.clone(),
+                s.pending.to_string(),
+                s.xattrop.to_string(),
+                s.dirty.to_string(),
+                s.entry_changes.to_string(),
+            ]);
         }
         println!("{t}");
     }
-    Ok(if scans.iter().any(|s| s.pending > 0) { exit::PENDING } else { exit::CLEAN })
+    Ok(if scans.iter().any(|s| s.pending > 0) {
+        exit::PENDING
+    } else {
+        exit::CLEAN
+    })
+}
+
+#[cfg(feature = "gfapi")]
+fn probe_cmd(
+    volume: &str,
+    prefix: Option<&std::path::Path>,
+    files: usize,
+    dir: &str,
+) -> Result<u8> {
+    use heal_info::{diagnose, gfapi};
+    let socket = prefix.map_or(PathBuf::from("/var/run/glusterd.socket"), |p| {
+        p.join("var/run/glusterd.socket")
+    });
+    let log = std::env::temp_dir().join(format!("heal-info-probe-{}.log", std::process::id()));
+    let mount = gfapi::Mount::new(&gfapi::library(prefix), volume, &socket, &log)?;
+    for i in 0..files {
+        let path = format!("{}/file-{i}", dir.trim_end_matches('/'));
+        mount.write_file(&path, format!("heal-info probe {i}\n").as_bytes())?;
+    }
+    let init = mount.init_seconds;
+    drop(mount);
+    let (up, gaps) = diagnose::going_up(&std::fs::read_to_string(&log).unwrap_or_default());
+    let _ = std::fs::remove_file(&log);
+    println!(
+        "{}",
+        serde_json::json!({"volume": volume, "socket": socket, "init_seconds": init, "subvolumes_up": up.len(), "going_up_gaps": gaps, "files_written": files})
+    );
+    Ok(exit::CLEAN)
 }

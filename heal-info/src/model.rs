@@ -80,7 +80,10 @@ pub fn totals(bricks: &[Brick]) -> Totals {
 pub fn exit_for(bricks: &[Brick]) -> u8 {
     if bricks.iter().any(|b| !b.connected) {
         exit::DISCONNECTED
-    } else if bricks.iter().any(|b| b.entries.unwrap_or(0) > 0 || b.split_brain.unwrap_or(0) > 0) {
+    } else if bricks
+        .iter()
+        .any(|b| b.entries.unwrap_or(0) > 0 || b.split_brain.unwrap_or(0) > 0)
+    {
         exit::PENDING
     } else {
         exit::CLEAN

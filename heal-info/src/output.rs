@@ -14,7 +14,12 @@ pub fn table(r: &Report, summary: bool) -> String {
         t.set_header(vec!["brick", "status", "entries", "split-brain"]);
         for b in &r.bricks {
             let n = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
-            t.add_row(vec![b.name.clone(), b.status.clone(), n(b.entries), n(b.split_brain)]);
+            t.add_row(vec![
+                b.name.clone(),
+                b.status.clone(),
+                n(b.entries),
+                n(b.split_brain),
+            ]);
         }
         if !r.bricks.is_empty() {
             out.push_str(&format!("{t}\n"));
@@ -28,7 +33,12 @@ pub fn table(r: &Report, summary: bool) -> String {
     }
     out.push_str(&format!(
         "volume {}: {}/{} bricks connected, {} entries pending heal, {} in split-brain ({:.2} s)\n",
-        r.volume, r.totals.connected, r.totals.bricks, r.totals.entries, r.totals.split_brain, r.duration_seconds
+        r.volume,
+        r.totals.connected,
+        r.totals.bricks,
+        r.totals.entries,
+        r.totals.split_brain,
+        r.duration_seconds
     ));
     if let Some(e) = &r.error {
         out.push_str(&format!("error: {e}\n"));
@@ -40,7 +50,9 @@ pub fn table(r: &Report, summary: bool) -> String {
 }
 
 fn label(v: &str) -> String {
-    v.replace('\\', r"\\").replace('"', "\\\"").replace('\n', r"\n")
+    v.replace('\\', r"\\")
+        .replace('"', "\\\"")
+        .replace('\n', r"\n")
 }
 
 pub fn prometheus(r: &Report) -> String {
@@ -57,18 +69,44 @@ pub fn prometheus(r: &Report) -> String {
             .iter()
             .filter_map(|b| {
                 let v = f(b)?;
-                Some((format!("volume=\"{vol}\",brick_path=\"{}\",host=\"{}\"", label(&b.path), label(&b.host)), v))
+                Some((
+                    format!(
+                        "volume=\"{vol}\",brick_path=\"{}\",host=\"{}\"",
+                        label(&b.path),
+                        label(&b.host)
+                    ),
+                    v,
+                ))
             })
             .collect()
     };
-    metric("gluster_volume_heal_count", "Number of entries pending heal on the brick", per_brick(&|b| b.entries.map(|v| v as f64)));
-    metric("gluster_volume_split_brain_heal_count", "Number of entries in split-brain on the brick", per_brick(&|b| b.split_brain.map(|v| v as f64)));
-    metric("gluster_heal_info_brick_connected", "1 if glfsheal could reach the brick", per_brick(&|b| Some(if b.connected { 1.0 } else { 0.0 })));
-    metric("gluster_heal_info_duration_seconds", "How long heal info took", vec![(format!("volume=\"{vol}\""), r.duration_seconds)]);
+    metric(
+        "gluster_volume_heal_count",
+        "Number of entries pending heal on the brick",
+        per_brick(&|b| b.entries.map(|v| v as f64)),
+    );
+    metric(
+        "gluster_volume_split_brain_heal_count",
+        "Number of entries in split-brain on the brick",
+        per_brick(&|b| b.split_brain.map(|v| v as f64)),
+    );
+    metric(
+        "gluster_heal_info_brick_connected",
+        "1 if glfsheal could reach the brick",
+        per_brick(&|b| Some(if b.connected { 1.0 } else { 0.0 })),
+    );
+    metric(
+        "gluster_heal_info_duration_seconds",
+        "How long heal info took",
+        vec![(format!("volume=\"{vol}\""), r.duration_seconds)],
+    );
     metric(
         "gluster_heal_info_success",
         "1 if glfsheal answered before the deadline with well-formed output",
-        vec![(format!("volume=\"{vol}\""), if r.error.is_none() { 1.0 } else { 0.0 })],
+        vec![(
+            format!("volume=\"{vol}\""),
+            if r.error.is_none() { 1.0 } else { 0.0 },
+        )],
     );
     s
 }

@@ -43,22 +43,30 @@ fn number(s: &str) -> Result<Option<u64>> {
     if s == "-" || s.is_empty() {
         return Ok(None);
     }
-    s.parse().map(Some).map_err(|_| anyhow!("{s:?} is not a number of entries"))
+    s.parse()
+        .map(Some)
+        .map_err(|_| anyhow!("{s:?} is not a number of entries"))
 }
 
 fn parse_xml(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
     let mut reader = Reader::from_reader(input);
     let mut buf = Vec::new();
-    let mut out = Parsed { format: "xml", ..Default::default() };
+    let mut out = Parsed {
+        format: "xml",
+        ..Default::default()
+    };
     let mut path: Vec<String> = Vec::new();
     let mut brick: Option<Brick> = None;
     let mut text = String::new();
     let (mut op_ret, mut op_errstr) = (None::<i64>, String::new());
     let mut saw_root = false;
     loop {
-        let ev = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| anyhow!("glfsheal's XML is malformed or truncated at byte {}: {e}", reader.buffer_position()))?;
+        let ev = reader.read_event_into(&mut buf).map_err(|e| {
+            anyhow!(
+                "glfsheal's XML is malformed or truncated at byte {}: {e}",
+                reader.buffer_position()
+            )
+        })?;
         match ev {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
@@ -73,7 +81,9 @@ fn parse_xml(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
             }
             Event::Empty(_) => {}
             Event::Text(t) => {
-                let s = t.unescape().map_err(|e| anyhow!("glfsheal's XML has a bad character reference: {e}"))?;
+                let s = t
+                    .unescape()
+                    .map_err(|e| anyhow!("glfsheal's XML has a bad character reference: {e}"))?;
                 text.push_str(&s);
             }
             Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
@@ -89,7 +99,9 @@ fn parse_xml(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
                         b.connected = t == "Connected";
                         b.status = t;
                     }
-                    ("numberOfEntries" | "totalNumberOfEntries", Some(b)) => b.entries = number(&t)?,
+                    ("numberOfEntries" | "totalNumberOfEntries", Some(b)) => {
+                        b.entries = number(&t)?
+                    }
                     ("numberOfEntriesInSplitBrain", Some(b)) => b.split_brain = number(&t)?,
                     ("file", Some(b)) if keep_entries => b.entry_paths.push(t),
                     ("brick", Some(_)) => out.bricks.extend(brick.take()),
@@ -108,16 +120,26 @@ fn parse_xml(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
         bail!("glfsheal's XML has no <cliOutput>");
     }
     if !path.is_empty() {
-        bail!("glfsheal's XML is truncated: <{}> is never closed", path.join("><"));
+        bail!(
+            "glfsheal's XML is truncated: <{}> is never closed",
+            path.join("><")
+        );
     }
     if let Some(r) = op_ret.filter(|&r| r != 0) {
-        out.op_error = Some(if op_errstr.is_empty() { format!("glfsheal returned opRet {r}") } else { op_errstr });
+        out.op_error = Some(if op_errstr.is_empty() {
+            format!("glfsheal returned opRet {r}")
+        } else {
+            op_errstr
+        });
     }
     Ok(out)
 }
 
 fn parse_text(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
-    let mut out = Parsed { format: "text", ..Default::default() };
+    let mut out = Parsed {
+        format: "text",
+        ..Default::default()
+    };
     let mut brick: Option<Brick> = None;
     let mut errors = Vec::new();
     for line in input.lines() {
@@ -134,12 +156,13 @@ fn parse_text(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
                 b.status = s.to_string();
             } else if let Some(n) = l.strip_prefix("Number of entries in split-brain: ") {
                 b.split_brain = number(n)?;
-            } else if let Some(n) = l.strip_prefix("Total Number of entries: ").or(l.strip_prefix("Number of entries: ")) {
+            } else if let Some(n) = l
+                .strip_prefix("Total Number of entries: ")
+                .or(l.strip_prefix("Number of entries: "))
+            {
                 b.entries = number(n)?;
-            } else if !l.is_empty() && !l.starts_with("Number of entries") {
-                if keep_entries {
-                    b.entry_paths.push(l.to_string());
-                }
+            } else if keep_entries && !l.is_empty() && !l.starts_with("Number of entries") {
+                b.entry_paths.push(l.to_string());
             }
         } else if !l.trim().is_empty() {
             errors.push(l.trim().to_string());
@@ -170,7 +193,10 @@ mod tests {
         let p = parse(XML.as_bytes(), true).unwrap();
         assert_eq!(p.format, "xml");
         assert_eq!(p.bricks.len(), 2);
-        assert_eq!((p.bricks[0].host.as_str(), p.bricks[0].path.as_str()), ("node1", "/b/1"));
+        assert_eq!(
+            (p.bricks[0].host.as_str(), p.bricks[0].path.as_str()),
+            ("node1", "/b/1")
+        );
         assert_eq!(p.bricks[0].entries, Some(2));
         assert_eq!(p.bricks[0].entry_paths, vec!["/a", "/b"]);
         assert!(!p.bricks[1].connected);
@@ -190,8 +216,14 @@ mod tests {
     #[test]
     fn truncated_empty_and_garbage_output_are_errors() {
         let cut = &XML[..XML.len() / 2];
-        assert!(parse(cut.as_bytes(), false).unwrap_err().to_string().contains("truncated"));
-        assert!(parse("".as_bytes(), false).unwrap_err().to_string().contains("nothing"));
+        assert!(parse(cut.as_bytes(), false)
+            .unwrap_err()
+            .to_string()
+            .contains("truncated"));
+        assert!(parse("".as_bytes(), false)
+            .unwrap_err()
+            .to_string()
+            .contains("nothing"));
         assert!(parse("<cliOutput><a></b></cliOutput>".as_bytes(), false).is_err());
         assert!(parse("Brick x:/y\nNumber of entries: lots\n".as_bytes(), false).is_err());
         let p = parse("Volume nope does not exist\n".as_bytes(), false).unwrap();

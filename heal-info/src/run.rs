@@ -48,8 +48,13 @@ fn attempt(build: &Build, opts: &Options, xml_arg: &str, started: Instant) -> Re
         error: None,
         diagnosis: None,
     };
-    let log_offset = std::fs::metadata(diagnose::log_path(build, &opts.volume)).map_or(0, |m| m.len());
-    let handle = match duct::cmd(&build.glfsheal, [opts.volume.as_str(), xml_arg]).stderr_null().unchecked().reader() {
+    let log_offset =
+        std::fs::metadata(diagnose::log_path(build, &opts.volume)).map_or(0, |m| m.len());
+    let handle = match duct::cmd(&build.glfsheal, [opts.volume.as_str(), xml_arg])
+        .stderr_null()
+        .unchecked()
+        .reader()
+    {
         Ok(h) => h,
         Err(e) => {
             report.error = Some(format!("cannot run {}: {e}", build.glfsheal.display()));
@@ -78,7 +83,10 @@ fn attempt(build: &Build, opts: &Options, xml_arg: &str, started: Instant) -> Re
                     report.ok = report.exit == exit::CLEAN;
                 }
                 Ok(p) => {
-                    report.error = Some(p.op_error.unwrap_or_else(|| "glfsheal reported no bricks".into()));
+                    report.error = Some(
+                        p.op_error
+                            .unwrap_or_else(|| "glfsheal reported no bricks".into()),
+                    );
                 }
                 Err(e) => {
                     let how = match status.and_then(|s| {
@@ -95,8 +103,12 @@ fn attempt(build: &Build, opts: &Options, xml_arg: &str, started: Instant) -> Re
         Err(_) => {
             report.duration_seconds = started.elapsed().as_secs_f64();
             report.exit = exit::DEADLINE;
-            report.error = Some(format!("glfsheal did not finish within {:.0} s", opts.timeout.as_secs_f64()));
-            report.diagnosis = pid.map(|pid| diagnose::diagnose(pid, build, &opts.volume, log_offset));
+            report.error = Some(format!(
+                "glfsheal did not finish within {:.0} s",
+                opts.timeout.as_secs_f64()
+            ));
+            report.diagnosis =
+                pid.map(|pid| diagnose::diagnose(pid, build, &opts.volume, log_offset));
             let _ = handle.kill();
         }
     }

@@ -2,6 +2,8 @@
 //! a private mount and network namespace whose only nameserver is a black
 //! hole (`blackhole`), so DNS waits are real but touch nothing outside.
 
+pub mod cluster;
+
 use std::path::PathBuf;
 
 /// The workspace's target directory for this build profile.
@@ -27,6 +29,11 @@ pub fn legacy_resolv_so() -> PathBuf {
 /// The never-answering DNS server (built from the xtask crate).
 pub fn blackhole_bin() -> PathBuf {
     target_dir().join("blackhole")
+}
+
+/// The heal-info binary of this build.
+pub fn heal_info_bin() -> PathBuf {
+    target_dir().join("heal-info")
 }
 
 pub fn probe() -> PathBuf {

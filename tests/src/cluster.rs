@@ -1,0 +1,310 @@
+//! A throwaway GlusterFS cluster on loopback, for the end-to-end tests and
+//! `cargo xtask verify`.
+//!
+//! It lives in private mount, network, UTS and PID namespaces
+//! (`unshare -m -n -u -p --fork`), with its own /var/lib/glusterd,
+//! /var/log/glusterfs, /run (so glfsheal's fixed socket path is the cluster's
+//! own), /etc/hosts and /etc/resolv.conf, bind-mounted from a temp dir; the
+//! host's files and any glusterd it runs are never touched. Commands run
+//! inside with `nsenter`. Teardown kills the namespace's first process by
+//! PID, which ends every process in it, then removes the directories; it
+//! runs on drop, so also when a test fails or panics.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const HOST: &str = "gl-node1";
+pub const HOST_ADDR: &str = "127.0.0.2";
+
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+    holder: Child,
+    /// Host PID of the namespace's first process.
+    pub init_pid: u32,
+    started: Instant,
+}
+
+fn progress(started: Instant, what: &str) {
+    eprintln!("[cluster {:>6.2}s] {what}", started.elapsed().as_secs_f64());
+}
+
+/// Whether this machine can run the cluster, or why not.
+pub fn available() -> Result<(), String> {
+    crate::can_unshare()?;
+    if !Path::new("/usr/sbin/glusterd").exists() {
+        return Err(
+            "glusterd is not installed (cargo xtask test installs glusterfs-server as root)".into(),
+        );
+    }
+    Ok(())
+}
+
+impl Cluster {
+    /// Brings up glusterd in fresh namespaces and waits until it answers.
+    pub fn start() -> Result<Cluster> {
+        let started = Instant::now();
+        let dir = tempfile::Builder::new().prefix("gl-cluster-").tempdir()?;
+        let d = dir.path();
+        for sub in ["lib", "log", "bricks"] {
+            std::fs::create_dir_all(d.join(sub))?;
+        }
+        std::fs::write(
+            d.join("hosts"),
+            format!("127.0.0.1 localhost\n{HOST_ADDR} {HOST}\n"),
+        )?;
+        // No nameserver that answers: a healthy cluster never needs DNS.
+        std::fs::write(
+            d.join("resolv.conf"),
+            "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+        )?;
+        let init = format!(
+            r#"set -e
+ip link set lo up
+mkdir -p /var/lib/glusterd /var/log/glusterfs
+mount --bind {d}/lib /var/lib/glusterd
+mount --bind {d}/log /var/log/glusterfs
+mount -t tmpfs tmpfs /run
+mount --bind {d}/hosts /etc/hosts
+mount --bind {d}/resolv.conf /etc/resolv.conf
+hostname {HOST}
+touch {d}/ready
+# PID 1 must reap orphans: a killed brick left as a zombie still looks
+# alive to glusterd, which then will not restart it. bash reaps any child
+# on SIGCHLD, and each sleep ending raises one.
+while :; do sleep 1; done
+"#,
+            d = d.display()
+        );
+        progress(started, "making namespaces (mount, net, uts, pid)");
+        let holder = Command::new("unshare")
+            .args([
+                "-m",
+                "-n",
+                "-u",
+                "-p",
+                "--fork",
+                "--mount-proc",
+                "bash",
+                "-c",
+                &init,
+            ])
+            .stdin(Stdio::null())
+            .spawn()
+            .context("running unshare")?;
+        let mut c = Cluster {
+            dir,
+            holder,
+            init_pid: 0,
+            started,
+        };
+        c.init_pid = c.wait_for_init()?;
+        progress(started, "starting glusterd");
+        c.sh("glusterd -p /run/glusterd.pid --log-level INFO")?;
+        c.poll("glusterd answers", Duration::from_secs(30), |c| {
+            Ok(c.exec(&["gluster", "--mode=script", "pool", "list"])?
+                .status
+                .success())
+        })?;
+        progress(started, "glusterd is up");
+        Ok(c)
+    }
+
+    fn wait_for_init(&mut self) -> Result<u32> {
+        let ready = self.dir.path().join("ready");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(st) = self.holder.try_wait()? {
+                bail!("unshare exited early ({st})");
+            }
+            let children =
+                std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", self.holder.id()))
+                    .unwrap_or_default();
+            if let (Some(pid), true) = (
+                children
+                    .split_whitespace()
+                    .next()
+                    .and_then(|p| p.parse().ok()),
+                ready.exists(),
+            ) {
+                return Ok(pid);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        bail!("the namespace did not come up")
+    }
+
+    /// Runs `argv` inside the cluster's namespaces.
+    pub fn exec(&self, argv: &[&str]) -> Result<Output> {
+        self.command(argv).output().context("running nsenter")
+    }
+
+    /// A command inside the cluster's namespaces, to adjust before running.
+    pub fn command(&self, argv: &[&str]) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.args([
+            "-t",
+            &self.init_pid.to_string(),
+            "-m",
+            "-n",
+            "-u",
+            "-p",
+            "--",
+        ])
+        .args(argv);
+        cmd
+    }
+
+    /// Runs a shell script inside; fails with its output if it fails.
+    pub fn sh(&self, script: &str) -> Result<String> {
+        let out = self.exec(&["bash", "-c", script])?;
+        if !out.status.success() {
+            bail!(
+                "`{script}` failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Polls `check` until it holds or `limit` passes.
+    pub fn poll(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut check: impl FnMut(&Self) -> Result<bool>,
+    ) -> Result<()> {
+        let t = Instant::now();
+        while t.elapsed() < limit {
+            if check(self)? {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!("timed out after {:?} waiting until {what}", limit)
+    }
+
+    pub fn brick_dir(&self, volume: &str, i: usize) -> PathBuf {
+        self.dir.path().join("bricks").join(format!("{volume}-{i}"))
+    }
+
+    /// Creates and starts a volume; `layout` is e.g. `disperse-data 2 redundancy 1`.
+    pub fn create_volume(&self, volume: &str, layout: &str, bricks: usize) -> Result<Vec<PathBuf>> {
+        let dirs: Vec<PathBuf> = (0..bricks).map(|i| self.brick_dir(volume, i)).collect();
+        let list: Vec<String> = dirs
+            .iter()
+            .map(|d| format!("{HOST}:{}", d.display()))
+            .collect();
+        progress(
+            self.started,
+            &format!("creating {volume}: {layout}, {bricks} bricks"),
+        );
+        self.sh(&format!(
+            "gluster --mode=script volume create {volume} {layout} {} force",
+            list.join(" ")
+        ))?;
+        self.sh(&format!("gluster --mode=script volume start {volume}"))?;
+        self.wait_bricks_online(volume, bricks)?;
+        progress(
+            self.started,
+            &format!("{volume} started, {bricks} bricks online"),
+        );
+        Ok(dirs)
+    }
+
+    /// Brick PIDs from `gluster volume status`, in brick order (0 if offline).
+    pub fn brick_pids(&self, volume: &str) -> Result<Vec<u32>> {
+        let out = self.sh(&format!("gluster volume status {volume} --xml"))?;
+        let mut pids = Vec::new();
+        for node in out.split("<node>").skip(1) {
+            let field = |name: &str| {
+                node.split(&format!("<{name}>"))
+                    .nth(1)
+                    .and_then(|s| s.split('<').next())
+                    .unwrap_or("")
+            };
+            if field("path").starts_with('/') {
+                let online = field("status") == "1";
+                pids.push(if online {
+                    field("pid").parse().unwrap_or(0)
+                } else {
+                    0
+                });
+            }
+        }
+        Ok(pids)
+    }
+
+    pub fn wait_bricks_online(&self, volume: &str, n: usize) -> Result<()> {
+        self.poll(&format!("{n} bricks of {volume} are online"), Duration::from_secs(60), |c| {
+            let p = c.brick_pids(volume)?;
+            Ok(p.len() >= n && p.iter().take(n).all(|&x| x > 0))
+        })
+        .map_err(|e| {
+            let status = self.sh(&format!("gluster volume status {volume}")).unwrap_or_else(|e| e.to_string());
+            let logs = self.sh("tail -n 8 /var/log/glusterfs/glusterd.log; tail -n 8 /var/log/glusterfs/bricks/*-0.log").unwrap_or_default();
+            e.context(format!("{status}\n{logs}"))
+        })
+    }
+
+    /// Kills brick `i` of `volume` (by its PID, inside the namespace).
+    pub fn kill_brick(&self, volume: &str, i: usize) -> Result<()> {
+        let pid = self.brick_pids(volume)?[i];
+        self.sh(&format!("kill -9 {pid}"))?;
+        self.poll("the brick is offline", Duration::from_secs(30), |c| {
+            Ok(c.brick_pids(volume)?[i] == 0)
+        })
+    }
+
+    /// The host PID of glusterd, for SIGSTOP/SIGCONT.
+    pub fn glusterd_pid(&self) -> Result<u32> {
+        let inner: u32 = self.sh("cat /run/glusterd.pid")?.trim().parse()?;
+        // /proc/<host pid>/status has NSpid: host-pid ns-pid.
+        for e in std::fs::read_dir("/proc")?.flatten() {
+            let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+            if let Some(line) = status.lines().find(|l| l.starts_with("NSpid:")) {
+                let ids: Vec<u32> = line
+                    .split_whitespace()
+                    .skip(1)
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                if ids.len() == 2 && ids[1] == inner && status.contains("glusterd") {
+                    return Ok(ids[0]);
+                }
+            }
+        }
+        bail!("glusterd (pid {inner} in the namespace) not found from the host")
+    }
+
+    /// Replaces the cluster's /etc/resolv.conf contents (in place: it is bind-mounted).
+    pub fn set_resolv_conf(&self, text: &str) -> Result<()> {
+        Ok(std::fs::write(self.dir.path().join("resolv.conf"), text)?)
+    }
+
+    pub fn set_hosts(&self, text: &str) -> Result<()> {
+        Ok(std::fs::write(self.dir.path().join("hosts"), text)?)
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.dir.path().join("log")
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let t = Instant::now();
+        // The namespace's first process: its death ends every process in it.
+        if self.init_pid > 0 {
+            unsafe { libc::kill(self.init_pid as i32, libc::SIGKILL) };
+        }
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+        eprintln!("[cluster] torn down in {:.2}s", t.elapsed().as_secs_f64());
+    }
+}

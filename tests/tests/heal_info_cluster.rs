@@ -1,0 +1,224 @@
+//! heal-info against a real GlusterFS 10.3 cluster in private namespaces.
+//! One cluster serves the whole scenario, in order, to keep bring-up to once.
+
+use serde_json::Value;
+use std::process::Output;
+use std::time::{Duration, Instant};
+use tests::cluster::{self, Cluster, HOST};
+use tests::{blackhole_bin, heal_info_bin, skip};
+
+fn heal_info(c: &Cluster, args: &[&str]) -> (Option<i32>, String, String) {
+    let bin = heal_info_bin();
+    let mut argv = vec![bin.to_str().unwrap()];
+    argv.extend_from_slice(args);
+    let out: Output = c.exec(&argv).unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(c: &Cluster, volume: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec![volume, "--format", "json"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = heal_info(c, &args);
+    let v: Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}\n{err}"));
+    (code.unwrap(), v)
+}
+
+fn entries(v: &Value, brick: usize) -> u64 {
+    v["bricks"][brick]["entries"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn heal_info_on_a_real_cluster() {
+    if let Err(why) = cluster::available() {
+        return skip("heal_info_on_a_real_cluster", &why);
+    }
+    assert!(
+        heal_info_bin().exists(),
+        "build heal-info first (cargo build --workspace --features heal-info/gfapi)"
+    );
+    let t = Instant::now();
+    let c = Cluster::start().unwrap();
+    let ec = c
+        .create_volume("ec", "disperse-data 2 redundancy 1", 9)
+        .unwrap();
+    c.create_volume("rep", "replica 3", 3).unwrap();
+    eprintln!("bring-up took {:.1}s", t.elapsed().as_secs_f64());
+
+    // Healthy: every brick connected, nothing pending, exit 0.
+    let (code, v) = json(&c, "ec", &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["totals"]["bricks"], 9);
+    assert_eq!(v["totals"]["connected"], 9);
+    assert_eq!(v["totals"]["entries"], 0);
+    assert_eq!(v["bricks"][0]["host"], HOST);
+    assert_eq!(v["bricks"][0]["path"], ec[0].display().to_string());
+    assert_eq!(v["version"], "10.3");
+    let (code, v) = json(&c, "rep", &[]);
+    assert_eq!((code, v["totals"]["bricks"].as_u64()), (0, Some(3)));
+
+    // Prometheus output, read back with a real exposition parser.
+    let (code, text, _) = heal_info(&c, &["ec", "--format", "prometheus"]);
+    assert_eq!(code, Some(0));
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("valid exposition format");
+    let heal: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "gluster_volume_heal_count")
+        .collect();
+    assert_eq!(heal.len(), 9);
+    assert_eq!(heal[0].labels.get("volume"), Some("ec"));
+    assert_eq!(heal[0].labels.get("host"), Some(HOST));
+    assert!(heal[0].labels.get("brick_path").unwrap().starts_with('/'));
+    assert!(scrape
+        .samples
+        .iter()
+        .any(|s| s.metric == "gluster_heal_info_success"));
+
+    // A brick down while files are written through gfapi: its partners hold
+    // the pending heals, exit 2 while it is down.
+    c.sh("gluster --mode=script volume heal ec disable")
+        .unwrap();
+    c.kill_brick("ec", 0).unwrap();
+    let out = c
+        .exec(&[
+            heal_info_bin().to_str().unwrap(),
+            "probe",
+            "ec",
+            "--write-files",
+            "30",
+        ])
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "gfapi writes: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, v) = json(&c, "ec", &[]);
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["bricks"][0]["connected"], false);
+    assert!(entries(&v, 1) > 0 && entries(&v, 2) > 0, "{v}");
+
+    // The brick index scan, without glusterd, agrees with glfsheal.
+    let scan = |i: usize| -> u64 {
+        let out = std::process::Command::new(heal_info_bin())
+            .args(["scan", "--json"])
+            .arg(&ec[i])
+            .output()
+            .unwrap();
+        let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+        s[0]["pending"].as_u64().unwrap()
+    };
+    assert_eq!(scan(1), entries(&v, 1), "scan vs glfsheal, brick 1");
+    assert_eq!(scan(2), entries(&v, 2), "scan vs glfsheal, brick 2");
+    assert_eq!(scan(4), 0);
+
+    // Back up, self-heal off: entries pending, exit 1, with --entries listing them.
+    c.sh("gluster --mode=script volume start ec force").unwrap();
+    c.wait_bricks_online("ec", 9).unwrap();
+    let (code, v) = json(&c, "ec", &["--entries"]);
+    assert_eq!(code, 1, "{v}");
+    assert!(!v["bricks"][1]["entry_paths"].as_array().unwrap().is_empty());
+
+    // Heal, and back to clean.
+    c.sh("gluster --mode=script volume heal ec enable && gluster --mode=script volume heal ec")
+        .unwrap();
+    c.poll("the heal finishes", Duration::from_secs(120), |c| {
+        Ok(json(c, "ec", &[]).0 == 0)
+    })
+    .unwrap();
+
+    // glusterd stopped: heal-info keeps its deadline and names the cause.
+    let gd = c.glusterd_pid().unwrap();
+    unsafe { libc::kill(gd as i32, libc::SIGSTOP) };
+    let started = Instant::now();
+    let (code, v) = json(&c, "ec", &["--timeout", "5"]);
+    unsafe { libc::kill(gd as i32, libc::SIGCONT) };
+    assert_eq!(code, 3, "{v}");
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "the deadline was not kept"
+    );
+    assert_eq!(v["diagnosis"]["cause"], "glusterd-not-answering", "{v}");
+    assert_eq!(v["diagnosis"]["glusterd_stopped"], true);
+
+    // Brick host names that resolve only through DNS, and DNS is a black hole.
+    c.set_hosts(&format!(
+        "127.0.0.1 localhost\n{} {HOST}\n{} gl-dns\n",
+        cluster::HOST_ADDR,
+        cluster::HOST_ADDR
+    ))
+    .unwrap();
+    let dirs: Vec<String> = (0..3)
+        .map(|i| format!("gl-dns:{}", c.brick_dir("dns", i).display()))
+        .collect();
+    c.sh(&format!("gluster --mode=script volume create dns disperse-data 2 redundancy 1 {} force && gluster --mode=script volume start dns", dirs.join(" "))).unwrap();
+    c.wait_bricks_online("dns", 3).unwrap();
+    // glusterd keeps resolving gl-dns from the cluster's hosts file; heal-info
+    // runs in a nested mount namespace whose hosts file lacks it, so glfsheal
+    // must ask DNS, and DNS is a black hole.
+    let no_dns_host = c.dir.path().join("hosts-without-gl-dns");
+    std::fs::write(
+        &no_dns_host,
+        format!("127.0.0.1 localhost\n{} {HOST}\n", cluster::HOST_ADDR),
+    )
+    .unwrap();
+    let bh = blackhole_bin();
+    let count = c.dir.path().join("dns-count");
+    let ready = c.dir.path().join("dns-ready");
+    let mut hole = c
+        .command(&[
+            bh.to_str().unwrap(),
+            "127.0.0.1:53",
+            count.to_str().unwrap(),
+            ready.to_str().unwrap(),
+            "120",
+        ])
+        .spawn()
+        .unwrap();
+    c.poll("the black hole listens", Duration::from_secs(10), |_| {
+        Ok(ready.exists())
+    })
+    .unwrap();
+    // A resolver that waits long, as a real unreachable DNS server makes it.
+    let slow_resolver = c.dir.path().join("resolv-slow.conf");
+    std::fs::write(
+        &slow_resolver,
+        "nameserver 127.0.0.1\noptions timeout:10 attempts:3\n",
+    )
+    .unwrap();
+    let script = format!(
+        "mount --bind {} /etc/hosts && mount --bind {} /etc/resolv.conf && exec {} dns --format json --timeout 6",
+        no_dns_host.display(),
+        slow_resolver.display(),
+        heal_info_bin().display()
+    );
+    let out = c.exec(&["unshare", "-m", "bash", "-c", &script]).unwrap();
+    let (code, v): (i32, Value) = (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    );
+    let _ = hole.kill();
+    let _ = hole.wait();
+    assert_eq!(code, 3, "{v}");
+    assert_eq!(v["diagnosis"]["cause"], "brick-host-dns", "{v}");
+    let queries: u64 = std::fs::read_to_string(&count)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(queries > 0, "the black hole saw no query");
+
+    // A volume that does not exist: its own clear failure.
+    let (code, v) = json(&c, "nope", &["--timeout", "20"]);
+    assert_eq!(code, 4, "{v}");
+    assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{v}");
+    let up = c.uptime();
+    drop(c);
+    eprintln!("cluster scenario took {:.1}s in all", up.as_secs_f64());
+}
