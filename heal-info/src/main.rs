@@ -45,6 +45,9 @@ struct InfoArgs {
     /// List the entries pending heal.
     #[arg(long)]
     entries: bool,
+    /// Read saved glfsheal output (XML or text) from FILE instead of running glfsheal.
+    #[arg(long, value_name = "FILE")]
+    from: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -106,13 +109,19 @@ fn info_cmd(a: InfoArgs) -> Result<u8> {
     let Some(volume) = a.volume else {
         anyhow::bail!("name a volume: heal-info VOLUME (see --help)");
     };
-    let build = find::find(a.glfsheal.as_deref(), a.prefix.as_deref())?;
-    let opts = run::Options {
-        volume,
-        timeout: Duration::from_secs_f64(a.timeout),
-        keep_entries: a.entries,
+    let report = match &a.from {
+        Some(file) => run::from_file(&volume, file, a.entries),
+        None => {
+            let build = find::find(a.glfsheal.as_deref(), a.prefix.as_deref())?;
+            let timeout = Duration::from_secs_f64(a.timeout);
+            let opts = run::Options {
+                volume,
+                timeout,
+                keep_entries: a.entries,
+            };
+            run::heal_info(&build, &opts)
+        }
     };
-    let report = run::heal_info(&build, &opts);
     match a.format {
         Format::Table => print!("{}", output::table(&report, a.summary)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),

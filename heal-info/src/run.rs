@@ -35,10 +35,22 @@ pub fn heal_info(build: &Build, opts: &Options) -> Report {
     report
 }
 
-fn attempt(build: &Build, opts: &Options, xml_arg: &str, started: Instant) -> Report {
-    let mut report = Report {
-        volume: opts.volume.clone(),
-        glfsheal: build.glfsheal.display().to_string(),
+/// A report from saved glfsheal output, parsed as a stream like live output.
+pub fn from_file(volume: &str, file: &std::path::Path, keep_entries: bool) -> Report {
+    let started = Instant::now();
+    let parsed = std::fs::File::open(file)
+        .map_err(anyhow::Error::from)
+        .and_then(|f| parse::parse(BufReader::with_capacity(1 << 16, f), keep_entries));
+    let mut report = empty_report(volume, &file.display().to_string());
+    settle(&mut report, parsed, None);
+    report.duration_seconds = started.elapsed().as_secs_f64();
+    report
+}
+
+fn empty_report(volume: &str, source: &str) -> Report {
+    Report {
+        volume: volume.to_string(),
+        glfsheal: source.to_string(),
         version: None,
         duration_seconds: 0.0,
         exit: exit::FAILED,
@@ -47,7 +59,35 @@ fn attempt(build: &Build, opts: &Options, xml_arg: &str, started: Instant) -> Re
         totals: model::totals(&[]),
         error: None,
         diagnosis: None,
-    };
+    }
+}
+
+/// Fills `report` from a finished parse; `signal` is what killed glfsheal, if anything.
+fn settle(report: &mut Report, parsed: anyhow::Result<Parsed>, signal: Option<i32>) {
+    match parsed {
+        Ok(p) if p.op_error.is_none() && !p.bricks.is_empty() => {
+            report.exit = model::exit_for(&p.bricks);
+            report.totals = model::totals(&p.bricks);
+            report.bricks = p.bricks;
+            report.ok = report.exit == exit::CLEAN;
+        }
+        Ok(p) => {
+            report.error = Some(
+                p.op_error
+                    .unwrap_or_else(|| "glfsheal reported no bricks".into()),
+            )
+        }
+        Err(e) => {
+            let how = signal
+                .map(|s| format!(" (glfsheal was killed by signal {s})"))
+                .unwrap_or_default();
+            report.error = Some(format!("{e:#}{how}"));
+        }
+    }
+}
+
+fn attempt(build: &Build, opts: &Options, xml_arg: &str, started: Instant) -> Report {
+    let mut report = empty_report(&opts.volume, &build.glfsheal.display().to_string());
     let log_offset =
         std::fs::metadata(diagnose::log_path(build, &opts.volume)).map_or(0, |m| m.len());
     let handle = match duct::cmd(&build.glfsheal, [opts.volume.as_str(), xml_arg])
@@ -73,32 +113,12 @@ fn attempt(build: &Build, opts: &Options, xml_arg: &str, started: Instant) -> Re
     let remaining = opts.timeout.saturating_sub(started.elapsed());
     match rx.recv_timeout(remaining) {
         Ok(Outcome::Parsed(parsed)) => {
-            let status = handle.try_wait().ok().flatten().map(|o| o.status);
+            let signal = handle.try_wait().ok().flatten().and_then(|o| {
+                use std::os::unix::process::ExitStatusExt;
+                o.status.signal()
+            });
             report.duration_seconds = started.elapsed().as_secs_f64();
-            match parsed {
-                Ok(p) if p.op_error.is_none() && !p.bricks.is_empty() => {
-                    report.exit = model::exit_for(&p.bricks);
-                    report.totals = model::totals(&p.bricks);
-                    report.bricks = p.bricks;
-                    report.ok = report.exit == exit::CLEAN;
-                }
-                Ok(p) => {
-                    report.error = Some(
-                        p.op_error
-                            .unwrap_or_else(|| "glfsheal reported no bricks".into()),
-                    );
-                }
-                Err(e) => {
-                    let how = match status.and_then(|s| {
-                        use std::os::unix::process::ExitStatusExt;
-                        s.signal()
-                    }) {
-                        Some(sig) => format!(" (glfsheal was killed by signal {sig})"),
-                        None => String::new(),
-                    };
-                    report.error = Some(format!("{e:#}{how}"));
-                }
-            }
+            settle(&mut report, parsed, signal);
         }
         Err(_) => {
             report.duration_seconds = started.elapsed().as_secs_f64();

@@ -11,6 +11,10 @@
  *   probe fork NAME              the call in a forked child; prints "ok"
  *   probe dlopen SO              dlopen SO, call its getaddrinfo; prints "ok"
  *   probe ghbn NAME              the gethostbyname family on NAME
+ *   probe events LOG NAME K      what a 3.12 glfsheal does for a K-subvolume
+ *                                disperse volume: per subvolume, a "Going UP"
+ *                                log line (ec_up), then _gf_event()'s lookup of
+ *                                the volfile server NAME; prints like glfsheal
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -202,6 +206,24 @@ main(int argc, char **argv)
         printf("gethostbyname2_r rc=%d %s herr=%d\n", rc, r ? r->h_name : "NULL", herr);
         rc = gethostbyname_r(argv[2], &he, buf, 8, &r, &herr);
         printf("gethostbyname_r-small rc=%d herr=%d\n", rc, herr);
+        return 0;
+    }
+    if (argc >= 5 && !strcmp(argv[1], "events")) {
+        FILE *log = fopen(argv[2], "a");
+        int k = atoi(argv[4]);
+        for (int i = 0; log && i < k; i++) {
+            struct timespec ts;
+            struct tm tm;
+            char stamp[64];
+            clock_gettime(CLOCK_REALTIME, &ts);
+            gmtime_r(&ts.tv_sec, &tm);
+            strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+            fprintf(log, "[%s.%06ld +0000] I [MSGID: 122062] [ec.c:336:ec_up] 0-probe-disperse-%d: Going UP : Child UP = 111 Child Notify = 111 \n",
+                    stamp, ts.tv_nsec / 1000, i);
+            fflush(log);
+            one_call(argv[3]);
+        }
+        printf("Brick probe:/b0\nStatus: Connected\nNumber of entries: 0\n\n");
         return 0;
     }
     fprintf(stderr, "usage: see the comment at the top of probe.c\n");

@@ -298,3 +298,77 @@ fn tests_have(program: &str) -> Option<std::path::PathBuf> {
         .map(|d| d.join(program))
         .find(|p| p.is_file())
 }
+
+#[test]
+fn heal_info_names_the_events_stall_and_its_remedies() {
+    if let Err(why) = can_unshare() {
+        return skip("heal_info_names_the_events_stall_and_its_remedies", &why);
+    }
+    let heal_info = tests::heal_info_bin();
+    assert!(
+        heal_info.exists(),
+        "build heal-info first (cargo build --workspace)"
+    );
+    // A stand-in glfsheal that does what 3.12's does on a 3-subvolume disperse
+    // volume (a "Going UP" line, then _gf_event()'s lookup of the socket path,
+    // per subvolume), on glibc 2.17's resolver, under a black-hole DNS server.
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("glfsheal");
+    let logs = dir.path().join("log");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nexec {} events /var/log/glusterfs/glfsheal-$1.log {SOCKET} 3\n",
+            probe().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let script = format!(
+        "mkdir -p /var/log/glusterfs && mount --bind {} /var/log/glusterfs && exec {} ec --glfsheal {} --timeout 5 --format json",
+        logs.display(),
+        heal_info.display(),
+        fake.display()
+    );
+    let run = blackhole::run(
+        &blackhole_bin(),
+        &["bash", "-c", &script],
+        &[("LD_PRELOAD", &legacy_resolv_so().display().to_string())],
+    );
+    let v: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    assert_eq!(v["exit"], 3, "{v}");
+    let d = &v["diagnosis"];
+    assert_eq!(d["cause"], "events-resolver-stall", "{v}");
+    assert!(d["dns_sockets"].as_u64().unwrap() >= 1, "{d}");
+    assert_eq!(d["dns_servers"][0], "127.0.0.1");
+    let gaps: Vec<f64> = d["going_up_gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_f64().unwrap())
+        .collect();
+    assert!(
+        !gaps.is_empty() && gaps.iter().all(|g| (1.5..3.0).contains(g)),
+        "one resolver timeout (A+AAAA, 1 s each) per subvolume: {gaps:?}"
+    );
+    let remedy = d["remedy"].as_str().unwrap();
+    assert!(
+        remedy.contains("f4f24c8c78")
+            && remedy.contains("cargo xtask backport")
+            && remedy.contains("libgfresolv.so"),
+        "{remedy}"
+    );
+
+    // With the shim on top, the same stand-in finishes at once.
+    let both = format!("{}:{}", shim().display(), legacy_resolv_so().display());
+    let run = blackhole::run(
+        &blackhole_bin(),
+        &["bash", "-c", &script],
+        &[("LD_PRELOAD", &both)],
+    );
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["exit"], 0, "{v}");
+    assert_eq!(run.queries, 0);
+}

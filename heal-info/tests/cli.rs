@@ -1,0 +1,144 @@
+//! heal-info's command line against stand-in glfsheal scripts and saved
+//! output: every failure gets its own exit code and a message, never a panic.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn heal_info(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heal-info"))
+        .args(args)
+        .env_remove("GLFSHEAL")
+        .output()
+        .unwrap()
+}
+
+fn script(dir: &Path, body: &str) -> PathBuf {
+    let p = dir.join("glfsheal");
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+fn stderr_json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+const TEXT: &str = "Brick n1:/b/1\n/a\nStatus: Connected\nNumber of entries: 1\n\nBrick n1:/b/2\nStatus: Connected\nNumber of entries: 0\n";
+
+#[test]
+fn saved_output_is_reported_with_exit_1_for_pending_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("out.txt");
+    std::fs::write(&f, TEXT).unwrap();
+    let o = heal_info(&[
+        "v",
+        "--from",
+        f.to_str().unwrap(),
+        "--format",
+        "json",
+        "--entries",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = stderr_json(&o);
+    assert_eq!(v["totals"]["entries"], 1);
+    assert_eq!(v["bricks"][0]["entry_paths"][0], "/a");
+    let o = heal_info(&["v", "--from", f.to_str().unwrap()]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("n1:/b/1") && table.contains("2/2 bricks connected, 1 entries pending heal"),
+        "{table}"
+    );
+}
+
+#[test]
+fn prometheus_output_parses_with_a_real_parser() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("out.txt");
+    std::fs::write(&f, TEXT).unwrap();
+    let o = heal_info(&[
+        "v-x",
+        "--from",
+        f.to_str().unwrap(),
+        "--format",
+        "prometheus",
+    ]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let s = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "gluster_volume_heal_count")
+        .unwrap();
+    assert_eq!(s.labels.get("volume"), Some("v-x"));
+    assert_eq!(s.labels.get("brick_path"), Some("/b/1"));
+    assert_eq!(s.labels.get("host"), Some("n1"));
+    assert!(matches!(s.value, prometheus_parse::Value::Gauge(v) if v == 1.0));
+    // Label values are escaped as the exposition format requires.
+    let o = heal_info(&[
+        "v\"x",
+        "--from",
+        f.to_str().unwrap(),
+        "--format",
+        "prometheus",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(r#"volume="v\"x""#));
+}
+
+#[test]
+fn malformed_truncated_and_empty_output_exit_4_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    for (body, want) in [
+        (
+            "echo '<cliOutput><healInfo><bricks><brick><name>n:/b</name>'",
+            "truncated",
+        ),
+        ("true", "printed nothing"),
+        (
+            "echo 'Brick n:/b'; echo 'Number of entries: many'",
+            "not a number",
+        ),
+        ("echo 'Volume v does not exist'", "does not exist"),
+        ("kill -SEGV $$", "signal 11"),
+    ] {
+        let g = script(dir.path(), body);
+        let o = heal_info(&["v", "--glfsheal", g.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(o.status.code(), Some(4), "{body}");
+        let v = stderr_json(&o);
+        let e = v["error"].as_str().unwrap_or("");
+        assert!(e.contains(want), "{body}: {e}");
+    }
+}
+
+#[test]
+fn deadline_is_kept_and_the_hang_is_diagnosed() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = script(dir.path(), "exec sleep 30");
+    let t = std::time::Instant::now();
+    let o = heal_info(&[
+        "v",
+        "--glfsheal",
+        g.to_str().unwrap(),
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert!(t.elapsed().as_secs_f64() < 25.0);
+    assert_eq!(o.status.code(), Some(3));
+    let v = stderr_json(&o);
+    assert!(v["diagnosis"]["pid"].as_u64().unwrap() > 0);
+    assert!(!v["diagnosis"]["threads"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn missing_glfsheal_says_where_it_looked() {
+    let o = heal_info(&["v", "--prefix", "/nonexistent/prefix"]);
+    assert_eq!(o.status.code(), Some(4));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("/nonexistent/prefix/libexec/glusterfs/glfsheal") && e.contains("--glfsheal"),
+        "{e}"
+    );
+}
