@@ -46,6 +46,13 @@ enum BenchCmd {
         #[arg(long, default_value_t = 7)]
         rounds: usize,
     },
+    /// heal-info parsing 1M-entry glfsheal output beside reference parsers.
+    HealInfo {
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// Real human backports (release-4.1 after the reformat) beside the
     /// engine, git cherry-pick -Xignore-all-space and patch -l -F3.
     Corpus {
@@ -142,6 +149,9 @@ fn main() -> ExitCode {
         Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
         Cmd::Shim => xtask::shim::build().map(|_| ExitCode::SUCCESS),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
+        Cmd::Bench(BenchCmd::HealInfo { entries, rounds }) => {
+            xtask::bench::heal_info(entries, rounds).map(|()| ExitCode::SUCCESS)
+        }
         Cmd::Bench(BenchCmd::Shim { rounds }) => {
             xtask::bench::shim(rounds).map(|()| ExitCode::SUCCESS)
         }
