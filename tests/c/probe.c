@@ -51,6 +51,36 @@ one_call(const char *name)
     return rc;
 }
 
+/*
+ * 3.12's _gf_event(): resolve the volfile server, then send one datagram to
+ * the events port of the first address (EVENTS_PORT, default 24009). A
+ * failed lookup sends nothing, as EVENT_ERROR_RESOLVE does.
+ */
+static void
+send_event(const char *server, int subvol)
+{
+    struct addrinfo hints, *res = NULL;
+    const char *port = getenv("EVENTS_PORT");
+    char msg[128];
+    int sock;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    if (getaddrinfo(server, NULL, &hints, &res) != 0)
+        return;
+    sock = socket(res->ai_family, SOCK_DGRAM, 0);
+    if (sock >= 0) {
+        if (res->ai_family == AF_INET)
+            ((struct sockaddr_in *)res->ai_addr)->sin_port = htons(atoi(port ? port : "24009"));
+        else
+            ((struct sockaddr_in6 *)res->ai_addr)->sin6_port = htons(atoi(port ? port : "24009"));
+        snprintf(msg, sizeof(msg), "%u 1 subvol=probe-disperse-%d", (unsigned)time(NULL), subvol);
+        sendto(sock, msg, strlen(msg), 0, res->ai_addr, res->ai_addrlen);
+        close(sock);
+    }
+    freeaddrinfo(res);
+}
+
 static void
 dump(const char *label, const char *node, const char *service, int family,
      int socktype, int flags, int null_hints)
@@ -221,7 +251,7 @@ main(int argc, char **argv)
             fprintf(log, "[%s.%06ld +0000] I [MSGID: 122062] [ec.c:336:ec_up] 0-probe-disperse-%d: Going UP : Child UP = 111 Child Notify = 111 \n",
                     stamp, ts.tv_nsec / 1000, i);
             fflush(log);
-            one_call(argv[3]);
+            send_event(argv[3], i);
         }
         printf("Brick probe:/b0\nStatus: Connected\nNumber of entries: 0\n\n");
         return 0;

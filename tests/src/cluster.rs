@@ -17,9 +17,40 @@ use std::time::{Duration, Instant};
 
 pub const HOST: &str = "gl-node1";
 pub const HOST_ADDR: &str = "127.0.0.2";
+/// For legacy builds, which refuse 127.x brick hosts: an address from the
+/// benchmarking range, on a dummy interface inside the private network
+/// namespace, so nothing can leave the machine.
+pub const LEGACY_ADDR: &str = "198.18.0.2";
+
+/// Which GlusterFS build runs the cluster.
+#[derive(Debug, Clone)]
+pub struct Flavor {
+    /// None: the system's (Debian 10.3); Some: an installed `--prefix` build.
+    pub prefix: Option<PathBuf>,
+}
+
+impl Flavor {
+    pub fn system() -> Self {
+        Flavor { prefix: None }
+    }
+
+    /// Where the build keeps state: its localstatedir is PREFIX/var.
+    fn var(&self) -> PathBuf {
+        self.prefix.as_ref().map_or(PathBuf::from("/var"), |p| p.join("var"))
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.var().join("run/glusterd.socket")
+    }
+
+    pub fn log_dir_inside(&self) -> PathBuf {
+        self.var().join("log/glusterfs")
+    }
+}
 
 pub struct Cluster {
     pub dir: tempfile::TempDir,
+    pub flavor: Flavor,
     holder: Child,
     /// Host PID of the namespace's first process.
     pub init_pid: u32,
@@ -42,8 +73,13 @@ pub fn available() -> Result<(), String> {
 }
 
 impl Cluster {
-    /// Brings up glusterd in fresh namespaces and waits until it answers.
+    /// Brings up the system's glusterd in fresh namespaces.
     pub fn start() -> Result<Cluster> {
+        Self::start_flavor(Flavor::system())
+    }
+
+    /// Brings up `flavor`'s glusterd in fresh namespaces and waits until it answers.
+    pub fn start_flavor(flavor: Flavor) -> Result<Cluster> {
         let started = Instant::now();
         let dir = tempfile::Builder::new().prefix("gl-cluster-").tempdir()?;
         let d = dir.path();
@@ -59,13 +95,25 @@ impl Cluster {
             d.join("resolv.conf"),
             "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
         )?;
+        let var = flavor.var();
+        let run_mount = match &flavor.prefix {
+            None => "mount -t tmpfs tmpfs /run".to_string(),
+            Some(_) => format!("mkdir -p {d}/run && mount --bind {d}/run {}", var.join("run").display(), d = d.display()),
+        };
+        // 3.x's CLI refuses brick hosts on 127.x: a legacy build gets an
+        // address on a dummy interface of the private network namespace.
+        let (addr, extra_if) = match &flavor.prefix {
+            None => (HOST_ADDR, String::new()),
+            Some(_) => (LEGACY_ADDR, format!("ip link add gl0 type dummy && ip addr add {LEGACY_ADDR}/32 dev gl0 && ip link set gl0 up\n")),
+        };
+        std::fs::write(d.join("hosts"), format!("127.0.0.1 localhost\n{addr} {HOST}\n"))?;
         let init = format!(
             r#"set -e
 ip link set lo up
-mkdir -p /var/lib/glusterd /var/log/glusterfs
-mount --bind {d}/lib /var/lib/glusterd
-mount --bind {d}/log /var/log/glusterfs
-mount -t tmpfs tmpfs /run
+{extra_if}mkdir -p {lib} {log}
+mount --bind {d}/lib {lib}
+mount --bind {d}/log {log}
+{run_mount}
 mount --bind {d}/hosts /etc/hosts
 mount --bind {d}/resolv.conf /etc/resolv.conf
 hostname {HOST}
@@ -75,7 +123,9 @@ touch {d}/ready
 # on SIGCHLD, and each sleep ending raises one.
 while :; do sleep 1; done
 "#,
-            d = d.display()
+            d = d.display(),
+            lib = var.join("lib/glusterd").display(),
+            log = var.join("log/glusterfs").display(),
         );
         progress(started, "making namespaces (mount, net, uts, pid)");
         let holder = Command::new("unshare")
@@ -95,13 +145,14 @@ while :; do sleep 1; done
             .context("running unshare")?;
         let mut c = Cluster {
             dir,
+            flavor,
             holder,
             init_pid: 0,
             started,
         };
         c.init_pid = c.wait_for_init()?;
         progress(started, "starting glusterd");
-        c.sh("glusterd -p /run/glusterd.pid --log-level INFO")?;
+        c.sh(&format!("glusterd -p {}/run/glusterd.pid --log-level INFO", c.flavor.var().display()))?;
         c.poll("glusterd answers", Duration::from_secs(30), |c| {
             Ok(c.exec(&["gluster", "--mode=script", "pool", "list"])?
                 .status
@@ -260,7 +311,7 @@ while :; do sleep 1; done
 
     /// The host PID of glusterd, for SIGSTOP/SIGCONT.
     pub fn glusterd_pid(&self) -> Result<u32> {
-        let inner: u32 = self.sh("cat /run/glusterd.pid")?.trim().parse()?;
+        let inner: u32 = self.sh(&format!("cat {}/run/glusterd.pid", self.flavor.var().display()))?.trim().parse()?;
         // /proc/<host pid>/status has NSpid: host-pid ns-pid.
         for e in std::fs::read_dir("/proc")?.flatten() {
             let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
