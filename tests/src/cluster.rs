@@ -36,7 +36,9 @@ impl Flavor {
 
     /// Where the build keeps state: its localstatedir is PREFIX/var.
     fn var(&self) -> PathBuf {
-        self.prefix.as_ref().map_or(PathBuf::from("/var"), |p| p.join("var"))
+        self.prefix
+            .as_ref()
+            .map_or(PathBuf::from("/var"), |p| p.join("var"))
     }
 
     pub fn socket(&self) -> PathBuf {
@@ -98,7 +100,11 @@ impl Cluster {
         let var = flavor.var();
         let run_mount = match &flavor.prefix {
             None => "mount -t tmpfs tmpfs /run".to_string(),
-            Some(_) => format!("mkdir -p {d}/run && mount --bind {d}/run {}", var.join("run").display(), d = d.display()),
+            Some(_) => format!(
+                "mkdir -p {d}/run && mount --bind {d}/run {}",
+                var.join("run").display(),
+                d = d.display()
+            ),
         };
         // 3.x's CLI refuses brick hosts on 127.x: a legacy build gets an
         // address on a dummy interface of the private network namespace.
@@ -106,7 +112,10 @@ impl Cluster {
             None => (HOST_ADDR, String::new()),
             Some(_) => (LEGACY_ADDR, format!("ip link add gl0 type dummy && ip addr add {LEGACY_ADDR}/32 dev gl0 && ip link set gl0 up\n")),
         };
-        std::fs::write(d.join("hosts"), format!("127.0.0.1 localhost\n{addr} {HOST}\n"))?;
+        std::fs::write(
+            d.join("hosts"),
+            format!("127.0.0.1 localhost\n{addr} {HOST}\n"),
+        )?;
         let init = format!(
             r#"set -e
 ip link set lo up
@@ -152,7 +161,10 @@ while :; do sleep 1; done
         };
         c.init_pid = c.wait_for_init()?;
         progress(started, "starting glusterd");
-        c.sh(&format!("glusterd -p {}/run/glusterd.pid --log-level INFO", c.flavor.var().display()))?;
+        c.sh(&format!(
+            "glusterd -p {}/run/glusterd.pid --log-level INFO",
+            c.flavor.var().display()
+        ))?;
         c.poll("glusterd answers", Duration::from_secs(30), |c| {
             Ok(c.exec(&["gluster", "--mode=script", "pool", "list"])?
                 .status
@@ -311,7 +323,13 @@ while :; do sleep 1; done
 
     /// The host PID of glusterd, for SIGSTOP/SIGCONT.
     pub fn glusterd_pid(&self) -> Result<u32> {
-        let inner: u32 = self.sh(&format!("cat {}/run/glusterd.pid", self.flavor.var().display()))?.trim().parse()?;
+        let inner: u32 = self
+            .sh(&format!(
+                "cat {}/run/glusterd.pid",
+                self.flavor.var().display()
+            ))?
+            .trim()
+            .parse()?;
         // /proc/<host pid>/status has NSpid: host-pid ns-pid.
         for e in std::fs::read_dir("/proc")?.flatten() {
             let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();

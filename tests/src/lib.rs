@@ -3,17 +3,20 @@
 //! hole (`blackhole`), so DNS waits are real but touch nothing outside.
 
 pub mod cluster;
+pub mod verify;
 
 use std::path::PathBuf;
 
 /// The workspace's target directory for this build profile.
 pub fn target_dir() -> PathBuf {
-    // The test executable lives in target/<profile>/deps.
-    let exe = std::env::current_exe().expect("the test executable's path");
-    exe.parent()
-        .and_then(|p| p.parent())
-        .expect("target/<profile>")
-        .to_path_buf()
+    // Test executables live in target/<profile>/deps, programs in target/<profile>.
+    let exe = std::env::current_exe().expect("the executable's path");
+    let dir = exe.parent().expect("the executable's directory");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().expect("target/<profile>").to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// The shim built by this workspace (native build; the portable one is

@@ -10,3 +10,4 @@ pub mod fixture;
 pub mod history;
 pub mod shim;
 pub mod test;
+pub mod verify;

@@ -22,6 +22,17 @@ enum Cmd {
     Demo,
     /// Build the portable target/shim/libgfresolv.so (glibc 2.17 symbols).
     Shim,
+    /// heal-info against real glfsheal builds on a throwaway cluster: healthy
+    /// and black-hole DNS, without and with the shim (needs root).
+    Verify {
+        /// An installed build of your legacy branch; repeatable.
+        #[arg(long)]
+        prefix: Vec<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        subvols: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the whole test suite (installs missing Debian packages as root).
     Test,
     /// Benchmarks, each printing ratios measured side by side in one run.
@@ -148,6 +159,11 @@ fn main() -> ExitCode {
         Cmd::Backport(a) => backport_cmd(a),
         Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
         Cmd::Shim => xtask::shim::build().map(|_| ExitCode::SUCCESS),
+        Cmd::Verify {
+            prefix,
+            subvols,
+            json,
+        } => xtask::verify::run(&prefix, subvols, json).map(|()| ExitCode::SUCCESS),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::HealInfo { entries, rounds }) => {
             xtask::bench::heal_info(entries, rounds).map(|()| ExitCode::SUCCESS)
