@@ -3,6 +3,7 @@
 //! per brick, and when glfsheal hangs, says what it waits on and why.
 
 pub mod diagnose;
+pub mod doctor;
 pub mod find;
 #[cfg(feature = "gfapi")]
 pub mod gfapi;

@@ -66,6 +66,24 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Check this host: glibc, resolver, remedies in place, glusterfs version.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+        /// Read resolv.conf, nsswitch.conf, hosts and ld.so.preload from here.
+        #[arg(long, default_value = "/etc")]
+        etc: PathBuf,
+        /// The glusterfs binary to ask for its version.
+        #[arg(long)]
+        glusterfs: Option<PathBuf>,
+        /// Skip the measured probe (which needs root for private namespaces).
+        #[arg(long)]
+        no_measure: bool,
+        #[arg(long, hide = true)]
+        probe_keeps_preload: bool,
+    },
+    #[command(name = "__path-probe", hide = true)]
+    PathProbe,
     /// Mount VOLUME through libgfapi as glfsheal does (volfile over the unix
     /// socket) and time glfs_init and each subvolume coming up.
     #[cfg(feature = "gfapi")]
@@ -87,6 +105,25 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Some(Cmd::Scan { bricks, json }) => scan_cmd(&bricks, json),
+        Some(Cmd::Doctor {
+            json,
+            etc,
+            glusterfs,
+            no_measure,
+            probe_keeps_preload,
+        }) => doctor_cmd(
+            json,
+            heal_info::doctor::Inputs {
+                etc,
+                glusterfs,
+                measure: !no_measure,
+                probe_keeps_preload,
+            },
+        ),
+        Some(Cmd::PathProbe) => heal_info::doctor::path_probe_inside().and_then(|p| {
+            println!("{}", serde_json::to_string(&p)?);
+            Ok(exit::CLEAN)
+        }),
         #[cfg(feature = "gfapi")]
         Some(Cmd::Probe {
             volume,
@@ -191,4 +228,18 @@ fn probe_cmd(
         serde_json::json!({"volume": volume, "socket": socket, "init_seconds": init, "subvolumes_up": up.len(), "going_up_gaps": gaps, "files_written": files})
     );
     Ok(exit::CLEAN)
+}
+
+fn doctor_cmd(json: bool, inputs: heal_info::doctor::Inputs) -> Result<u8> {
+    let r = heal_info::doctor::run(&inputs);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        print!("{}", r.text());
+    }
+    Ok(if r.at_risk {
+        exit::PENDING
+    } else {
+        exit::CLEAN
+    })
 }

@@ -1,0 +1,363 @@
+//! `heal-info doctor`: a host check to run before and after the rollout.
+//! Is this host exposed to the events.c stall, how long can it stall, and
+//! is a remedy in place (a fixed build, the shim, or the /etc/hosts line)?
+
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct PathProbe {
+    /// Whether a socket-path "host name" reached the DNS server.
+    pub sends_paths_to_dns: bool,
+    pub queries: u64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub glibc: String,
+    /// Measured in private namespaces against a DNS server that never answers.
+    pub path_probe: Option<PathProbe>,
+    pub path_probe_note: Option<String>,
+    pub nsswitch_hosts: Option<String>,
+    pub nameservers: Vec<String>,
+    pub resolver_timeout: f64,
+    pub resolver_attempts: f64,
+    /// Worst case one subvolume can stall: timeout x attempts x servers x (A + AAAA).
+    pub worst_stall_per_subvolume_seconds: f64,
+    pub hosts_workaround: bool,
+    pub ld_so_preload_has_shim: bool,
+    /// Running gluster processes and whether libgfresolv.so is mapped in each.
+    pub processes: Vec<Process>,
+    pub glusterfs_version: Option<String>,
+    /// Whether that release line has the upstream fix (>= 6.8 on 6.x, >= 7.3 on 7.x, 8.0 on).
+    pub glusterfs_has_fix: Option<bool>,
+    pub verdict: String,
+    pub at_risk: bool,
+    pub remedy: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Process {
+    pub pid: u32,
+    pub name: String,
+    pub shim_mapped: bool,
+}
+
+pub fn glibc_version() -> String {
+    extern "C" {
+        fn gnu_get_libc_version() -> *const std::os::raw::c_char;
+    }
+    unsafe { std::ffi::CStr::from_ptr(gnu_get_libc_version()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Whether `version` (e.g. "3.12.15") is a release line with the fix.
+pub fn has_fix(version: &str) -> Option<bool> {
+    let mut it = version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u32>().ok());
+    let (major, minor) = (it.next()??, it.next().flatten().unwrap_or(0));
+    Some(match major {
+        0..=5 => false,
+        6 => minor >= 8,
+        7 => minor >= 3,
+        _ => true,
+    })
+}
+
+fn resolv(text: &str) -> (Vec<String>, f64, f64) {
+    let (mut servers, mut timeout, mut attempts) = (Vec::new(), 5.0, 2.0);
+    for line in text.lines() {
+        let mut w = line.split_whitespace();
+        match w.next() {
+            Some("nameserver") => servers.extend(w.next().map(String::from)),
+            Some("options") => {
+                for o in w {
+                    if let Some(v) = o.strip_prefix("timeout:") {
+                        timeout = v.parse().unwrap_or(timeout);
+                    } else if let Some(v) = o.strip_prefix("attempts:") {
+                        attempts = v.parse().unwrap_or(attempts);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (servers, timeout, attempts)
+}
+
+fn processes() -> Vec<Process> {
+    let names = ["glusterd", "glusterfs", "glusterfsd", "glfsheal", "gluster"];
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(e.path().join("comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        if names.contains(&comm.as_str()) {
+            let maps = std::fs::read_to_string(e.path().join("maps")).unwrap_or_default();
+            out.push(Process {
+                pid,
+                name: comm,
+                shim_mapped: maps.contains("libgfresolv"),
+            });
+        }
+    }
+    out.sort_by_key(|p| p.pid);
+    out
+}
+
+/// Runs the path probe in private mount and network namespaces (root only):
+/// `heal-info __path-probe`, which sets up its own never-answering DNS server.
+fn path_probe(exe: &Path, keep_preload: bool) -> Result<PathProbe, String> {
+    let mut cmd = duct::cmd!("unshare", "-m", "-n", exe, "__path-probe");
+    // Measure glibc itself, not a shim this process may have been given.
+    if !keep_preload {
+        cmd = cmd.env_remove("LD_PRELOAD");
+    }
+    let out = cmd
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| format!("cannot run unshare: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "not measured: {} (needs root for private namespaces)",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("the probe printed no result: {e}"))
+}
+
+/// Inside the namespaces: loopback up, a resolv.conf naming our own socket
+/// on 127.0.0.1:53, then the lookup 3.12's events.c makes, timed.
+pub fn path_probe_inside() -> anyhow::Result<PathProbe> {
+    use anyhow::Context;
+    duct::cmd!("ip", "link", "set", "lo", "up")
+        .run()
+        .context("ip link set lo up")?;
+    let dir = std::env::temp_dir().join(format!("heal-info-doctor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("resolv.conf"),
+        "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+    )?;
+    duct::cmd!(
+        "mount",
+        "--bind",
+        dir.join("resolv.conf"),
+        "/etc/resolv.conf"
+    )
+    .run()
+    .context("bind-mounting resolv.conf")?;
+    let sock = std::net::UdpSocket::bind("127.0.0.1:53").context("binding 127.0.0.1:53")?;
+    sock.set_read_timeout(Some(Duration::from_millis(100)))?;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let counter = std::thread::spawn(move || {
+        let (mut n, mut buf) = (0u64, [0u8; 1500]);
+        // Count until the lookup returns, and a little after for late packets.
+        let mut after: Option<Instant> = None;
+        while after.is_none_or(|a| a.elapsed() < Duration::from_millis(200)) {
+            if sock.recv_from(&mut buf).is_ok() {
+                n += 1;
+            }
+            if after.is_none() && stop.load(std::sync::atomic::Ordering::Acquire) {
+                after = Some(Instant::now());
+            }
+        }
+        n
+    });
+    let t = Instant::now();
+    // std's resolver is libc's getaddrinfo, the call 3.12's events.c makes.
+    let _ = std::net::ToSocketAddrs::to_socket_addrs(&("/var/run/glusterd.socket", 0));
+    let seconds = t.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let queries = counter.join().unwrap_or(0);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(PathProbe {
+        sends_paths_to_dns: queries > 0,
+        queries,
+        seconds,
+    })
+}
+
+pub struct Inputs {
+    pub etc: PathBuf,
+    pub glusterfs: Option<PathBuf>,
+    pub measure: bool,
+    /// Keep LD_PRELOAD for the probe (tests stack the legacy resolver layer).
+    pub probe_keeps_preload: bool,
+}
+
+pub fn run(inputs: &Inputs) -> Report {
+    let read = |name: &str| std::fs::read_to_string(inputs.etc.join(name)).unwrap_or_default();
+    let (nameservers, timeout, attempts) = resolv(&read("resolv.conf"));
+    let worst = timeout * attempts * (nameservers.len().max(1) as f64) * 2.0;
+    let nsswitch_hosts = read("nsswitch.conf")
+        .lines()
+        .find(|l| l.trim_start().starts_with("hosts:"))
+        .map(|l| l.trim().to_string());
+    let hosts_workaround = read("hosts").lines().any(|l| {
+        !l.trim_start().starts_with('#') && l.split_whitespace().skip(1).any(|n| n.contains('/'))
+    });
+    let ld_so_preload_has_shim = read("ld.so.preload").contains("libgfresolv");
+    let glusterfs = inputs.glusterfs.clone().or_else(|| {
+        ["/usr/sbin/glusterfs", "/usr/bin/glusterfs"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+    });
+    let glusterfs_version = glusterfs.and_then(|g| {
+        let out = duct::cmd!(g, "--version").stderr_null().read().ok()?;
+        out.lines()
+            .next()?
+            .split_whitespace()
+            .nth(1)
+            .map(String::from)
+    });
+    let glusterfs_has_fix = glusterfs_version.as_deref().and_then(has_fix);
+    let (path_probe, path_probe_note) = if inputs.measure {
+        match std::env::current_exe()
+            .map_err(|e| e.to_string())
+            .and_then(|exe| path_probe(&exe, inputs.probe_keeps_preload))
+        {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        }
+    } else {
+        (None, Some("not measured (--no-measure)".into()))
+    };
+    let processes = processes();
+    let shim_active = ld_so_preload_has_shim || processes.iter().any(|p| p.shim_mapped);
+    let sends = path_probe.as_ref().map(|p| p.sends_paths_to_dns);
+    let (verdict, at_risk, remedy) = match (glusterfs_has_fix, sends) {
+        (Some(true), _) => (format!("ok: glusterfs {} has the upstream fix", glusterfs_version.clone().unwrap_or_default()), false, None),
+        (_, Some(false)) => ("ok: this glibc does not send socket paths to DNS".into(), false, None),
+        _ if shim_active => ("ok: the resolver shim is in place".into(), false, None),
+        _ if hosts_workaround => ("ok: the /etc/hosts workaround is in place".into(), false, None),
+        _ => (
+            format!(
+                "AT RISK: {} without the events.c fix; a socket-path lookup can stall up to {worst:.0} s per disperse subvolume{}",
+                glusterfs_version.as_deref().map_or("glusterfs (version unknown)".to_string(), |v| format!("glusterfs {v}")),
+                if sends == Some(true) { " (measured: this glibc sends the path to DNS)" } else { "" }
+            ),
+            true,
+            Some("port the fix (cargo xtask backport BRANCH) or install the shim: LD_PRELOAD / /etc/ld.so.preload with /usr/lib64/libgfresolv.so".into()),
+        ),
+    };
+    Report {
+        glibc: glibc_version(),
+        path_probe,
+        path_probe_note,
+        nsswitch_hosts,
+        nameservers,
+        resolver_timeout: timeout,
+        resolver_attempts: attempts,
+        worst_stall_per_subvolume_seconds: worst,
+        hosts_workaround,
+        ld_so_preload_has_shim,
+        processes,
+        glusterfs_version,
+        glusterfs_has_fix,
+        verdict,
+        at_risk,
+        remedy,
+    }
+}
+
+impl Report {
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        s.push_str(&format!("glibc                 {}\n", self.glibc));
+        match &self.path_probe {
+            Some(p) => s.push_str(&format!(
+                "socket path to DNS    {} ({} queries, {:.3} s against a never-answering server)\n",
+                if p.sends_paths_to_dns { "yes" } else { "no" },
+                p.queries,
+                p.seconds
+            )),
+            None => s.push_str(&format!(
+                "socket path to DNS    {}\n",
+                self.path_probe_note.as_deref().unwrap_or("unknown")
+            )),
+        }
+        s.push_str(&format!(
+            "nsswitch              {}\n",
+            self.nsswitch_hosts.as_deref().unwrap_or("(no hosts line)")
+        ));
+        s.push_str(&format!(
+            "resolv.conf           {} (timeout {} s, attempts {}): worst stall {:.0} s per subvolume\n",
+            if self.nameservers.is_empty() { "no nameserver".into() } else { self.nameservers.join(", ") },
+            self.resolver_timeout,
+            self.resolver_attempts,
+            self.worst_stall_per_subvolume_seconds
+        ));
+        s.push_str(&format!(
+            "/etc/hosts workaround {}\n",
+            if self.hosts_workaround {
+                "present"
+            } else {
+                "absent"
+            }
+        ));
+        s.push_str(&format!(
+            "ld.so.preload shim    {}\n",
+            if self.ld_so_preload_has_shim {
+                "yes"
+            } else {
+                "no"
+            }
+        ));
+        for p in &self.processes {
+            s.push_str(&format!(
+                "process {:<13} pid {:<7} shim {}\n",
+                p.name,
+                p.pid,
+                if p.shim_mapped {
+                    "mapped"
+                } else {
+                    "not mapped"
+                }
+            ));
+        }
+        s.push_str(&format!(
+            "glusterfs             {} ({})\n",
+            self.glusterfs_version.as_deref().unwrap_or("not found"),
+            match self.glusterfs_has_fix {
+                Some(true) => "has the fix",
+                Some(false) => "no fix on this release line",
+                None => "unknown",
+            }
+        ));
+        s.push_str(&format!("verdict: {}\n", self.verdict));
+        if let Some(r) = &self.remedy {
+            s.push_str(&format!("remedy: {r}\n"));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_lines_with_the_fix() {
+        assert_eq!(has_fix("3.12.15"), Some(false));
+        assert_eq!(has_fix("6.7"), Some(false));
+        assert_eq!(has_fix("6.8"), Some(true));
+        assert_eq!(has_fix("7.2"), Some(false));
+        assert_eq!(has_fix("7.3"), Some(true));
+        assert_eq!(has_fix("10.3"), Some(true));
+        assert_eq!(has_fix("git"), None);
+    }
+}
