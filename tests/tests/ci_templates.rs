@@ -1,0 +1,245 @@
+//! The ci/ templates users copy into their forks: linted, and the Ansible
+//! role run for real (ansible-core, `-c local`) inside a private mount
+//! namespace, against files in a temp dir, never the machine's /etc.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tests::{can_unshare, heal_info_bin, skip};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn have(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().expect("running a linter");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn workflow_templates_pass_actionlint_and_their_schemas() {
+    if !have("check-jsonschema") {
+        return skip(
+            "workflow_templates_pass_actionlint_and_their_schemas",
+            "check-jsonschema not installed (cargo xtask test installs it from PyPI)",
+        );
+    }
+    let gh = root().join("ci/github/backport-check.yml");
+    let gl = root().join("ci/gitlab/backport-check.yml");
+    let (ok, out) = run(Command::new("check-jsonschema")
+        .args(["--builtin-schema", "vendor.github-workflows"])
+        .arg(&gh));
+    assert!(ok, "{out}");
+    let (ok, out) = run(Command::new("check-jsonschema")
+        .args(["--builtin-schema", "vendor.gitlab-ci"])
+        .arg(&gl));
+    assert!(ok, "{out}");
+    if have("actionlint") {
+        let (ok, out) = run(Command::new("actionlint").arg(&gh));
+        assert!(ok, "{out}");
+    } else {
+        skip("actionlint part", "actionlint not installed");
+    }
+    // Both run the check, the user's build, then verify, and keep the JSON.
+    for f in [&gh, &gl] {
+        let text = std::fs::read_to_string(f).unwrap();
+        // The last mention of each is the step itself (the first may be the header comment).
+        let (check, build, verify) = (
+            text.rfind("backport --check").unwrap(),
+            text.rfind("BUILD_COMMAND }}")
+                .or(text.rfind("\"$BUILD_COMMAND\""))
+                .unwrap(),
+            text.rfind("xtask verify --prefix").unwrap(),
+        );
+        assert!(
+            check < build && build < verify,
+            "{}: steps out of order",
+            f.display()
+        );
+        assert!(text.contains("verify.json") && text.contains("backport-check.json"));
+    }
+}
+
+/// The python3 that runs ansible here, so modules run with the same one.
+fn python3() -> PathBuf {
+    let out = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap();
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["etc", "lib64", "systemd"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        std::fs::write(
+            dir.path().join("etc/environment"),
+            "LANG=C.UTF-8\nPATH_EXTRA=/opt/bin\n",
+        )
+        .unwrap();
+        let playbook = format!(
+            "- hosts: localhost\n  gather_facts: false\n  roles:\n    - role: {}\n",
+            root().join("ci/ansible/roles/gfresolv").display()
+        );
+        std::fs::write(dir.path().join("play.yml"), playbook).unwrap();
+        Sandbox { dir }
+    }
+
+    fn p(&self, sub: &str) -> PathBuf {
+        self.dir.path().join(sub)
+    }
+
+    /// Runs the role; returns the recap's `changed` count.
+    fn play(&self, so: &Path, extra: &[(&str, &str)]) -> u32 {
+        let mut vars = vec![
+            ("gfresolv_so_src".to_string(), so.display().to_string()),
+            (
+                "gfresolv_lib_dir".into(),
+                self.p("lib64").display().to_string(),
+            ),
+            (
+                "gfresolv_etc_dir".into(),
+                self.p("etc").display().to_string(),
+            ),
+            (
+                "gfresolv_systemd_dir".into(),
+                self.p("systemd").display().to_string(),
+            ),
+            (
+                "gfresolv_doctor".into(),
+                heal_info_bin().display().to_string(),
+            ),
+            ("gfresolv_daemon_reload".into(), "false".into()),
+        ];
+        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let vars_json = serde_json::to_string(
+            &vars
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+        .unwrap();
+        let out = Command::new("unshare")
+            .args([
+                "-m",
+                "ansible-playbook",
+                "-i",
+                "localhost,",
+                "-c",
+                "local",
+                "-e",
+            ])
+            .arg(&vars_json)
+            .arg(self.p("play.yml"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_LOCAL_TEMP", self.p("ansible-tmp"))
+            .env("ANSIBLE_PYTHON_INTERPRETER", python3())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "ansible-playbook failed:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let recap = text
+            .lines()
+            .find(|l| l.contains("ok=") && l.contains("changed="))
+            .unwrap_or_else(|| panic!("no recap:\n{text}"));
+        recap
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("changed="))
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+#[test]
+fn ansible_role_rolls_out_idempotently_and_rolls_back_exactly() {
+    if let Err(why) = can_unshare() {
+        return skip("ansible_role", &why);
+    }
+    if !have("ansible-playbook") {
+        return skip(
+            "ansible_role",
+            "ansible-core not installed (cargo xtask test installs it from PyPI)",
+        );
+    }
+    let so = tests::shim_so();
+    assert!(
+        so.exists() && heal_info_bin().exists(),
+        "build the workspace first"
+    );
+    let s = Sandbox::new();
+    let env_before = std::fs::read(s.p("etc/environment")).unwrap();
+
+    // ld.so.preload with GFRESOLV_ONLY; the role's own doctor check passes.
+    assert!(s.play(&so, &[]) > 0);
+    let lib = s.p("lib64/libgfresolv.so");
+    assert_eq!(std::fs::read(&lib).unwrap(), std::fs::read(&so).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(s.p("etc/ld.so.preload")).unwrap(),
+        format!("{}\n", lib.display())
+    );
+    assert!(std::fs::read_to_string(s.p("etc/environment"))
+        .unwrap()
+        .ends_with("GFRESOLV_ONLY=glfsheal,gluster\n"));
+    let doctor = Command::new(heal_info_bin())
+        .args(["doctor", "--json", "--no-measure", "--etc"])
+        .arg(s.p("etc"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    assert_eq!(v["ld_so_preload_has_shim"], true);
+
+    // A second run changes nothing.
+    assert_eq!(s.play(&so, &[]), 0);
+
+    // Rollback restores every file exactly, and removes what did not exist.
+    assert!(s.play(&so, &[("gfresolv_state", "absent")]) > 0);
+    assert_eq!(std::fs::read(s.p("etc/environment")).unwrap(), env_before);
+    assert!(!s.p("etc/ld.so.preload").exists());
+    assert!(!lib.exists());
+    let left: Vec<_> = std::fs::read_dir(s.p("etc"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("environment")],
+        "backups left behind"
+    );
+
+    // The systemd method: a drop-in per unit, removed on rollback.
+    assert!(s.play(&so, &[("gfresolv_method", "systemd")]) > 0);
+    let dropin = std::fs::read_to_string(s.p("systemd/glusterd.service.d/gfresolv.conf")).unwrap();
+    assert!(
+        dropin.contains(&format!("Environment=LD_PRELOAD={}", lib.display())),
+        "{dropin}"
+    );
+    assert_eq!(s.play(&so, &[("gfresolv_method", "systemd")]), 0);
+    s.play(
+        &so,
+        &[("gfresolv_method", "systemd"), ("gfresolv_state", "absent")],
+    );
+    assert!(!s.p("systemd/glusterd.service.d/gfresolv.conf").exists());
+}
