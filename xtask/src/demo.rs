@@ -115,5 +115,38 @@ fn shim_demo() -> Result<()> {
             r.stdout.trim()
         );
     }
+    heal_info_demo(&root, &bh, &p, &legacy.display().to_string())
+}
+
+/// heal-info with a deadline, against a stand-in for 3.12's glfsheal (per
+/// subvolume: a "Going UP" line, then events.c's lookup), under the black hole.
+fn heal_info_demo(
+    root: &std::path::Path,
+    bh: &std::path::Path,
+    probe: &str,
+    legacy: &str,
+) -> Result<()> {
+    println!("\n== heal-info keeps its deadline and says why glfsheal hangs\n");
+    duct::cmd!("cargo", "build", "--quiet", "--release", "-p", "heal-info")
+        .dir(root)
+        .run()?;
+    let heal_info = root.join("target/release/heal-info");
+    let dir = tempfile::tempdir()?;
+    let fake = dir.path().join("glfsheal");
+    std::fs::write(&fake, format!("#!/bin/sh\nexec {probe} events /var/log/glusterfs/glfsheal-$1.log /var/run/glusterd.socket 3\n"))?;
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    let logs = dir.path().join("log");
+    std::fs::create_dir_all(&logs)?;
+    let script = format!(
+        "mkdir -p /var/log/glusterfs && mount --bind {} /var/log/glusterfs && exec {} ec-vol --glfsheal {} --timeout 5",
+        logs.display(),
+        heal_info.display(),
+        fake.display()
+    );
+    println!(
+        "$ heal-info ec-vol --timeout 5    (glfsheal: 3.12's events.c behaviour, black-hole DNS)\n"
+    );
+    let r = crate::blackhole::run(bh, &["bash", "-c", &script], &[("LD_PRELOAD", legacy)]);
+    print!("{}", r.stdout);
     Ok(())
 }
