@@ -208,26 +208,10 @@ fn glusterd_stopped() -> bool {
     })
 }
 
-/// timeout × attempts × (A and AAAA) from resolv.conf: one lookup's worst case.
+/// One lookup's worst case from resolv.conf, if it names a nameserver.
 pub fn resolver_timeout(resolv_conf: &str) -> Option<f64> {
-    let (mut timeout, mut attempts, mut servers): (f64, f64, f64) = (5.0, 2.0, 0.0);
-    for line in resolv_conf.lines() {
-        let mut w = line.split_whitespace();
-        match w.next() {
-            Some("nameserver") => servers += 1.0,
-            Some("options") => {
-                for o in w {
-                    if let Some(v) = o.strip_prefix("timeout:") {
-                        timeout = v.parse().unwrap_or(timeout);
-                    } else if let Some(v) = o.strip_prefix("attempts:") {
-                        attempts = v.parse().unwrap_or(attempts);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    (servers > 0.0).then_some(timeout * attempts * servers.max(1.0) * 2.0)
+    let r = crate::resolver::parse(resolv_conf);
+    (!r.nameservers.is_empty()).then(|| r.worst_case())
 }
 
 /// Reads the picture of process `pid` and names the cause.
@@ -382,19 +366,6 @@ mod tests {
         let (t, g) = going_up(log);
         assert_eq!(t.len(), 2);
         assert_eq!(g, vec![10.5]);
-    }
-
-    #[test]
-    fn resolver_worst_case_from_resolv_conf() {
-        assert_eq!(
-            resolver_timeout("nameserver 10.0.0.1\noptions timeout:1 attempts:1\n"),
-            Some(2.0)
-        );
-        assert_eq!(
-            resolver_timeout("nameserver 10.0.0.1\nnameserver 10.0.0.2\n"),
-            Some(40.0)
-        );
-        assert_eq!(resolver_timeout("# none\n"), None);
     }
 
     #[test]

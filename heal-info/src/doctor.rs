@@ -69,27 +69,6 @@ pub fn has_fix(version: &str) -> Option<bool> {
     })
 }
 
-fn resolv(text: &str) -> (Vec<String>, f64, f64) {
-    let (mut servers, mut timeout, mut attempts) = (Vec::new(), 5.0, 2.0);
-    for line in text.lines() {
-        let mut w = line.split_whitespace();
-        match w.next() {
-            Some("nameserver") => servers.extend(w.next().map(String::from)),
-            Some("options") => {
-                for o in w {
-                    if let Some(v) = o.strip_prefix("timeout:") {
-                        timeout = v.parse().unwrap_or(timeout);
-                    } else if let Some(v) = o.strip_prefix("attempts:") {
-                        attempts = v.parse().unwrap_or(attempts);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    (servers, timeout, attempts)
-}
-
 fn processes() -> Vec<Process> {
     let names = ["glusterd", "glusterfs", "glusterfsd", "glfsheal", "gluster"];
     let mut out = Vec::new();
@@ -200,8 +179,9 @@ pub struct Inputs {
 
 pub fn run(inputs: &Inputs) -> Report {
     let read = |name: &str| std::fs::read_to_string(inputs.etc.join(name)).unwrap_or_default();
-    let (nameservers, timeout, attempts) = resolv(&read("resolv.conf"));
-    let worst = timeout * attempts * (nameservers.len().max(1) as f64) * 2.0;
+    let conf = crate::resolver::parse(&read("resolv.conf"));
+    let worst = conf.worst_case();
+    let (nameservers, timeout, attempts) = (conf.nameservers, conf.timeout, conf.attempts);
     let nsswitch_hosts = read("nsswitch.conf")
         .lines()
         .find(|l| l.trim_start().starts_with("hosts:"))

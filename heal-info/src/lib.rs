@@ -10,5 +10,6 @@ pub mod gfapi;
 pub mod model;
 pub mod output;
 pub mod parse;
+pub mod resolver;
 pub mod run;
 pub mod scan;

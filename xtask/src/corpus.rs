@@ -144,6 +144,24 @@ fn compare(
     (tok, byte)
 }
 
+/// A tool's result: compared with the human backport if it applied.
+fn applied_result(
+    applied: bool,
+    paths: &[String],
+    human: &dyn Fn(&str) -> Option<String>,
+    ours: impl Fn(&str) -> Option<String>,
+) -> ToolResult {
+    if !applied {
+        return ToolResult::default();
+    }
+    let (token_equal, byte_equal) = compare(paths, human, ours);
+    ToolResult {
+        applied,
+        token_equal,
+        byte_equal,
+    }
+}
+
 pub fn run_pair(
     up: &Repository,
     upstream: &Path,
@@ -175,14 +193,7 @@ pub fn run_pair(
     let tip = scratch.refname_to_id(&format!("refs/heads/{branch}"))?;
     let (mut engine, mut refused, mut half) = (ToolResult::default(), None, false);
     match run {
-        Ok(_) => {
-            let (t, by) = compare(&paths, human, |p| blob_text(scratch, tip, p));
-            engine = ToolResult {
-                applied: true,
-                token_equal: t,
-                byte_equal: by,
-            };
-        }
+        Ok(_) => engine = applied_result(true, &paths, &human, |p| blob_text(scratch, tip, p)),
         Err(e) => {
             refused = Some(format!("{e:#}"));
             half = tip != base;
@@ -215,16 +226,7 @@ pub fn run_pair(
     .stderr_null()
     .unchecked()
     .run()?;
-    let cherry_pick = if cp.status.success() {
-        let (t, by) = compare(&paths, human, from_wt);
-        ToolResult {
-            applied: true,
-            token_equal: t,
-            byte_equal: by,
-        }
-    } else {
-        ToolResult::default()
-    };
+    let cherry_pick = applied_result(cp.status.success(), &paths, &human, from_wt);
     let _ = cmd!("git", "cherry-pick", "--abort")
         .dir(wt)
         .stderr_null()
@@ -250,16 +252,7 @@ pub fn run_pair(
     .stderr_null()
     .unchecked()
     .run()?;
-    let patch = if pt.status.success() {
-        let (t, by) = compare(&paths, human, from_wt);
-        ToolResult {
-            applied: true,
-            token_equal: t,
-            byte_equal: by,
-        }
-    } else {
-        ToolResult::default()
-    };
+    let patch = applied_result(pt.status.success(), &paths, &human, from_wt);
     Ok(PairResult {
         pair: pair.clone(),
         exact_human,
