@@ -356,6 +356,15 @@ while :; do sleep 1; done
         Ok(std::fs::write(self.dir.path().join("hosts"), text)?)
     }
 
+    /// The address the cluster's host name resolves to.
+    pub fn host_addr(&self) -> &'static str {
+        if self.flavor.prefix.is_some() {
+            LEGACY_ADDR
+        } else {
+            HOST_ADDR
+        }
+    }
+
     pub fn log_dir(&self) -> PathBuf {
         self.dir.path().join("log")
     }

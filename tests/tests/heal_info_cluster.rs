@@ -4,13 +4,19 @@
 use serde_json::Value;
 use std::process::Output;
 use std::time::{Duration, Instant};
-use tests::cluster::{self, Cluster, HOST};
+use tests::cluster::{self, Cluster, Flavor, HOST};
 use tests::{blackhole_bin, heal_info_bin, skip};
 
+/// Runs heal-info inside the cluster; a legacy cluster's build is named with --prefix.
 fn heal_info(c: &Cluster, args: &[&str]) -> (Option<i32>, String, String) {
     let bin = heal_info_bin();
     let mut argv = vec![bin.to_str().unwrap()];
     argv.extend_from_slice(args);
+    let prefix = c.flavor.prefix.as_ref().map(|p| p.display().to_string());
+    if let Some(p) = &prefix {
+        let at = if args.first() == Some(&"probe") { 3 } else { 2 };
+        argv.splice(at..at, ["--prefix", p.as_str()]);
+    }
     let out: Output = c.exec(&argv).unwrap();
     (
         out.status.code(),
@@ -37,12 +43,34 @@ fn heal_info_on_a_real_cluster() {
     if let Err(why) = cluster::available() {
         return skip("heal_info_on_a_real_cluster", &why);
     }
+    scenario(Flavor::system());
+}
+
+/// The same scenario against an installed legacy build (opt-in; CI has none):
+/// `GLUSTER_LEGACY_PREFIX=/opt/gluster-3.12 cargo test -p tests --test heal_info_cluster`.
+#[test]
+fn heal_info_on_a_legacy_build() {
+    let Some(prefix) = std::env::var_os("GLUSTER_LEGACY_PREFIX") else {
+        return skip(
+            "heal_info_on_a_legacy_build",
+            "GLUSTER_LEGACY_PREFIX is not set to an installed legacy build",
+        );
+    };
+    if let Err(why) = cluster::available() {
+        return skip("heal_info_on_a_legacy_build", &why);
+    }
+    scenario(Flavor {
+        prefix: Some(prefix.into()),
+    });
+}
+
+fn scenario(flavor: Flavor) {
     assert!(
         heal_info_bin().exists(),
         "build heal-info first (cargo build --workspace --features heal-info/gfapi)"
     );
     let t = Instant::now();
-    let c = Cluster::start().unwrap();
+    let c = Cluster::start_flavor(flavor).unwrap();
     let ec = c
         .create_volume("ec", "disperse-data 2 redundancy 1", 9)
         .unwrap();
@@ -57,7 +85,9 @@ fn heal_info_on_a_real_cluster() {
     assert_eq!(v["totals"]["entries"], 0);
     assert_eq!(v["bricks"][0]["host"], HOST);
     assert_eq!(v["bricks"][0]["path"], ec[0].display().to_string());
-    assert_eq!(v["version"], "10.3");
+    if c.flavor.prefix.is_none() {
+        assert_eq!(v["version"], "10.3");
+    }
     let (code, v) = json(&c, "rep", &[]);
     assert_eq!((code, v["totals"]["bricks"].as_u64()), (0, Some(3)));
 
@@ -85,20 +115,8 @@ fn heal_info_on_a_real_cluster() {
     c.sh("gluster --mode=script volume heal ec disable")
         .unwrap();
     c.kill_brick("ec", 0).unwrap();
-    let out = c
-        .exec(&[
-            heal_info_bin().to_str().unwrap(),
-            "probe",
-            "ec",
-            "--write-files",
-            "30",
-        ])
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "gfapi writes: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, _, err) = heal_info(&c, &["probe", "ec", "--write-files", "30"]);
+    assert_eq!(code, Some(0), "gfapi writes: {err}");
     let (code, v) = json(&c, "ec", &[]);
     assert_eq!(code, 2, "{v}");
     assert_eq!(v["bricks"][0]["connected"], false);
@@ -150,8 +168,8 @@ fn heal_info_on_a_real_cluster() {
     // Brick host names that resolve only through DNS, and DNS is a black hole.
     c.set_hosts(&format!(
         "127.0.0.1 localhost\n{} {HOST}\n{} gl-dns\n",
-        cluster::HOST_ADDR,
-        cluster::HOST_ADDR
+        c.host_addr(),
+        c.host_addr()
     ))
     .unwrap();
     let dirs: Vec<String> = (0..3)
@@ -165,7 +183,7 @@ fn heal_info_on_a_real_cluster() {
     let no_dns_host = c.dir.path().join("hosts-without-gl-dns");
     std::fs::write(
         &no_dns_host,
-        format!("127.0.0.1 localhost\n{} {HOST}\n", cluster::HOST_ADDR),
+        format!("127.0.0.1 localhost\n{} {HOST}\n", c.host_addr()),
     )
     .unwrap();
     let bh = blackhole_bin();
@@ -193,10 +211,11 @@ fn heal_info_on_a_real_cluster() {
     )
     .unwrap();
     let script = format!(
-        "mount --bind {} /etc/hosts && mount --bind {} /etc/resolv.conf && exec {} dns --format json --timeout 6",
+        "mount --bind {} /etc/hosts && mount --bind {} /etc/resolv.conf && exec {} dns {} --format json --timeout 6",
         no_dns_host.display(),
         slow_resolver.display(),
-        heal_info_bin().display()
+        heal_info_bin().display(),
+        c.flavor.prefix.as_ref().map_or(String::new(), |p| format!("--prefix {}", p.display())),
     );
     let out = c.exec(&["unshare", "-m", "bash", "-c", &script]).unwrap();
     let (code, v): (i32, Value) = (

@@ -44,6 +44,7 @@ pub fn render(
     let formatted = clang_format(&after, &ranges, target)?;
     let formatted = keep_only_ranges(&after, &formatted, &ranges);
     let added = added_lines(before, &formatted);
+    let formatted = reindent_comment_bodies(&after, &formatted, &added);
     Ok((
         align::align_declarations(&formatted, &added),
         Rendering::Restyled,
@@ -101,6 +102,47 @@ fn keep_only_ranges(unformatted: &str, formatted: &str, ranges: &[(usize, usize)
         out.extend(lines.iter().copied());
     }
     out
+}
+
+/// clang-format moves a block comment's first line to the new indent but
+/// leaves the lines after it where upstream had them; shift those by the
+/// same amount, so `/* ...` and its ` * ...` lines stay together.
+fn reindent_comment_bodies(unformatted: &str, formatted: &str, added: &[bool]) -> String {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let lines: Vec<&str> = formatted.lines().collect();
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        let opens = l.find("/*").is_some_and(|p| !l[p..].contains("*/"));
+        if !(added.get(i) == Some(&true) && opens) {
+            i += 1;
+            continue;
+        }
+        let before = unformatted
+            .lines()
+            .find(|u| u.trim() == l.trim())
+            .map(indent);
+        let delta = before.map_or(0, |b| indent(l) as isize - b as isize);
+        let mut j = i + 1;
+        while j < lines.len() && added.get(j) == Some(&true) {
+            let body = lines[j];
+            if delta != 0 && !body.trim().is_empty() {
+                let new = (indent(body) as isize + delta).max(0) as usize;
+                out[j] = format!("{}{}", " ".repeat(new), body.trim_start_matches(' '));
+            }
+            if body.contains("*/") {
+                break;
+            }
+            j += 1;
+        }
+        i = j + 1;
+    }
+    let mut s = out.join("\n");
+    if formatted.ends_with('\n') {
+        s.push('\n');
+    }
+    s
 }
 
 /// Which lines of `after` are not in `before`.
