@@ -66,16 +66,7 @@ pub fn backport(repo: Option<PathBuf>, tags: &[String], runs: usize) -> Result<(
         })?;
         let wt = dir.path().join("wt");
         eprintln!("  {tag}: checking out a work tree for git cherry-pick ...");
-        cmd!(
-            "git",
-            "clone",
-            "-q",
-            "--shared",
-            "--no-checkout",
-            &upstream,
-            &wt
-        )
-        .run()?;
+        history::shared_worktree(&upstream, &wt)?;
         git(&wt, &["checkout", "-q", "-b", "bench", tag])?;
         let mut outcome = String::new();
         let theirs = time_median(runs, || {

@@ -275,16 +275,7 @@ pub fn run(upstream: &Path, branch: &str) -> Result<Vec<PairResult>> {
         "corpus: {} pairs on {branch}; making a work tree for git and patch ...",
         pairs.len()
     );
-    cmd!(
-        "git",
-        "clone",
-        "-q",
-        "--shared",
-        "--no-checkout",
-        upstream,
-        &wt
-    )
-    .run()?;
+    history::shared_worktree(upstream, &wt)?;
     let mut out = Vec::new();
     for (i, p) in pairs.iter().enumerate() {
         eprintln!(

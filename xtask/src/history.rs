@@ -174,3 +174,19 @@ pub fn sweep_tag(
     }
     Ok(r)
 }
+
+/// A work tree (no checkout yet) borrowing `upstream`'s objects, for tools
+/// that need one: git cherry-pick and patch in the benchmarks.
+pub fn shared_worktree(upstream: &Path, dest: &Path) -> Result<()> {
+    duct::cmd!(
+        "git",
+        "clone",
+        "-q",
+        "--shared",
+        "--no-checkout",
+        upstream,
+        dest
+    )
+    .run()?;
+    Ok(())
+}

@@ -256,9 +256,9 @@ pub fn port_commit(
             (None, Some(p)) => {
                 let before = tree
                     .read(p)
-                    .map_err(|e| err(Failure::Render(e.to_string())))?;
+                    .map_err(|e| err(Failure::Other(e.to_string())))?;
                 if before.is_some() {
-                    return Err(err(Failure::Render(format!(
+                    return Err(err(Failure::Other(format!(
                         "{p} is added upstream but the branch already has a different {p}"
                     ))));
                 }
@@ -279,14 +279,14 @@ pub fn port_commit(
             (Some(p), None) => {
                 let before = tree
                     .read(p)
-                    .map_err(|e| err(Failure::Render(e.to_string())))?;
+                    .map_err(|e| err(Failure::Other(e.to_string())))?;
                 match before {
                     Some(t) if port::token_equal(&t, &ch.old) => {
                         writes.push(FileWrite::Remove { path: p.clone() });
                         files.push(FilePlan { path: p.clone(), before: Some(t), after: None, hunks: vec![], skipped_cosmetic: vec![], rendering: None, failed: vec![] });
                     }
                     Some(_) => {
-                        return Err(err(Failure::Render(format!(
+                        return Err(err(Failure::Other(format!(
                             "{p} is deleted upstream, but the branch's {p} is not the code upstream deleted; refusing to delete it"
                         ))))
                     }
@@ -298,16 +298,16 @@ pub fn port_commit(
                 // goes where the branch has it.
                 let old_p = &tree
                     .resolve(up_old)
-                    .map_err(|e| err(Failure::Render(e.to_string())))?
+                    .map_err(|e| err(Failure::Other(e.to_string())))?
                     .ok_or_else(|| {
-                        err(Failure::Render(format!(
+                        err(Failure::Other(format!(
                             "{up_old} does not exist on the branch (nor one file of that name elsewhere)"
                         )))
                     })?;
                 let new_p = if up_old == up_new { old_p } else { up_new };
                 let t = tree
                     .read(old_p)
-                    .map_err(|e| err(Failure::Render(e.to_string())))?
+                    .map_err(|e| err(Failure::Other(e.to_string())))?
                     .unwrap_or_default();
                 let ported = if port::state(&ch.old, &ch.new, &t) == State::Present {
                     None
@@ -417,9 +417,16 @@ pub fn plan(
                 "{id}: part of this fix is on the branch and part is not; finish it by hand or revert the partial change, then run again"
             );
         } else {
-            // Earlier fixes of this run changed the file: the port that fits
-            // best now may not be the one that fit the branch as it was.
-            let (branch, commit) = choose_port(upstream_repo, unit, tree)?;
+            // Once an earlier fix of this run changed the files, the port that
+            // fits best may not be the one that fit the branch as it was.
+            let tree_changed = out
+                .iter()
+                .any(|p: &Planned| matches!(p.verdict, Verdict::Port { .. }));
+            let (branch, commit) = if tree_changed {
+                choose_port(upstream_repo, unit, tree)?
+            } else {
+                (branch.clone(), commit.clone())
+            };
             chosen_now = Some((branch, commit.clone()));
             match port_commit(&commit, tree, wip) {
                 Ok((files, writes)) => Verdict::Port { files, writes },

@@ -48,7 +48,7 @@ pub enum Failure {
         first: String,
         second: String,
     },
-    Render(String),
+    Other(String),
 }
 
 impl std::fmt::Display for Failure {
@@ -89,7 +89,7 @@ impl std::fmt::Display for Failure {
             Failure::Overlap { first, second } => {
                 write!(f, "hunks {first} and {second} land on the same lines")
             }
-            Failure::Render(e) => write!(f, "{e}"),
+            Failure::Other(e) => write!(f, "{e}"),
         }
     }
 }
@@ -334,7 +334,7 @@ pub fn port(old: &str, new: &str, target: &str, wip: bool) -> Result<Ported, Fai
         style::infer(target),
         style::infer(old),
     )
-    .map_err(|e| Failure::Render(format!("{e:#}")))?;
+    .map_err(|e| Failure::Other(format!("{e:#}")))?;
     Ok(Ported {
         text,
         failed,
