@@ -7,6 +7,8 @@ use anyhow::Result;
 use git2::{DiffFormat, Repository};
 
 pub fn run() -> Result<()> {
+    // The port restyles lines with clang-format; a fresh machine may lack it.
+    crate::test::install_packages(&[("clang-format", "clang-format"), ("iproute2", "ip")])?;
     let dir = tempfile::tempdir()?;
     let ex = fixture::build(dir.path(), fixture::LEGACY, false)?;
     println!("== built-in example in {}", dir.path().display());
