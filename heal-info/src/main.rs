@@ -13,7 +13,9 @@ const EXIT_CODES: &str = "Exit codes:
   2  a brick is not connected
   3  the deadline passed; glfsheal was diagnosed and killed
   4  glfsheal failed, or its output was empty, truncated or malformed
-     (also: no glfsheal found, unknown volume)";
+     (also: no glfsheal found, unknown volume)
+
+A volume named like a subcommand (scan, doctor, probe): heal-info [OPTIONS] -- NAME";
 
 #[derive(Parser)]
 #[command(name = "heal-info", version, about = "gluster volume heal VOL info, with a deadline and a diagnosis when it hangs", after_help = EXIT_CODES, args_conflicts_with_subcommands = true)]
