@@ -218,18 +218,36 @@ fn refuses_dirty_worktree_and_changes_nothing() {
 
 #[test]
 fn refuses_ambiguous_anchor_and_changes_nothing() {
-    // The lines fix 2 anchors on (once the context the legacy branch lacks,
-    // `stats_count`, is dropped) stand twice in the same function, so not
-    // even the function name tells the places apart.
-    let send = "        ret = send_to (sock, host, MONITOR_PORT, msg);\n";
-    let retry = format!("{send}        if (ret < 0 && ctx->retry) {{\n                host = strdup (MONITOR_HOST);\n        }}\n\n{send}");
-    let legacy = fixture::LEGACY.replace(send, &retry);
+    // Two builds of the same function under #ifdef: every anchor of fix 1,
+    // even narrowed to the function it belongs to, stands twice.
+    let body = &fixture::LEGACY[fixture::LEGACY.find("int\nnotify_send").unwrap()..];
+    let legacy = format!("/* notify.c */\n#ifdef NOTIFY_V2\n{body}#else\n{body}#endif\n");
     let dir = tempfile::tempdir().unwrap();
     let ex = fixture::build(dir.path(), &legacy, false).unwrap();
     let before = tip(&ex.legacy);
     let err = format!("{:#}", backport::run(&options(&ex)).unwrap_err());
     assert!(
-        err.contains("log-send") && err.contains("hunk 1") && err.contains("refusing to guess"),
+        err.contains("unix-server") && err.contains("hunk 1") && err.contains("refusing to guess"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(tip(&ex.legacy), before);
+    assert_eq!(
+        std::fs::read_to_string(ex.legacy.join(fixture::PATH)).unwrap(),
+        legacy
+    );
+}
+
+#[test]
+fn a_later_fix_that_fails_leaves_the_earlier_ones_unwritten() {
+    // Fix 2 anchors on send_to(), which this branch calls send_msg().
+    let legacy = fixture::LEGACY.replace("send_to (", "send_msg (");
+    let dir = tempfile::tempdir().unwrap();
+    let ex = fixture::build(dir.path(), &legacy, false).unwrap();
+    let before = tip(&ex.legacy);
+    let err = format!("{:#}", backport::run(&options(&ex)).unwrap_err());
+    assert!(
+        err.contains("log-send") && err.contains("hunk 1") && err.contains("no anchor"),
         "{err}"
     );
     assert!(err.contains("nothing was changed"), "{err}");
@@ -239,6 +257,35 @@ fn refuses_ambiguous_anchor_and_changes_nothing() {
         std::fs::read_to_string(ex.legacy.join(fixture::PATH)).unwrap(),
         legacy
     );
+    let repo = Repository::open(&ex.legacy).unwrap();
+    assert!(repo
+        .statuses(None)
+        .unwrap()
+        .iter()
+        .all(|s| s.status() == git2::Status::CURRENT));
+}
+
+#[test]
+fn context_from_commits_the_branch_never_got_is_left_out_within_the_function() {
+    // The lines fix 2 anchors on stand twice in notify_send; upstream's
+    // context line after them (stats_count) is missing here, but what
+    // follows it (`out:`) tells the two places apart.
+    let send = "        ret = send_to (sock, host, MONITOR_PORT, msg);\n";
+    let retry = format!("{send}        if (ret < 0 && ctx->retry) {{\n                host = strdup (MONITOR_HOST);\n        }}\n\n{send}");
+    let legacy = fixture::LEGACY.replace(send, &retry);
+    let dir = tempfile::tempdir().unwrap();
+    let ex = fixture::build(dir.path(), &legacy, false).unwrap();
+    let outcome = backport::run(&options(&ex)).unwrap();
+    assert_eq!(outcome.commits.len(), 2);
+    let text = file_at_tip(&ex.legacy);
+    let log_at = text.find("log_error").unwrap();
+    assert!(
+        text[..log_at].matches("send_to (").count() == 2,
+        "placed after the second send_to:\n{text}"
+    );
+    assert!(text[log_at..]
+        .trim_start_matches(|c| c != '\n')
+        .contains(" out:"));
 }
 
 #[test]

@@ -12,7 +12,8 @@ use super::tokens;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct HunkReport {
     /// 1-based, in upstream order; `2.1` is the first run of hunk 2 when
-    /// the hunk had to be placed run by run.
+    /// the hunk had to be placed run by run; a trailing `*` means context
+    /// lines the branch's copy of the function lacks were left out.
     pub hunk: String,
     pub headline: String,
     /// 1-based line in the target where the hunk's anchor starts.
@@ -177,18 +178,143 @@ fn place(h: &Hunk, side: Side, t: &Target, old: &str) -> Result<locate::Placemen
 /// `target` as a whole cut into its runs, each with its own context.
 fn hunks_for(old: &str, new: &str, t: &Target) -> Vec<(String, Hunk)> {
     let mut out = Vec::new();
+    let placeable =
+        |h: &Hunk| place(h, Side::Pre, t, old).is_ok() || place(h, Side::Post, t, old).is_ok();
     for (i, h) in hunks::diff(old, new).into_iter().enumerate() {
-        let whole = |side| place(&h, side, t, old).is_ok();
         let parts = h.split_runs();
-        if parts.len() > 1 && !whole(Side::Pre) && !whole(Side::Post) {
+        if parts.len() > 1 && !placeable(&h) {
             for (j, part) in parts.into_iter().enumerate() {
-                out.push((format!("{}.{}", i + 1, j + 1), part));
+                let id = format!("{}.{}", i + 1, j + 1);
+                out.push(
+                    match placeable(&part)
+                        .then_some(())
+                        .map_or_else(|| without_missing_context(&part, old, t), |_| None)
+                    {
+                        Some(reduced) => (format!("{id}*"), reduced),
+                        None => (id, part),
+                    },
+                );
             }
+        } else if let Some(reduced) = (!placeable(&h))
+            .then(|| without_missing_context(&h, old, t))
+            .flatten()
+        {
+            out.push((format!("{}*", i + 1), reduced));
         } else {
             out.push(((i + 1).to_string(), h));
         }
     }
     out
+}
+
+/// The hunk without the context lines the target's copy of the same
+/// function does not have (they came from commits the branch never got),
+/// if that makes it placeable. The function is found by name, once, in
+/// both files; the hunk's tokens are aligned with the target function's
+/// by diff. A context line that does not align is left out, unless three
+/// quarters of its names stand on one line of the branch's function: then
+/// the branch has its own version of that line, and the hunk is refused.
+/// Deleted lines must all align.
+fn without_missing_context(h: &Hunk, old: &str, t: &Target) -> Option<Hunk> {
+    let old_lines: Vec<&str> = old.lines().collect();
+    let first_change = h.lines.iter().position(|l| l.tag != Tag::Context)?;
+    let name = locate::enclosing_function(
+        &old_lines,
+        (h.old_start + first_change).min(old_lines.len().saturating_sub(1)),
+    )?;
+    let t_lines: Vec<&str> = t.src.lines().collect();
+    let defines = |l: &&str| {
+        l.strip_prefix(name.as_str())
+            .is_some_and(|rest| rest.trim_start().starts_with('('))
+    };
+    let mut starts = t_lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| defines(l))
+        .map(|(i, _)| i);
+    let (begin, None) = (starts.next()?, starts.next()) else {
+        return None;
+    };
+    let end = (begin..t_lines.len()).find(|&i| t_lines[i].starts_with('}'))?;
+    let region: Vec<&str> = t
+        .toks
+        .iter()
+        .zip(&t.words)
+        .filter(|(tk, _)| tk.line >= begin && tk.line <= end)
+        .map(|(_, w)| *w)
+        .collect();
+
+    let pre: Vec<usize> = (0..h.lines.len())
+        .filter(|&i| h.lines[i].tag != Tag::Insert)
+        .collect();
+    let text = pre
+        .iter()
+        .map(|&i| h.lines[i].text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let toks = tokens::tokenize(&text);
+    let words = tokens::texts(&text, &toks);
+    let mut aligned = vec![false; words.len()];
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &words, &region) {
+        if op.tag() == similar::DiffTag::Equal {
+            for k in op.old_range() {
+                aligned[k] = true;
+            }
+        }
+    }
+    // Per hunk line: (tokens, tokens aligned).
+    let mut counts = vec![(0usize, 0usize); h.lines.len()];
+    for (k, tk) in toks.iter().enumerate() {
+        let c = &mut counts[pre[tk.line]];
+        c.0 += 1;
+        c.1 += aligned[k] as usize;
+    }
+    let idents = |line: &str| -> std::collections::BTreeSet<String> {
+        tokens::texts(line, &tokens::tokenize(line))
+            .into_iter()
+            .filter(|w| w.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic()))
+            .map(String::from)
+            .collect()
+    };
+    let function_lines: Vec<std::collections::BTreeSet<String>> =
+        t_lines[begin..=end].iter().map(|l| idents(l)).collect();
+    let mut keep = vec![true; h.lines.len()];
+    for (i, &(n, a)) in counts.iter().enumerate() {
+        if a == n {
+            continue;
+        }
+        if h.lines[i].tag == Tag::Delete {
+            return None;
+        }
+        // A line whose names mostly stand on one line of the branch's
+        // function is the branch's own version of it, a real difference:
+        // leave the hunk to be refused. Otherwise the line is missing.
+        let mine = idents(&h.lines[i].text);
+        let rewritten = mine.len() >= 2
+            && function_lines
+                .iter()
+                .any(|theirs| mine.intersection(theirs).count() * 4 >= mine.len() * 3);
+        if rewritten {
+            return None;
+        }
+        keep[i] = false;
+    }
+    if keep.iter().all(|&k| k) {
+        return None;
+    }
+    let reduced = Hunk {
+        old_start: h.old_start,
+        lines: h
+            .lines
+            .iter()
+            .zip(&keep)
+            .filter(|(_, &k)| k)
+            .map(|(l, _)| l.clone())
+            .collect(),
+    };
+    place(&reduced, Side::Pre, t, old)
+        .is_ok()
+        .then_some(reduced)
 }
 
 /// Total context lines dropped to place every hunk's starting point in

@@ -74,7 +74,14 @@ pub fn text(o: &Outcome) -> String {
                     let hunks: Vec<String> = f
                         .hunks
                         .iter()
-                        .map(|h| format!("#{}@{} {}", h.hunk, h.target_line, how(h.how)))
+                        .map(|h| {
+                            let scoped = if h.hunk.ends_with('*') {
+                                " (context the branch lacks left out)"
+                            } else {
+                                ""
+                            };
+                            format!("#{}@{} {}{scoped}", h.hunk, h.target_line, how(h.how))
+                        })
                         .collect();
                     let rendering = f
                         .rendering
