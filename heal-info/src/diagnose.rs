@@ -153,7 +153,7 @@ fn backtrace(pid: u32) -> Option<String> {
     .unchecked()
     .start()
     .ok()?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(Some(out)) = handle.try_wait() {
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
