@@ -8,7 +8,7 @@
 //! clang-format cannot do without rewriting the block.
 
 use super::edit::{EditKind, Written};
-use super::{align, style::Style};
+use super::{align, style::Style, tokens};
 use anyhow::{bail, Context, Result};
 use similar::{ChangeTag, TextDiff};
 
@@ -91,9 +91,27 @@ fn keep_only_ranges(unformatted: &str, formatted: &str, ranges: &[(usize, usize)
             .iter()
             .any(|&(s, e)| r.start + 1 >= s && r.end <= e && r.start < e)
     };
+    let overlaps =
+        |r: &std::ops::Range<usize>| ranges.iter().any(|&(s, e)| r.start < e && r.end >= s);
+    // A change that spills over a few lines next to a range is clang-format
+    // re-wrapping the one statement the range belongs to (a parameter list):
+    // taken if it only moves whitespace and keeps every macro continuation.
+    let rewrap = |r: std::ops::Range<usize>, n: std::ops::Range<usize>| {
+        let (a, b) = (old[r.clone()].concat(), new[n].concat());
+        let outside = r
+            .clone()
+            .filter(|&i| !ranges.iter().any(|&(s, e)| i + 1 >= s && i < e))
+            .count();
+        overlaps(&r)
+            && outside <= 3
+            && tokens::texts(&a, &tokens::tokenize(&a)) == tokens::texts(&b, &tokens::tokenize(&b))
+            && a.matches("\\\n").count() == b.matches("\\\n").count()
+    };
     let mut out = String::new();
     for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new) {
-        let take_new = op.tag() == similar::DiffTag::Equal || inside(op.old_range());
+        let take_new = op.tag() == similar::DiffTag::Equal
+            || inside(op.old_range())
+            || rewrap(op.old_range(), op.new_range());
         let lines = if take_new {
             &new[op.new_range()]
         } else {
