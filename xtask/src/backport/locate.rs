@@ -111,22 +111,7 @@ const MIN_ANCHOR_TOKENS: usize = 5;
 const MIN_CONTEXT_TOKENS: usize = 2;
 
 pub fn locate(hunk: &Hunk, side: Side, target: &Target) -> Result<Placement, Miss> {
-    let keep = |t: Tag| {
-        t == Tag::Context
-            || t == if side == Side::Pre {
-                Tag::Delete
-            } else {
-                Tag::Insert
-            }
-    };
-    let side_lines: Vec<usize> = (0..hunk.lines.len())
-        .filter(|&i| keep(hunk.lines[i].tag))
-        .collect();
-    let text: String = side_lines
-        .iter()
-        .map(|&i| hunk.lines[i].text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let (side_lines, text) = side_text(hunk, side);
     let toks = tokens::tokenize(&text);
     let words = tokens::texts(&text, &toks);
     let origin: Vec<usize> = toks.iter().map(|t| side_lines[t.line]).collect();
@@ -294,25 +279,29 @@ fn candidates(target: &Target, words: &[&str]) -> Vec<Candidate> {
     out
 }
 
-/// For each hunk line, whether it carries C tokens (blank and comment-only
-/// lines do not). Computed over the whole side so multi-line comments count.
-pub fn token_lines(hunk: &Hunk, side: Side) -> Vec<bool> {
-    let keep = |t: Tag| {
-        t == Tag::Context
-            || t == if side == Side::Pre {
-                Tag::Delete
-            } else {
-                Tag::Insert
-            }
+/// One side of a hunk as text: the indices of its lines in the hunk, and the
+/// lines joined, so that a token's `line` indexes the first.
+pub fn side_text(hunk: &Hunk, side: Side) -> (Vec<usize>, String) {
+    let other = if side == Side::Pre {
+        Tag::Insert
+    } else {
+        Tag::Delete
     };
-    let side_lines: Vec<usize> = (0..hunk.lines.len())
-        .filter(|&i| keep(hunk.lines[i].tag))
+    let lines: Vec<usize> = (0..hunk.lines.len())
+        .filter(|&i| hunk.lines[i].tag != other)
         .collect();
-    let text = side_lines
+    let text = lines
         .iter()
         .map(|&i| hunk.lines[i].text.as_str())
         .collect::<Vec<_>>()
         .join("\n");
+    (lines, text)
+}
+
+/// For each hunk line, whether it carries C tokens (blank and comment-only
+/// lines do not). Computed over the whole side so multi-line comments count.
+pub fn token_lines(hunk: &Hunk, side: Side) -> Vec<bool> {
+    let (side_lines, text) = side_text(hunk, side);
     let mut has = vec![false; hunk.lines.len()];
     for t in tokens::tokenize(&text) {
         has[side_lines[t.line]] = true;

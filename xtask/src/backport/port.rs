@@ -98,20 +98,14 @@ impl std::fmt::Display for Failure {
 /// Whether a hunk changes tokens at all; whitespace- and comment-only hunks
 /// say nothing about whether a fix is present.
 fn changes_tokens(h: &Hunk) -> bool {
-    let side = |keep: Tag| {
-        let text: Vec<&str> = h
-            .lines
-            .iter()
-            .filter(|l| l.tag == Tag::Context || l.tag == keep)
-            .map(|l| l.text.as_str())
-            .collect();
-        let text = text.join("\n");
+    let side = |side| {
+        let (_, text) = locate::side_text(h, side);
         tokens::texts(&text, &tokens::tokenize(&text))
             .into_iter()
             .map(String::from)
             .collect::<Vec<_>>()
     };
-    side(Tag::Delete) != side(Tag::Insert)
+    side(Side::Pre) != side(Side::Post)
 }
 
 fn has_tokens(line: &str) -> bool {
@@ -177,31 +171,32 @@ fn place(h: &Hunk, side: Side, t: &Target, old: &str) -> Result<locate::Placemen
 /// The hunks of `old -> new`, with any hunk whose context no longer matches
 /// `target` as a whole cut into its runs, each with its own context.
 fn hunks_for(old: &str, new: &str, t: &Target) -> Vec<(String, Hunk)> {
-    let mut out = Vec::new();
     let placeable =
         |h: &Hunk| place(h, Side::Pre, t, old).is_ok() || place(h, Side::Post, t, old).is_ok();
+    // A hunk that cannot be placed as it is may be once the context lines
+    // the branch never had are left out; such hunks are marked `*`.
+    let placed_or_reduced = |id: String, h: Hunk| match without_missing_context(&h, old, t) {
+        Some(reduced) => (format!("{id}*"), reduced),
+        None => (id, h),
+    };
+    let mut out = Vec::new();
     for (i, h) in hunks::diff(old, new).into_iter().enumerate() {
-        let parts = h.split_runs();
-        if parts.len() > 1 && !placeable(&h) {
-            for (j, part) in parts.into_iter().enumerate() {
-                let id = format!("{}.{}", i + 1, j + 1);
-                out.push(
-                    match placeable(&part)
-                        .then_some(())
-                        .map_or_else(|| without_missing_context(&part, old, t), |_| None)
-                    {
-                        Some(reduced) => (format!("{id}*"), reduced),
-                        None => (id, part),
-                    },
-                );
-            }
-        } else if let Some(reduced) = (!placeable(&h))
-            .then(|| without_missing_context(&h, old, t))
-            .flatten()
-        {
-            out.push((format!("{}*", i + 1), reduced));
-        } else {
+        if placeable(&h) {
             out.push(((i + 1).to_string(), h));
+            continue;
+        }
+        let parts = h.split_runs();
+        if parts.len() == 1 {
+            out.push(placed_or_reduced((i + 1).to_string(), h));
+            continue;
+        }
+        for (j, part) in parts.into_iter().enumerate() {
+            let id = format!("{}.{}", i + 1, j + 1);
+            out.push(if placeable(&part) {
+                (id, part)
+            } else {
+                placed_or_reduced(id, part)
+            });
         }
     }
     out
@@ -244,14 +239,7 @@ fn without_missing_context(h: &Hunk, old: &str, t: &Target) -> Option<Hunk> {
         .map(|(_, w)| *w)
         .collect();
 
-    let pre: Vec<usize> = (0..h.lines.len())
-        .filter(|&i| h.lines[i].tag != Tag::Insert)
-        .collect();
-    let text = pre
-        .iter()
-        .map(|&i| h.lines[i].text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let (pre, text) = locate::side_text(h, Side::Pre);
     let toks = tokens::tokenize(&text);
     let words = tokens::texts(&text, &toks);
     let mut aligned = vec![false; words.len()];
