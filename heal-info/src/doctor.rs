@@ -190,20 +190,11 @@ pub fn run(inputs: &Inputs) -> Report {
         !l.trim_start().starts_with('#') && l.split_whitespace().skip(1).any(|n| n.contains('/'))
     });
     let ld_so_preload_has_shim = read("ld.so.preload").contains("libgfresolv");
-    let glusterfs = inputs.glusterfs.clone().or_else(|| {
-        ["/usr/sbin/glusterfs", "/usr/bin/glusterfs"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file())
-    });
-    let glusterfs_version = glusterfs.and_then(|g| {
-        let out = duct::cmd!(g, "--version").stderr_null().read().ok()?;
-        out.lines()
-            .next()?
-            .split_whitespace()
-            .nth(1)
-            .map(String::from)
-    });
+    let glusterfs = inputs
+        .glusterfs
+        .clone()
+        .or_else(crate::find::system_glusterfs);
+    let glusterfs_version = glusterfs.as_deref().and_then(crate::find::version_word);
     let glusterfs_has_fix = glusterfs_version.as_deref().and_then(has_fix);
     let (path_probe, path_probe_note) = if inputs.measure {
         match std::env::current_exe()

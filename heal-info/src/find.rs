@@ -83,10 +83,7 @@ fn build_for(glfsheal: PathBuf, prefix: Option<&Path>) -> Build {
             glfsheal,
         },
         None => Build {
-            glusterfs: ["/usr/sbin/glusterfs", "/usr/bin/glusterfs"]
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.is_file()),
+            glusterfs: system_glusterfs(),
             log_dir: PathBuf::from("/var/log/glusterfs"),
             socket: PathBuf::from("/var/run/glusterd.socket"),
             glfsheal,
@@ -94,13 +91,30 @@ fn build_for(glfsheal: PathBuf, prefix: Option<&Path>) -> Build {
     }
 }
 
-/// `(major, minor)` from `glusterfs --version` ("glusterfs 10.3").
-pub fn version(build: &Build) -> Option<(u32, u32, String)> {
-    let out = duct::cmd!(build.glusterfs.as_ref()?, "--version")
+/// The distribution's glusterfs binary, if installed.
+pub fn system_glusterfs() -> Option<PathBuf> {
+    ["/usr/sbin/glusterfs", "/usr/bin/glusterfs"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+/// The version word of `glusterfs --version` ("glusterfs 10.3" gives "10.3").
+pub fn version_word(glusterfs: &Path) -> Option<String> {
+    let out = duct::cmd!(glusterfs, "--version")
         .stderr_null()
         .read()
         .ok()?;
-    let word = out.lines().next()?.split_whitespace().nth(1)?.to_string();
+    out.lines()
+        .next()?
+        .split_whitespace()
+        .nth(1)
+        .map(String::from)
+}
+
+/// `(major, minor)` and the version word of the build's glusterfs.
+pub fn version(build: &Build) -> Option<(u32, u32, String)> {
+    let word = version_word(build.glusterfs.as_ref()?)?;
     let mut it = word
         .split(|c: char| !c.is_ascii_digit())
         .filter(|s| !s.is_empty());
