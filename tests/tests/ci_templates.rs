@@ -11,8 +11,7 @@ fn root() -> PathBuf {
 }
 
 fn have(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+    xtask::test::which(program).is_some()
 }
 
 fn run(cmd: &mut Command) -> (bool, String) {

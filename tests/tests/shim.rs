@@ -198,7 +198,7 @@ fn sixty_four_threads_fork_and_dlopen_are_safe() {
 
 #[test]
 fn loopback_results_are_freed_cleanly_by_libc_under_valgrind() {
-    if tests_have("valgrind").is_none() {
+    if xtask::test::which("valgrind").is_none() {
         return skip(
             "loopback_results_are_freed_cleanly_by_libc_under_valgrind",
             "valgrind is not installed",
@@ -291,12 +291,6 @@ fn log_only_and_bad_settings_never_break_the_host() {
         1,
         "{err}"
     );
-}
-
-fn tests_have(program: &str) -> Option<std::path::PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
 }
 
 #[test]
