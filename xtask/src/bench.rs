@@ -133,7 +133,7 @@ pub fn corpus(repo: Option<PathBuf>, branch: &str, json: bool) -> Result<()> {
 /// Compiles the tests' C probe and legacy resolver layer into `dir`, with
 /// the `cc` crate's compiler detection; returns (probe, legacy layer).
 pub fn build_c_helpers(dir: &Path) -> Result<(PathBuf, PathBuf)> {
-    let src = crate::shim::root().join("tests/c");
+    let src = crate::paths::root().join("tests/c");
     let compiler = cc::Build::new()
         .opt_level(2)
         .target("x86_64-unknown-linux-gnu")
@@ -247,7 +247,7 @@ pub fn shim(rounds: usize) -> Result<()> {
             s / d
         );
     }
-    let bh = crate::shim::root().join("target/debug/blackhole");
+    let bh = crate::paths::built("debug", "blackhole")?;
     if !bh.exists() {
         cmd!(
             "cargo",
@@ -258,7 +258,7 @@ pub fn shim(rounds: usize) -> Result<()> {
             "--bin",
             "blackhole"
         )
-        .dir(crate::shim::root())
+        .dir(crate::paths::root())
         .run()?;
     }
     let p = probe.to_string_lossy().into_owned();
@@ -344,11 +344,11 @@ const PY_TEXT: &str = "import sys\nn=0\nfor l in open(sys.argv[1]):\n    if l.st
 /// Parsing a 1M-entry glfsheal output, XML and plain, beside Python's
 /// streaming parsers (and xmllint --stream where installed) in the same run.
 pub fn heal_info(entries: usize, rounds: usize) -> Result<()> {
-    let root = crate::shim::root();
+    let root = crate::paths::root();
     cmd!("cargo", "build", "--quiet", "--release", "-p", "heal-info")
         .dir(&root)
         .run()?;
-    let bin = root.join("target/release/heal-info");
+    let bin = crate::paths::built("release", "heal-info")?;
     let dir = tempfile::tempdir()?;
     let bricks = 10;
     println!(

@@ -68,7 +68,7 @@ pub fn run() -> Result<()> {
 /// glibc 2.17's resolver behaviour (the legacy layer), without and with the shim.
 fn shim_demo() -> Result<()> {
     println!("\n== the resolver shim under a black-hole DNS server\n");
-    let root = crate::shim::root();
+    let root = crate::paths::root();
     let unshare_ok = duct::cmd!("unshare", "-m", "-n", "true")
         .stderr_null()
         .unchecked()
@@ -78,13 +78,15 @@ fn shim_demo() -> Result<()> {
         println!("(skipped: this part needs root and unshare(1) for private mount and network namespaces)");
         return Ok(());
     }
+    // The portable build operators deploy. A `cargo build -p gfresolv -p
+    // xtask --bin blackhole` builds no cdylib at all: target-selection flags
+    // apply to every package named.
+    let so = crate::shim::build()?;
     duct::cmd!(
         "cargo",
         "build",
         "--quiet",
         "--release",
-        "-p",
-        "gfresolv",
         "-p",
         "xtask",
         "--bin",
@@ -92,8 +94,7 @@ fn shim_demo() -> Result<()> {
     )
     .dir(&root)
     .run()?;
-    let so = root.join("target/release/libgfresolv.so");
-    let bh = root.join("target/release/blackhole");
+    let bh = crate::paths::built("release", "blackhole")?;
     let dir = tempfile::tempdir()?;
     let (probe, legacy) = crate::bench::build_c_helpers(dir.path())?;
     let p = probe.to_string_lossy().into_owned();
@@ -132,7 +133,7 @@ fn heal_info_demo(
     duct::cmd!("cargo", "build", "--quiet", "--release", "-p", "heal-info")
         .dir(root)
         .run()?;
-    let heal_info = root.join("target/release/heal-info");
+    let heal_info = crate::paths::built("release", "heal-info")?;
     let dir = tempfile::tempdir()?;
     let fake = dir.path().join("glfsheal");
     std::fs::write(&fake, format!("#!/bin/sh\nexec {probe} events /var/log/glusterfs/glfsheal-$1.log /var/run/glusterd.socket 3\n"))?;

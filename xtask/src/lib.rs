@@ -8,6 +8,7 @@ pub mod corpus;
 pub mod demo;
 pub mod fixture;
 pub mod history;
+pub mod paths;
 pub mod shim;
 pub mod test;
 pub mod verify;

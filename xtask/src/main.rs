@@ -20,7 +20,7 @@ enum Cmd {
     Backport(BackportArgs),
     /// Run the main job on the built-in example.
     Demo,
-    /// Build the portable target/shim/libgfresolv.so (glibc 2.17 symbols).
+    /// Build the portable TARGET_DIR/shim/libgfresolv.so (glibc 2.17 symbols).
     Shim,
     /// heal-info against real glfsheal builds on a throwaway cluster: healthy
     /// and black-hole DNS, without and with the shim (needs root).

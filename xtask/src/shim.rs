@@ -1,4 +1,4 @@
-//! `cargo xtask shim`: builds the portable `target/shim/libgfresolv.so`
+//! `cargo xtask shim`: builds the portable `TARGET_DIR/shim/libgfresolv.so`
 //! against glibc 2.17 symbols (CentOS 7, the hosts that hang), with
 //! cargo-zigbuild and Zig from PyPI's `ziglang`, installing both if missing.
 //! A cdylib built natively on Debian 12 needs GLIBC_2.34 and will not load
@@ -8,13 +8,11 @@ use anyhow::{bail, Context, Result};
 use duct::cmd;
 use std::path::{Path, PathBuf};
 
+pub use crate::paths::root;
+
 pub const TARGET: &str = "x86_64-unknown-linux-gnu.2.17";
 /// The oldest glibc the hosts run.
 pub const MAX_GLIBC: (u32, u32) = (2, 17);
-
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn have_zig() -> bool {
     cmd!("python3", "-m", "ziglang", "version")
@@ -77,8 +75,9 @@ pub fn build() -> Result<PathBuf> {
     )
     .dir(&root)
     .run()?;
-    let built = root.join("target/x86_64-unknown-linux-gnu/release/libgfresolv.so");
-    let out_dir = root.join("target/shim");
+    let target = crate::paths::target_dir()?;
+    let built = target.join("x86_64-unknown-linux-gnu/release/libgfresolv.so");
+    let out_dir = target.join("shim");
     std::fs::create_dir_all(&out_dir)?;
     let out = out_dir.join("libgfresolv.so");
     std::fs::copy(&built, &out).with_context(|| format!("copying {}", built.display()))?;
@@ -89,7 +88,8 @@ pub fn build() -> Result<PathBuf> {
             out.display()
         );
     }
-    println!(
+    // stderr: callers such as `verify --json` own stdout.
+    eprintln!(
         "{} (highest glibc symbol version: GLIBC_{a}.{b}; loads on glibc 2.17 and later)",
         out.display()
     );

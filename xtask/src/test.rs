@@ -204,13 +204,13 @@ fn verify_reference() -> Result<Option<bool>> {
         return Ok(None);
     }
     eprintln!("==> verify (the reference matrix)");
-    let root = crate::shim::root();
-    let out = cmd!(root.join("target/debug/verify"), "--json")
+    let out = cmd!(crate::paths::built("debug", "verify")?, "--json")
         .stdout_capture()
         .unchecked()
         .run()?;
     let json = String::from_utf8_lossy(&out.stdout).into_owned();
-    std::fs::write(root.join("target/verify.json"), &json)?;
+    let saved = crate::paths::target_dir()?.join("verify.json");
+    std::fs::write(&saved, &json)?;
     let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
     let ok = out.status.success() && v["ok"] == true;
     let cells = v["cells"].as_array().map_or(0, |c| c.len());
@@ -228,8 +228,9 @@ fn verify_reference() -> Result<Option<bool>> {
         );
     }
     println!(
-        "verify: {cells} cells, {} (matrix in target/verify.json)",
-        if ok { "all pass" } else { "FAILED" }
+        "verify: {cells} cells, {} (matrix in {})",
+        if ok { "all pass" } else { "FAILED" },
+        saved.display()
     );
     Ok(Some(ok))
 }

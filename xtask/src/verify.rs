@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use duct::cmd;
 
 pub fn run(prefixes: &[std::path::PathBuf], subvols: usize, json: bool) -> Result<()> {
-    let root = crate::shim::root();
+    let root = crate::paths::root();
     crate::shim::build()?;
     eprintln!(
         "==> cargo build --workspace --features {}",
@@ -30,7 +30,7 @@ pub fn run(prefixes: &[std::path::PathBuf], subvols: usize, json: bool) -> Resul
     if json {
         args.push("--json".into());
     }
-    let status = cmd(root.join("target/debug/verify"), &args)
+    let status = cmd(crate::paths::built("debug", "verify")?, &args)
         .unchecked()
         .run()?
         .status;
