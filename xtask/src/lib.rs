@@ -4,6 +4,7 @@
 pub mod backport;
 pub mod bench;
 pub mod blackhole;
+pub mod build;
 pub mod corpus;
 pub mod demo;
 pub mod fixture;

@@ -34,7 +34,7 @@ pub const PIP_PACKAGES: &[(&str, &str)] = &[
 ];
 
 /// The packages whose program (or file) is not there yet.
-fn missing<'a>(packages: &[(&'a str, &str)]) -> Vec<&'a str> {
+pub fn missing<'a>(packages: &[(&'a str, &str)]) -> Vec<&'a str> {
     let mut names: Vec<&str> = packages
         .iter()
         .filter(|(_, prog)| !have(prog))
@@ -115,13 +115,16 @@ pub fn install_packages(packages: &[(&str, &str)]) -> Result<()> {
         return Ok(());
     }
     eprintln!("==> apt-get install {}", missing.join(" "));
+    // apt's chatter goes to stderr: callers may owe stdout one JSON document.
     cmd!("apt-get", "update", "-qq")
         .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdout_to_stderr()
         .run()?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&missing);
     cmd("apt-get", &args)
         .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdout_to_stderr()
         .run()?;
     Ok(())
 }
