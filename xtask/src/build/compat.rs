@@ -171,7 +171,7 @@ fn python3_configure(configure_ac: &str, p: &mut Plan) {
         p.env.push(("am_cv_python_version".into(), "2.7".into()));
         p.items
             .push("am_cv_python_version=2.7 (configure turns events off without Python 2)".into());
-        if configure_ac.contains("enable-georeplication") {
+        if configure_ac.contains("[georeplication]") {
             p.configure_args.push("--disable-georeplication".into());
             p.items
                 .push("--disable-georeplication (its daemon is Python 2 only)".into());
