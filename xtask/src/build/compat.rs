@@ -33,10 +33,20 @@ impl Toolchain {
         Ok(Toolchain {
             gcc_major,
             glibc_rpc: Path::new("/usr/include/rpc/rpc.h").exists(),
-            python2: crate::test::which("python2").is_some(),
+            python2: runs_python2(),
             ccache: crate::test::which("ccache").is_some(),
         })
     }
+}
+
+/// Whether a working `python2` is on PATH (a pyenv shim can be there
+/// without any Python 2 behind it).
+fn runs_python2() -> bool {
+    cmd!("python2", "-c", "import sys; print(sys.version_info[0])")
+        .stderr_null()
+        .unchecked()
+        .read()
+        .is_ok_and(|v| v.trim() == "2")
 }
 
 /// A change to one file of the export.

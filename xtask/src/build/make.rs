@@ -87,8 +87,14 @@ impl Steps {
             eprintln!("    {name} ...");
         }
 
+        // duct resolves a relative program against our cwd, not `dir`.
+        // A Path program is taken as a file, a string one is looked up in PATH.
+        let program: std::ffi::OsString = match argv[0].strip_prefix("./") {
+            Some(local) => dir.join(local).into(),
+            None => argv[0].into(),
+        };
         let start = Instant::now();
-        let mut expr = duct::cmd(argv[0], &argv[1..])
+        let mut expr = duct::cmd(program, &argv[1..])
             .dir(dir)
             .stdout_file(self.file.try_clone()?)
             .stderr_file(self.file.try_clone()?)
