@@ -358,7 +358,7 @@ fn real_build_of_shared_3_12_15() {
     let Some(tar) = xtask::build::bench::shared_tar() else {
         eprintln!(
             "SKIPPED real_build_of_shared_3_12_15: ../shared/glusterfs is absent beside the \
-             project; build your own tree with `cargo xtask build REV --repo $GLUSTER_REPO --prefix DIR`"
+             project (or set GLK_SHARED); build your own tree with `cargo xtask build REV --repo $GLUSTER_REPO --prefix DIR`"
         );
         return;
     };
