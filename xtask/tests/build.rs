@@ -396,3 +396,28 @@ fn real_build_of_shared_3_12_15() {
     .unwrap();
     assert!(again.reused);
 }
+
+#[test]
+fn build_scripts_are_found_through_makefile_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    std::fs::create_dir_all(src.join("xlators/features/utime/src")).unwrap();
+    std::fs::write(
+        src.join("xlators/features/utime/src/Makefile.am"),
+        "UTIME_SRC = $(top_srcdir)/xlators/features/utime/src\n\n\
+         utime-autogen-fops.c: utime-gen-fops-c.py\n\
+         \t$(PYTHON) $(UTIME_SRC)/utime-gen-fops-c.py $(UTIME_SRC)/tmpl.c > $@\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("xlators/features/utime/src/utime-gen-fops-c.py"),
+        "",
+    )
+    .unwrap();
+    assert_eq!(
+        compat::build_scripts(src).unwrap(),
+        [PathBuf::from(
+            "xlators/features/utime/src/utime-gen-fops-c.py"
+        )]
+    );
+}
