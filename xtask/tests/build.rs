@@ -421,3 +421,35 @@ fn build_scripts_are_found_through_makefile_variables() {
         )]
     );
 }
+
+#[test]
+fn a_failing_step_shows_its_last_lines_and_the_log_and_removes_the_new_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = fixture_repo(dir.path());
+    std::fs::write(
+        repo.join("autogen.sh"),
+        "#!/bin/sh\necho early line\necho 'autoreconf: no such macro AM_BROKEN' >&2\nexit 1\n",
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(repo.join("autogen.sh"))
+        .status()
+        .unwrap();
+    git(&repo, &["add", "autogen.sh"]);
+    git(&repo, &["commit", "-q", "-m", "autogen"]);
+    let prefix = dir.path().join("prefix");
+    let err = match xtask::build::run(&options(&repo, "HEAD", &prefix)) {
+        Ok(r) => panic!("built {r:?}"),
+        Err(e) => format!("{e:#}"),
+    };
+    if err.contains("build dependencies missing") {
+        eprintln!("SKIPPED a_failing_step_shows_its_last_lines: {err}");
+        return;
+    }
+    assert!(err.contains("autogen failed"), "{err}");
+    assert!(err.contains("autoreconf: no such macro AM_BROKEN"), "{err}");
+    let log = err.rsplit("full log: ").next().unwrap().trim();
+    assert!(std::fs::read_to_string(log).unwrap().contains("early line"));
+    assert!(!prefix.exists(), "the prefix this build created is gone");
+}
