@@ -1,6 +1,7 @@
 //! The gluster-legacy-kit task runner as a library, so that the CLI, the
 //! end-to-end tests and the benchmarks all call the same functions.
 
+pub mod ab;
 pub mod backport;
 pub mod bench;
 pub mod blackhole;
@@ -9,7 +10,9 @@ pub mod corpus;
 pub mod demo;
 pub mod fixture;
 pub mod history;
+pub mod host_dirs;
 pub mod paths;
 pub mod shim;
+pub mod stall;
 pub mod test;
 pub mod verify;

@@ -25,15 +25,12 @@ enum Cmd {
     /// Build the portable TARGET_DIR/shim/libgfresolv.so (glibc 2.17 symbols).
     Shim,
     /// heal-info against real glfsheal builds on a throwaway cluster: healthy
-    /// and black-hole DNS, without and with the shim (needs root).
+    /// and black-hole DNS, without and with the shim (needs root). The flags
+    /// are the verify program's: `cargo xtask verify --help` lists them.
+    #[command(disable_help_flag = true)]
     Verify {
-        /// An installed build of your legacy branch; repeatable.
-        #[arg(long)]
-        prefix: Vec<PathBuf>,
-        #[arg(long, default_value_t = 3)]
-        subvols: usize,
-        #[arg(long)]
-        json: bool,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Run the whole test suite (installs missing Debian packages as root).
     Test,
@@ -92,6 +89,13 @@ enum BenchCmd {
     Shim {
         #[arg(long, default_value_t = 7)]
         rounds: usize,
+    },
+    /// heal info under the black hole on the real unfixed, backported and
+    /// shimmed 3.12.15 builds, for k disperse subvolumes (needs root and
+    /// ../shared/glusterfs).
+    Stall {
+        #[arg(long = "k", value_delimiter = ',', default_values_t = [1, 3, 6, 12])]
+        ks: Vec<usize>,
     },
     /// heal-info parsing 1M-entry glfsheal output beside reference parsers.
     HealInfo {
@@ -216,11 +220,7 @@ fn main() -> ExitCode {
         Cmd::Build(a) => build_cmd(a),
         Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
         Cmd::Shim => xtask::shim::build().map(|_| ExitCode::SUCCESS),
-        Cmd::Verify {
-            prefix,
-            subvols,
-            json,
-        } => xtask::verify::run(&prefix, subvols, json).map(|()| ExitCode::SUCCESS),
+        Cmd::Verify { args } => xtask::verify::run(&args),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::Build {
             repo,
@@ -231,6 +231,7 @@ fn main() -> ExitCode {
         Cmd::Bench(BenchCmd::HealInfo { entries, rounds }) => {
             xtask::bench::heal_info(entries, rounds).map(|()| ExitCode::SUCCESS)
         }
+        Cmd::Bench(BenchCmd::Stall { ks }) => xtask::stall::run(&ks).map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::Shim { rounds }) => {
             xtask::bench::shim(rounds).map(|()| ExitCode::SUCCESS)
         }

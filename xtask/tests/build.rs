@@ -112,6 +112,7 @@ fn sample_report(prefix: &Path, commit: &str) -> Report {
     Report {
         rev: "v3.12.15".into(),
         commit: commit.into(),
+        repo: PathBuf::from("/src/glusterfs"),
         prefix: prefix.to_path_buf(),
         version: "3.12.15".into(),
         events: true,

@@ -98,6 +98,7 @@ pub fn run(opts: &Options) -> Result<Report> {
 
     let report = report::finish(
         &prefix,
+        &opts.repo,
         &opts.rev,
         &source.commit,
         events,

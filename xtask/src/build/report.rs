@@ -22,6 +22,10 @@ pub struct Seconds {
 pub struct Report {
     pub rev: String,
     pub commit: String,
+    /// The repository the commit was read from, so `verify --prefix` can ask
+    /// `backport --check` whether the build has the fix.
+    #[serde(default)]
+    pub repo: PathBuf,
     pub prefix: PathBuf,
     pub version: String,
     pub events: bool,
@@ -53,6 +57,7 @@ pub fn reused(prefix: &Path, rev: &str, commit: &str) -> Option<Report> {
 /// Checks the install and writes the stamp.
 pub fn finish(
     prefix: &Path,
+    repo: &Path,
     rev: &str,
     commit: &str,
     events: bool,
@@ -69,6 +74,7 @@ pub fn finish(
     let report = Report {
         rev: rev.to_string(),
         commit: commit.to_string(),
+        repo: repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf()),
         prefix: prefix.to_path_buf(),
         version: installed_version(prefix)?,
         events,
