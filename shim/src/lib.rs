@@ -13,6 +13,7 @@
 //! to libc, and nothing allocates before the real symbols are known.
 
 mod answer;
+mod conf_file;
 mod config;
 mod decide;
 mod forward;
@@ -41,12 +42,15 @@ pub unsafe extern "C" fn getaddrinfo(
         return forward::getaddrinfo(node, service, hints, res);
     }
     guarded(
-        || match decide::intercept(node) {
-            Some(mode) => {
-                log::intercepted("getaddrinfo", node, mode);
-                answer::getaddrinfo(mode, service, hints, res)
-            }
-            None => forward::getaddrinfo(node, service, hints, res),
+        || {
+            decide::intercept(
+                node,
+                |s| {
+                    log::intercepted("getaddrinfo", node, s.mode, s);
+                    answer::getaddrinfo(s.mode, service, hints, res)
+                },
+                || forward::getaddrinfo(node, service, hints, res),
+            )
         },
         || forward::getaddrinfo(node, service, hints, res),
     )
@@ -60,12 +64,15 @@ pub unsafe extern "C" fn gethostbyname(name: *const c_char) -> *mut hostent {
         return forward::gethostbyname(name);
     }
     guarded(
-        || match decide::intercept(name) {
-            Some(mode) => {
-                log::intercepted("gethostbyname", name, mode);
-                answer::gethostbyname2(mode, libc::AF_INET)
-            }
-            None => forward::gethostbyname(name),
+        || {
+            decide::intercept(
+                name,
+                |s| {
+                    log::intercepted("gethostbyname", name, s.mode, s);
+                    answer::gethostbyname2(s.mode, libc::AF_INET)
+                },
+                || forward::gethostbyname(name),
+            )
         },
         || forward::gethostbyname(name),
     )
@@ -79,12 +86,15 @@ pub unsafe extern "C" fn gethostbyname2(name: *const c_char, af: c_int) -> *mut 
         return forward::gethostbyname2(name, af);
     }
     guarded(
-        || match decide::intercept(name) {
-            Some(mode) => {
-                log::intercepted("gethostbyname2", name, mode);
-                answer::gethostbyname2(mode, af)
-            }
-            None => forward::gethostbyname2(name, af),
+        || {
+            decide::intercept(
+                name,
+                |s| {
+                    log::intercepted("gethostbyname2", name, s.mode, s);
+                    answer::gethostbyname2(s.mode, af)
+                },
+                || forward::gethostbyname2(name, af),
+            )
         },
         || forward::gethostbyname2(name, af),
     )
@@ -105,12 +115,23 @@ pub unsafe extern "C" fn gethostbyname_r(
         return forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
     }
     guarded(
-        || match decide::intercept(name) {
-            Some(mode) => {
-                log::intercepted("gethostbyname_r", name, mode);
-                answer::gethostbyname2_r(mode, libc::AF_INET, ret, buf, buflen, result, h_errnop)
-            }
-            None => forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop),
+        || {
+            decide::intercept(
+                name,
+                |s| {
+                    log::intercepted("gethostbyname_r", name, s.mode, s);
+                    answer::gethostbyname2_r(
+                        s.mode,
+                        libc::AF_INET,
+                        ret,
+                        buf,
+                        buflen,
+                        result,
+                        h_errnop,
+                    )
+                },
+                || forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop),
+            )
         },
         || forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop),
     )
@@ -132,12 +153,15 @@ pub unsafe extern "C" fn gethostbyname2_r(
         return forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
     }
     guarded(
-        || match decide::intercept(name) {
-            Some(mode) => {
-                log::intercepted("gethostbyname2_r", name, mode);
-                answer::gethostbyname2_r(mode, af, ret, buf, buflen, result, h_errnop)
-            }
-            None => forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop),
+        || {
+            decide::intercept(
+                name,
+                |s| {
+                    log::intercepted("gethostbyname2_r", name, s.mode, s);
+                    answer::gethostbyname2_r(s.mode, af, ret, buf, buflen, result, h_errnop)
+                },
+                || forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop),
+            )
         },
         || forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop),
     )

@@ -286,7 +286,7 @@ fn log_only_and_bad_settings_never_break_the_host() {
     );
     assert_eq!(field(&out, "rc"), -2.0);
     assert_eq!(
-        err.matches("cannot write GFRESOLV_LOG file /nonexistent/dir/log")
+        err.matches("cannot write log file /nonexistent/dir/log")
             .count(),
         1,
         "{err}"
@@ -365,4 +365,46 @@ fn heal_info_names_the_events_stall_and_its_remedies() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["exit"], 0, "{v}");
     assert_eq!(run.queries, 0);
+}
+
+/// Datagrams the probe's `events` (3.12's _gf_event(), call for call) gets
+/// to a local events port for `k` subvolumes, with `env`.
+fn events_delivered(k: usize, env: &[(&str, String)]) -> usize {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let port = sock.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("glfsheal-probe.log");
+    let mut env = env.to_vec();
+    env.push(("EVENTS_PORT", port));
+    let (out, err) = run_probe(
+        &["events", log.to_str().unwrap(), SOCKET, &k.to_string()],
+        &env,
+    );
+    assert!(out.contains("Number of entries: 0"), "{out} {err}");
+    let mut buf = [0u8; 256];
+    let mut n = 0;
+    while let Ok((len, _)) = sock.recv_from(&mut buf) {
+        let msg = String::from_utf8_lossy(&buf[..len]);
+        assert!(msg.contains("subvol=probe-disperse-"), "{msg}");
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn loopback_mode_delivers_every_event_of_3_12s_gf_event() {
+    // 3.12 turns the first answer into text and gives it to inet_addr() for
+    // an AF_INET socket: "::1" first would be 255.255.255.255, and lost.
+    let shim = shim().display().to_string();
+    let loopback = [
+        ("LD_PRELOAD", shim.clone()),
+        ("GFRESOLV_MODE", "loopback".to_string()),
+    ];
+    assert_eq!(events_delivered(3, &loopback), 3);
+    // Fail mode (and this glibc without the shim) resolve nothing: no event,
+    // as 3.12 gives up with EVENT_ERROR_RESOLVE.
+    assert_eq!(events_delivered(2, &[("LD_PRELOAD", shim)]), 0);
+    assert_eq!(events_delivered(2, &[]), 0);
 }
