@@ -12,4 +12,6 @@ pub mod output;
 pub mod parse;
 pub mod resolver;
 pub mod run;
+pub mod running;
 pub mod scan;
+pub mod shim_install;
