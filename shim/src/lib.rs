@@ -7,10 +7,14 @@
 //! every other call to libc untouched.
 //!
 //! One function per interposed symbol (this file): decide (`decide`), then
-//! either answer (`answer`) or forward (`forward`) at once; the forwarding
-//! path is a byte scan and a call, nothing else. Nothing here may
-//! panic into the host: each entry point catches unwinding and falls back
-//! to libc, and nothing allocates before the real symbols are known.
+//! either answer (`answer`, logging through `log`) or forward (`forward`) at
+//! once; the forwarding path is a byte scan and a call, nothing else. The
+//! settings (`config`, with the ceiling in `conf_file`) are worked out once,
+//! at the first socket path; in a privileged (AT_SECURE) process they are
+//! "pass everything through", with no environment read and no file opened.
+//! Nothing here may panic into the host: each entry point catches unwinding
+//! and falls back to libc, and nothing allocates before the real symbols
+//! are known.
 
 mod answer;
 mod conf_file;
