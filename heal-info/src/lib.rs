@@ -14,4 +14,6 @@ pub mod parse;
 pub mod probe;
 pub mod resolver;
 pub mod run;
+pub mod running;
 pub mod scan;
+pub mod shim_install;

@@ -68,7 +68,7 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Check this host: glibc, resolver, remedies in place, glusterfs version.
+    /// Check this host: glibc, resolver, remedies in place, the running builds.
     Doctor {
         #[arg(long)]
         json: bool,
@@ -83,6 +83,10 @@ enum Cmd {
         no_measure: bool,
         #[arg(long, hide = true)]
         probe_keeps_preload: bool,
+        /// Where to look for running processes (tests give a directory of
+        /// links to the /proc entries of their own cluster).
+        #[arg(long, default_value = "/proc", hide = true)]
+        proc: PathBuf,
     },
     #[command(name = "__path-probe", hide = true)]
     PathProbe,
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
             glusterfs,
             no_measure,
             probe_keeps_preload,
+            proc,
         }) => doctor_cmd(
             json,
             heal_info::doctor::Inputs {
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
                 glusterfs,
                 measure: !no_measure,
                 probe_keeps_preload,
+                proc,
             },
         ),
         Some(Cmd::PathProbe) => heal_info::doctor::path_probe_inside().and_then(|p| {

@@ -16,6 +16,8 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("util-linux", "nsenter"),
     ("glusterfs-server", "glusterd"),
     ("gdb", "gdb"),
+    ("strace", "strace"),
+    ("libcap2-bin", "setcap"),
 ];
 
 /// Build inputs with no program to look for: (package, file it installs).
