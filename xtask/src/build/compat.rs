@@ -33,7 +33,7 @@ impl Toolchain {
         Ok(Toolchain {
             gcc_major,
             glibc_rpc: Path::new("/usr/include/rpc/rpc.h").exists(),
-            python2: crate::test::which("python2").is_some(),
+            python2: python2_runs(),
             ccache: crate::test::which("ccache").is_some(),
         })
     }
@@ -131,6 +131,17 @@ pub fn plan(src: &Path, tc: &Toolchain, describe: &str) -> Result<Plan> {
         }
     }
     Ok(p)
+}
+
+/// Whether a working Python 2 is on PATH. A `python2` that is there is not
+/// enough: pyenv's shim, for one, exists and fails ("command not found").
+fn python2_runs() -> bool {
+    duct::cmd!("python2", "-c", "import sys; print(sys.version_info[0])")
+        .stderr_null()
+        .stdout_capture()
+        .unchecked()
+        .run()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "2")
 }
 
 /// configure.ac's Python handling on a host with Python 3 only.

@@ -88,7 +88,14 @@ impl Steps {
         }
 
         let start = Instant::now();
-        let mut expr = duct::cmd(argv[0], &argv[1..])
+        // duct resolves a relative program path ("./autogen.sh") against
+        // the parent's cwd, not `dir`: make it absolute here.
+        let program = if argv[0].contains('/') {
+            dir.join(argv[0]).into_os_string()
+        } else {
+            argv[0].into()
+        };
+        let mut expr = duct::cmd(program, &argv[1..])
             .dir(dir)
             .stdout_file(self.file.try_clone()?)
             .stderr_file(self.file.try_clone()?)
