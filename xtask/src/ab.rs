@@ -16,12 +16,9 @@ use duct::cmd;
 use git2::{DescribeOptions, Repository};
 use std::path::{Path, PathBuf};
 
-pub const TAR: &str = "glusterfs/glusterfs-v3.12.15.git.tar";
-
-/// `../shared/` beside the project, when it is there.
+/// The small upstream repository in `../shared/glusterfs/`, when it is there.
 pub fn shared_tar() -> Option<PathBuf> {
-    let p = crate::paths::root().parent()?.join("shared").join(TAR);
-    p.exists().then_some(p)
+    crate::paths::shared_glusterfs().map(|d| d.join("glusterfs-v3.12.15.git.tar"))
 }
 
 /// The upstream repo and a fork with the series ported onto release-3.12.

@@ -359,7 +359,7 @@ fn real_build_of_shared_3_12_15() {
     let Some(tar) = xtask::build::bench::shared_tar() else {
         eprintln!(
             "SKIPPED real_build_of_shared_3_12_15: ../shared/glusterfs is absent beside the \
-             project; build your own tree with `cargo xtask build REV --repo $GLUSTER_REPO --prefix DIR`"
+             project (or set GLK_SHARED); build your own tree with `cargo xtask build REV --repo $GLUSTER_REPO --prefix DIR`"
         );
         return;
     };
@@ -396,4 +396,61 @@ fn real_build_of_shared_3_12_15() {
     })
     .unwrap();
     assert!(again.reused);
+}
+
+#[test]
+fn build_scripts_are_found_through_makefile_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    std::fs::create_dir_all(src.join("xlators/features/utime/src")).unwrap();
+    std::fs::write(
+        src.join("xlators/features/utime/src/Makefile.am"),
+        "UTIME_SRC = $(top_srcdir)/xlators/features/utime/src\n\n\
+         utime-autogen-fops.c: utime-gen-fops-c.py\n\
+         \t$(PYTHON) $(UTIME_SRC)/utime-gen-fops-c.py $(UTIME_SRC)/tmpl.c > $@\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("xlators/features/utime/src/utime-gen-fops-c.py"),
+        "",
+    )
+    .unwrap();
+    assert_eq!(
+        compat::build_scripts(src).unwrap(),
+        [PathBuf::from(
+            "xlators/features/utime/src/utime-gen-fops-c.py"
+        )]
+    );
+}
+
+#[test]
+fn a_failing_step_shows_its_last_lines_and_the_log_and_removes_the_new_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = fixture_repo(dir.path());
+    std::fs::write(
+        repo.join("autogen.sh"),
+        "#!/bin/sh\necho early line\necho 'autoreconf: no such macro AM_BROKEN' >&2\nexit 1\n",
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(repo.join("autogen.sh"))
+        .status()
+        .unwrap();
+    git(&repo, &["add", "autogen.sh"]);
+    git(&repo, &["commit", "-q", "-m", "autogen"]);
+    let prefix = dir.path().join("prefix");
+    let err = match xtask::build::run(&options(&repo, "HEAD", &prefix)) {
+        Ok(r) => panic!("built {r:?}"),
+        Err(e) => format!("{e:#}"),
+    };
+    if err.contains("build dependencies missing") {
+        eprintln!("SKIPPED a_failing_step_shows_its_last_lines: {err}");
+        return;
+    }
+    assert!(err.contains("autogen failed"), "{err}");
+    assert!(err.contains("autoreconf: no such macro AM_BROKEN"), "{err}");
+    let log = err.rsplit("full log: ").next().unwrap().trim();
+    assert!(std::fs::read_to_string(log).unwrap().contains("early line"));
+    assert!(!prefix.exists(), "the prefix this build created is gone");
 }

@@ -13,16 +13,15 @@ use std::path::{Path, PathBuf};
 
 /// The shared real source, when present.
 pub fn shared_tar() -> Option<PathBuf> {
-    let tar = crate::paths::root().join("../shared/glusterfs/glusterfs-v3.12.15.git.tar");
-    tar.is_file().then_some(tar)
+    crate::paths::shared_glusterfs().map(|d| d.join("glusterfs-v3.12.15.git.tar"))
 }
 
 /// Extracts the shared tar into `dir` and returns (fork, upstream): a clone
 /// whose release-3.12 carries the backported series, and the bare original.
 pub fn shared_fork(dir: &Path) -> Result<(PathBuf, PathBuf)> {
     let tar = shared_tar().context(
-        "../shared/glusterfs/glusterfs-v3.12.15.git.tar is absent beside the project: pass --repo \
-         with a GlusterFS clone and --base/--branch",
+        "../shared/glusterfs/glusterfs-v3.12.15.git.tar is absent beside the project (and \
+         GLK_SHARED is unset): pass --repo with a GlusterFS clone and --base/--branch",
     )?;
     cmd!("tar", "-xf", &tar, "-C", dir).run()?;
     let upstream = dir.join("glusterfs.git");

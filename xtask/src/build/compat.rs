@@ -33,10 +33,20 @@ impl Toolchain {
         Ok(Toolchain {
             gcc_major,
             glibc_rpc: Path::new("/usr/include/rpc/rpc.h").exists(),
-            python2: python2_runs(),
+            python2: runs_python2(),
             ccache: crate::test::which("ccache").is_some(),
         })
     }
+}
+
+/// Whether a working `python2` is on PATH (a pyenv shim can be there
+/// without any Python 2 behind it).
+fn runs_python2() -> bool {
+    cmd!("python2", "-c", "import sys; print(sys.version_info[0])")
+        .stderr_null()
+        .unchecked()
+        .read()
+        .is_ok_and(|v| v.trim() == "2")
 }
 
 /// A change to one file of the export.
@@ -133,17 +143,6 @@ pub fn plan(src: &Path, tc: &Toolchain, describe: &str) -> Result<Plan> {
     Ok(p)
 }
 
-/// Whether a working Python 2 is on PATH. A `python2` that is there is not
-/// enough: pyenv's shim, for one, exists and fails ("command not found").
-fn python2_runs() -> bool {
-    duct::cmd!("python2", "-c", "import sys; print(sys.version_info[0])")
-        .stderr_null()
-        .stdout_capture()
-        .unchecked()
-        .run()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "2")
-}
-
 /// configure.ac's Python handling on a host with Python 3 only.
 fn python3_configure(configure_ac: &str, p: &mut Plan) {
     if hard_coded_python2(configure_ac) {
@@ -213,8 +212,10 @@ pub fn build_scripts(src: &Path) -> Result<Vec<PathBuf>> {
     for am in makefile_ams(src)? {
         let dir = am.parent().unwrap_or(Path::new("")).to_path_buf();
         let text = std::fs::read_to_string(src.join(&am))?;
+        let vars = make_vars(&text);
         for line in text.lines().filter(|l| l.contains("$(PYTHON)")) {
             for word in line.split_whitespace().filter(|w| w.ends_with(".py")) {
+                let word = expand(word, &vars);
                 let path = if let Some(rest) = word
                     .strip_prefix("$(top_srcdir)/")
                     .or_else(|| word.strip_prefix("$(top_builddir)/"))
@@ -224,7 +225,7 @@ pub fn build_scripts(src: &Path) -> Result<Vec<PathBuf>> {
                     let rest = word
                         .strip_prefix("$(srcdir)/")
                         .or_else(|| word.strip_prefix("$(builddir)/"))
-                        .unwrap_or(word);
+                        .unwrap_or(&word);
                     dir.join(rest)
                 };
                 if src.join(&path).is_file() && !scripts.contains(&path) {
@@ -247,6 +248,35 @@ pub fn build_scripts(src: &Path) -> Result<Vec<PathBuf>> {
         i += 1;
     }
     Ok(scripts)
+}
+
+/// `NAME = value` definitions of a Makefile.am (4.1 writes
+/// `$(PYTHON) $(UTIME_SRC)/utime-gen-fops-c.py`).
+fn make_vars(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let (name, value) = l.split_once('=')?;
+            let name = name.trim();
+            (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .then(|| (name.to_string(), value.trim().to_string()))
+        })
+        .collect()
+}
+
+/// `word` with the Makefile.am's own variables substituted (a few rounds,
+/// for variables defined through others).
+fn expand(word: &str, vars: &[(String, String)]) -> String {
+    let mut w = word.to_string();
+    for _ in 0..4 {
+        let before = w.clone();
+        for (name, value) in vars {
+            w = w.replace(&format!("$({name})"), value);
+        }
+        if w == before {
+            break;
+        }
+    }
+    w
 }
 
 fn makefile_ams(src: &Path) -> Result<Vec<PathBuf>> {

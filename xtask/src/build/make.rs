@@ -87,14 +87,13 @@ impl Steps {
             eprintln!("    {name} ...");
         }
 
-        let start = Instant::now();
-        // duct resolves a relative program path ("./autogen.sh") against
-        // the parent's cwd, not `dir`: make it absolute here.
-        let program = if argv[0].contains('/') {
-            dir.join(argv[0]).into_os_string()
-        } else {
-            argv[0].into()
+        // duct resolves a relative program against our cwd, not `dir`.
+        // A Path program is taken as a file, a string one is looked up in PATH.
+        let program: std::ffi::OsString = match argv[0].strip_prefix("./") {
+            Some(local) => dir.join(local).into(),
+            None => argv[0].into(),
         };
+        let start = Instant::now();
         let mut expr = duct::cmd(program, &argv[1..])
             .dir(dir)
             .stdout_file(self.file.try_clone()?)

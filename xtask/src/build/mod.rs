@@ -39,9 +39,19 @@ pub struct Options {
 pub fn run(opts: &Options) -> Result<Report> {
     let start = Instant::now();
     let source = export::resolve(&opts.repo, &opts.rev)?;
+    let existed = opts.prefix.exists();
     let prefix = make::prepare_prefix(&opts.prefix)?;
+    let result = build(opts, &source, &prefix, start);
+    if result.is_err() && !existed {
+        // A prefix this call created goes again if nothing was installed.
+        let _ = std::fs::remove_dir(&prefix);
+    }
+    result
+}
+
+fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant) -> Result<Report> {
     if !opts.force {
-        if let Some(r) = report::reused(&prefix, &opts.rev, &source.commit) {
+        if let Some(r) = report::reused(prefix, &opts.rev, &source.commit) {
             eprintln!(
                 "==> {} ({}) is already installed in {}; reusing it (--force rebuilds)",
                 opts.rev,
@@ -51,7 +61,7 @@ pub fn run(opts: &Options) -> Result<Report> {
             return Ok(r);
         }
     }
-    let work = work_dir(&prefix)?;
+    let work = work_dir(prefix)?;
     let mut seconds = Seconds::default();
     let mut steps = make::Steps::new(&work.join("build.log"))?;
     eprintln!(
@@ -68,7 +78,7 @@ pub fn run(opts: &Options) -> Result<Report> {
 
     let src = work.join("src");
     let t = Instant::now();
-    export::write(&opts.repo, &source, &src)?;
+    export::write(&opts.repo, source, &src)?;
     seconds.export = t.elapsed().as_secs_f64();
 
     let toolchain = compat::Toolchain::detect()?;
@@ -97,7 +107,7 @@ pub fn run(opts: &Options) -> Result<Report> {
     seconds.total = start.elapsed().as_secs_f64();
 
     let report = report::finish(
-        &prefix,
+        prefix,
         &opts.repo,
         &opts.rev,
         &source.commit,
