@@ -10,6 +10,8 @@ pub mod gfapi;
 pub mod model;
 pub mod output;
 pub mod parse;
+#[cfg(feature = "gfapi")]
+pub mod probe;
 pub mod resolver;
 pub mod run;
 pub mod running;

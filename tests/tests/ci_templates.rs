@@ -50,22 +50,22 @@ fn workflow_templates_pass_actionlint_and_their_schemas() {
     } else {
         skip("actionlint part", "actionlint not installed");
     }
-    // Both run the check, the user's build, then verify, and keep the JSON.
+    // Both fetch upstream's commits, run the check, then the A/B (which
+    // builds branch and base), and keep the JSON.
     for f in [&gh, &gl] {
         let text = std::fs::read_to_string(f).unwrap();
         // The last mention of each is the step itself (the first may be the header comment).
-        let (check, build, verify) = (
+        let (fetch, check, verify) = (
+            text.find("git fetch --no-tags \"$UPSTREAM_URL\"").unwrap(),
             text.rfind("backport --check").unwrap(),
-            text.rfind("BUILD_COMMAND }}")
-                .or(text.rfind("\"$BUILD_COMMAND\""))
-                .unwrap(),
-            text.rfind("xtask verify --prefix").unwrap(),
+            text.rfind("xtask verify --branch").unwrap(),
         );
         assert!(
-            check < build && build < verify,
+            fetch < check && check < verify,
             "{}: steps out of order",
             f.display()
         );
+        assert!(text.contains("refs/upstream/release-7"));
         assert!(text.contains("verify.json") && text.contains("backport-check.json"));
     }
 }
