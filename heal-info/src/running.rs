@@ -5,8 +5,9 @@
 //! For each gluster process (by `/proc/PID/comm`) the build is read from
 //! the process itself: its program through `/proc/PID/exe` (which still
 //! opens when the file was deleted or replaced, and from another mount
-//! namespace), and the `libglusterfs.so` it maps, found through
-//! `/proc/PID/root`. events.c lives in libglusterfs, so the library decides.
+//! namespace), and the `libglusterfs.so` it maps, read through
+//! `/proc/PID/map_files` (the mapped file itself) or `/proc/PID/root`.
+//! events.c lives in libglusterfs, so the library decides.
 //! The fix is judged in this order:
 //! 1. the version (`EXE --version`, or the `glusterfs X.Y` string in the
 //!    library for glfsheal, which has no `--version`): 6.8+, 7.3+, 8+ have it;
@@ -67,17 +68,24 @@ fn judge(pid: u32, name: &str, dir: &Path) -> Process {
         .unwrap_or_default();
     let exe_deleted = exe.ends_with(" (deleted)");
     let maps = std::fs::read_to_string(dir.join("maps")).unwrap_or_default();
-    let lib = maps
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(5))
-        .find(|p| {
-            Path::new(p)
-                .file_name()
-                .is_some_and(|f| f.to_string_lossy().starts_with("libglusterfs.so"))
-        })
-        .map(String::from);
-    // The library as this process sees it, through its own root.
-    let lib_file = lib.as_deref().map(|l| inside(dir, l));
+    // (address range, path) of the library's first mapping.
+    let mapped = maps.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let name = Path::new(f.get(5)?).file_name()?.to_string_lossy();
+        name.starts_with("libglusterfs.so")
+            .then(|| (f[0].to_string(), f[5].to_string()))
+    });
+    let lib = mapped.as_ref().map(|(_, path)| path.clone());
+    // The very file mapped (map_files, even if since replaced), else the
+    // library as this process sees it, through its own root.
+    let lib_file = mapped.as_ref().map(|(range, path)| {
+        let exact = dir.join("map_files").join(range);
+        if std::fs::File::open(&exact).is_ok() {
+            exact
+        } else {
+            inside(dir, path)
+        }
+    });
     let (has_fix, evidence, version) = if !trusted(dir) {
         // Anyone can name a process "glusterd"; running or parsing their
         // files as root would hand them the doctor's privileges.
