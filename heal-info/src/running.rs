@@ -5,19 +5,20 @@
 //! For each gluster process (by `/proc/PID/comm`) the build is read from
 //! the process itself: its program through `/proc/PID/exe` (which still
 //! opens when the file was deleted or replaced, and from another mount
-//! namespace), and the `libglusterfs.so` it maps, found through
-//! `/proc/PID/root`. events.c lives in libglusterfs, so the library decides.
+//! namespace), and the `libglusterfs.so` it maps, read through
+//! `/proc/PID/map_files` (the mapped file itself) or `/proc/PID/root`.
+//! events.c lives in libglusterfs, so the library decides.
 //! The fix is judged in this order:
 //! 1. the version (`EXE --version`, or the `glusterfs X.Y` string in the
 //!    library for glfsheal, which has no `--version`): 6.8+, 7.3+, 8+ have it;
-//! 2. a kit build stamp, `PREFIX/share/gluster-legacy-kit/build.json`,
-//!    naming the fix (its Change-Id or an upstream id);
-//! 3. the code: the fix makes `_gf_event()` compare the volfile transport
+//! 2. the code: the fix makes `_gf_event()` compare the volfile transport
 //!    with "unix" (a `strcmp` call) before `getaddrinfo`; without it there is
 //!    no `strcmp` in `_gf_event` at all (`objdump -d --disassemble=_gf_event`).
 //!
 //! A prefix build of a legacy tree with the backport says "3.12.15" like the
-//! unfixed one, so steps 2 and 3 tell them apart.
+//! unfixed one, so step 2 tells them apart. (The kit's build stamp,
+//! PREFIX/share/gluster-legacy-kit/build.json, names the commit built but
+//! not whether it has the fix; the code answers that for any build.)
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -25,14 +26,6 @@ use std::time::{Duration, Instant};
 
 /// Programs whose build matters: each runs events.c from its libglusterfs.
 pub const NAMES: [&str; 5] = ["glusterd", "glusterfsd", "glusterfs", "glfsheal", "gluster"];
-
-/// The fix's Change-Id and upstream ids, as a build stamp would name them.
-pub const FIX_IDS: [&str; 4] = [
-    "I60d27608792c29d83fb82beb5fde5ef4754bece8",
-    "b6da637929",
-    "f4f24c8c78",
-    "73a823471f",
-];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Process {
@@ -75,17 +68,24 @@ fn judge(pid: u32, name: &str, dir: &Path) -> Process {
         .unwrap_or_default();
     let exe_deleted = exe.ends_with(" (deleted)");
     let maps = std::fs::read_to_string(dir.join("maps")).unwrap_or_default();
-    let lib = maps
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(5))
-        .find(|p| {
-            Path::new(p)
-                .file_name()
-                .is_some_and(|f| f.to_string_lossy().starts_with("libglusterfs.so"))
-        })
-        .map(String::from);
-    // The library as this process sees it, through its own root.
-    let lib_file = lib.as_deref().map(|l| inside(dir, l));
+    // (address range, path) of the library's first mapping.
+    let mapped = maps.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let name = Path::new(f.get(5)?).file_name()?.to_string_lossy();
+        name.starts_with("libglusterfs.so")
+            .then(|| (f[0].to_string(), f[5].to_string()))
+    });
+    let lib = mapped.as_ref().map(|(_, path)| path.clone());
+    // The very file mapped (map_files, even if since replaced), else the
+    // library as this process sees it, through its own root.
+    let lib_file = mapped.as_ref().map(|(range, path)| {
+        let exact = dir.join("map_files").join(range);
+        if std::fs::File::open(&exact).is_ok() {
+            exact
+        } else {
+            inside(dir, path)
+        }
+    });
     let (has_fix, evidence, version) = if !trusted(dir) {
         // Anyone can name a process "glusterd"; running or parsing their
         // files as root would hand them the doctor's privileges.
@@ -101,8 +101,7 @@ fn judge(pid: u32, name: &str, dir: &Path) -> Process {
             exe_version(&dir.join("exe"))
         }
         .or_else(|| lib_file.as_deref().and_then(library_version));
-        let (has_fix, evidence) =
-            decide(version.as_deref(), lib.as_deref(), lib_file.as_deref(), dir);
+        let (has_fix, evidence) = decide(version.as_deref(), lib_file.as_deref());
         (has_fix, evidence, version)
     };
     Process {
@@ -142,28 +141,13 @@ fn inside(dir: &Path, path: &str) -> PathBuf {
     }
 }
 
-fn decide(
-    version: Option<&str>,
-    lib: Option<&str>,
-    lib_file: Option<&Path>,
-    dir: &Path,
-) -> (Option<bool>, String) {
+fn decide(version: Option<&str>, lib_file: Option<&Path>) -> (Option<bool>, String) {
     let v = version.unwrap_or("unknown");
     if version.and_then(crate::doctor::has_fix) == Some(true) {
         return (
             Some(true),
             format!("version {v}: the release line has the fix"),
         );
-    }
-    if let Some(stamp) = lib.and_then(|l| stamp_for(dir, l)) {
-        if let Ok(text) = std::fs::read_to_string(&stamp) {
-            if FIX_IDS.iter().any(|id| text.contains(id)) {
-                return (
-                    Some(true),
-                    format!("version {v}, build stamp {} names the fix", stamp.display()),
-                );
-            }
-        }
     }
     match lib_file.map(gf_event_checks_transport) {
         Some(Some(true)) => (
@@ -182,13 +166,6 @@ fn decide(
             _ => (None, format!("version {v}; the code could not be read")),
         },
     }
-}
-
-/// `PREFIX/share/gluster-legacy-kit/build.json` for a library in PREFIX/lib*.
-fn stamp_for(dir: &Path, lib: &str) -> Option<PathBuf> {
-    let prefix = Path::new(lib).parent()?.parent()?;
-    let stamp = prefix.join("share/gluster-legacy-kit/build.json");
-    Some(inside(dir, &stamp.display().to_string())).filter(|p| p.is_file())
 }
 
 /// Runs `exe --version` with a deadline and returns the version word.
