@@ -2,6 +2,7 @@
 //! It drives glfsheal under a deadline, reads its output as a stream, reports
 //! per brick, and when glfsheal hangs, says what it waits on and why.
 
+pub mod cli;
 pub mod diagnose;
 pub mod doctor;
 pub mod find;
@@ -13,3 +14,5 @@ pub mod parse;
 pub mod resolver;
 pub mod run;
 pub mod scan;
+
+pub use cli::Cli;
