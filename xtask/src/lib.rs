@@ -6,6 +6,7 @@ pub mod bench;
 pub mod blackhole;
 pub mod corpus;
 pub mod demo;
+pub mod dist;
 pub mod fixture;
 pub mod history;
 pub mod paths;

@@ -33,6 +33,16 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Build the RPMs and .debs of gfresolv and heal-info (glibc 2.17), with
+    /// man pages and completions, into TARGET_DIR/dist/.
+    Dist {
+        /// Print one JSON document: version and artifacts (path, kind, sha256).
+        #[arg(long)]
+        json: bool,
+        /// Output directory [default: TARGET_DIR/dist]
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
     /// Run the whole test suite (installs missing Debian packages as root).
     Test,
     /// Benchmarks, each printing ratios measured side by side in one run.
@@ -153,6 +163,21 @@ fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
     })
 }
 
+fn dist_cmd(json: bool, out_dir: Option<PathBuf>) -> Result<ExitCode> {
+    let out = match out_dir {
+        Some(d) => d,
+        None => xtask::dist::default_out_dir()?,
+    };
+    let report = xtask::dist::run(&out)?;
+    if json {
+        println!("{}", report.json()?);
+    } else {
+        print!("{}", report.text());
+        eprintln!("packages and files in {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
@@ -164,6 +189,7 @@ fn main() -> ExitCode {
             subvols,
             json,
         } => xtask::verify::run(&prefix, subvols, json).map(|()| ExitCode::SUCCESS),
+        Cmd::Dist { json, out_dir } => dist_cmd(json, out_dir),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::HealInfo { entries, rounds }) => {
             xtask::bench::heal_info(entries, rounds).map(|()| ExitCode::SUCCESS)

@@ -16,12 +16,20 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("util-linux", "nsenter"),
     ("glusterfs-server", "glusterd"),
     ("gdb", "gdb"),
+    // dist's tests read the packages with the real tools.
+    ("rpm", "rpm"),
+    ("man-db", "man"),
 ];
 
 /// Build inputs with no program to look for: (package, file it installs).
 pub const DEV_PACKAGES: &[(&str, &str)] = &[
     ("libglusterfs-dev", "/usr/include/glusterfs/api/glfs.h"),
     ("libclang-dev", "/usr/lib/llvm-14/lib/libclang.so"),
+    // The Ansible role's apt module (gfresolv_source: package test).
+    (
+        "python3-apt",
+        "/usr/lib/python3/dist-packages/apt/__init__.py",
+    ),
 ];
 
 /// PyPI packages for the ci/ template tests: (package, program).
