@@ -66,7 +66,7 @@ pub enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Check this host: glibc, resolver, remedies in place, glusterfs version.
+    /// Check this host: glibc, resolver, remedies in place, the running builds.
     Doctor {
         #[arg(long)]
         json: bool,
@@ -81,6 +81,10 @@ pub enum Cmd {
         no_measure: bool,
         #[arg(long, hide = true)]
         probe_keeps_preload: bool,
+        /// Where to look for running processes (tests give a directory of
+        /// links to the /proc entries of their own cluster).
+        #[arg(long, default_value = "/proc", hide = true)]
+        proc: PathBuf,
     },
     #[command(name = "__path-probe", hide = true)]
     PathProbe,

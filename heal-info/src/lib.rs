@@ -11,8 +11,12 @@ pub mod gfapi;
 pub mod model;
 pub mod output;
 pub mod parse;
+#[cfg(feature = "gfapi")]
+pub mod probe;
 pub mod resolver;
 pub mod run;
+pub mod running;
 pub mod scan;
+pub mod shim_install;
 
 pub use cli::Cli;

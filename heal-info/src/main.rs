@@ -18,6 +18,7 @@ fn main() -> ExitCode {
             glusterfs,
             no_measure,
             probe_keeps_preload,
+            proc,
         }) => doctor_cmd(
             json,
             heal_info::doctor::Inputs {
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
                 glusterfs,
                 measure: !no_measure,
                 probe_keeps_preload,
+                proc,
             },
         ),
         Some(Cmd::PathProbe) => heal_info::doctor::path_probe_inside().and_then(|p| {
@@ -116,25 +118,14 @@ fn probe_cmd(
     files: usize,
     dir: &str,
 ) -> Result<u8> {
-    use heal_info::{diagnose, gfapi};
-    let socket = prefix.map_or(PathBuf::from("/var/run/glusterd.socket"), |p| {
-        p.join("var/run/glusterd.socket")
-    });
-    let log = std::env::temp_dir().join(format!("heal-info-probe-{}.log", std::process::id()));
-    let mount = gfapi::Mount::new(&gfapi::library(prefix), volume, &socket, &log)?;
-    for i in 0..files {
-        let path = format!("{}/file-{i}", dir.trim_end_matches('/'));
-        mount.write_file(&path, format!("heal-info probe {i}\n").as_bytes())?;
-    }
-    let init = mount.init_seconds;
-    drop(mount);
-    let (up, gaps) = diagnose::going_up(&std::fs::read_to_string(&log).unwrap_or_default());
-    let _ = std::fs::remove_file(&log);
-    println!(
-        "{}",
-        serde_json::json!({"volume": volume, "socket": socket, "init_seconds": init, "subvolumes_up": up.len(), "going_up_gaps": gaps, "files_written": files})
-    );
-    Ok(exit::CLEAN)
+    let wait = std::time::Duration::from_secs(120);
+    let r = heal_info::probe::run(volume, prefix, files, dir, wait)?;
+    println!("{}", serde_json::to_string(&r)?);
+    Ok(if r.subvolumes_up < r.subvolumes {
+        exit::FAILED
+    } else {
+        exit::CLEAN
+    })
 }
 
 fn doctor_cmd(json: bool, inputs: heal_info::doctor::Inputs) -> Result<u8> {

@@ -1,11 +1,13 @@
 //! `cargo xtask verify`: builds what the matrix needs (heal-info with its
 //! libgfapi bindings, the portable shim, the probe and the black hole), then
-//! runs the `verify` program of the tests crate, which owns the cluster.
+//! runs the `verify` program of the tests crate, which owns the cluster and
+//! the flags (declared once, there), and passes its exit code on.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use duct::cmd;
+use std::process::ExitCode;
 
-pub fn run(prefixes: &[std::path::PathBuf], subvols: usize, json: bool) -> Result<()> {
+pub fn run(args: &[String]) -> Result<ExitCode> {
     let root = crate::paths::root();
     crate::shim::build()?;
     eprintln!(
@@ -21,21 +23,11 @@ pub fn run(prefixes: &[std::path::PathBuf], subvols: usize, json: bool) -> Resul
         crate::test::FEATURES
     )
     .dir(&root)
+    .stdout_to_stderr()
     .run()?;
-    let mut args: Vec<String> = vec!["--subvols".into(), subvols.to_string()];
-    for p in prefixes {
-        args.push("--prefix".into());
-        args.push(p.display().to_string());
-    }
-    if json {
-        args.push("--json".into());
-    }
-    let status = cmd(crate::paths::built("debug", "verify")?, &args)
+    let status = cmd(crate::paths::built("debug", "verify")?, args)
         .unchecked()
         .run()?
         .status;
-    if !status.success() {
-        bail!("verify failed (exit {:?})", status.code());
-    }
-    Ok(())
+    Ok(ExitCode::from(status.code().unwrap_or(2) as u8))
 }
