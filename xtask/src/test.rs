@@ -185,6 +185,9 @@ pub fn run() -> Result<()> {
     // The portable shim (glibc 2.17 symbols) is what operators deploy; its
     // test checks the built file, so build it first.
     crate::shim::build()?;
+    // The dist tests package with cargo-generate-rpm and cargo-deb: install
+    // them here, once, rather than minutes into a test.
+    crate::dist::package::install_tools()?;
     eprintln!("==> cargo build --workspace --features {FEATURES}");
     cmd!(
         "cargo",

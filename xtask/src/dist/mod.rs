@@ -29,37 +29,56 @@ pub fn stage_dir() -> Result<PathBuf> {
         .join("release/package-files"))
 }
 
-/// Builds everything into `out` (emptied first) and returns the report.
+/// Builds everything into `out` and returns the report. The files are made
+/// in a sibling directory first and take `out`'s place only when all are
+/// there, so a failed step leaves an earlier dist's output as it was.
 pub fn run(out: &Path) -> Result<report::Report> {
+    check_out_dir(out)?;
     let version = version()?;
     let epoch = source_date_epoch()?;
     build::install_tools()?;
     package::install_tools()?;
     let built = build::build()?;
-    let stage = stage_dir()?;
-    let staged = stage::stage(&built, &stage)?;
-    clear_out_dir(out)?;
-    let mut artifacts = stage::publish(&staged, out)?;
-    artifacts.extend(package::package(out, epoch)?);
+    let staged = stage::stage(&built, &stage_dir()?)?;
+    let work = out.with_file_name(format!(
+        "{}.partial",
+        out.file_name()
+            .context("--out-dir names no directory")?
+            .to_string_lossy()
+    ));
+    if work.exists() {
+        std::fs::remove_dir_all(&work)?;
+    }
+    std::fs::create_dir_all(&work)?;
+    std::fs::write(work.join(MARKER), "")?;
+    let mut files = stage::publish(&staged, &work)?;
+    files.extend(package::package(&work, epoch)?);
+    if out.exists() {
+        std::fs::remove_dir_all(out).with_context(|| format!("replacing {}", out.display()))?;
+    }
+    std::fs::rename(&work, out)
+        .with_context(|| format!("moving {} to {}", work.display(), out.display()))?;
+    let artifacts = files
+        .into_iter()
+        .map(|(rel, kind)| report::Artifact::new(out.join(rel), kind))
+        .collect::<Result<_>>()?;
     Ok(report::Report::new(version, artifacts))
 }
 
-/// Marks an output directory as dist's own, so a later dist may empty it.
+/// Marks an output directory as dist's own, so a later dist may replace it.
 const MARKER: &str = ".xtask-dist";
 
-/// Empties `out` if an earlier dist made it; refuses any other non-empty
-/// directory rather than deleting someone's files.
-fn clear_out_dir(out: &Path) -> Result<()> {
-    if out.join(MARKER).exists() {
-        std::fs::remove_dir_all(out).with_context(|| format!("emptying {}", out.display()))?;
-    } else if out.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+/// Refuses a non-empty directory that dist did not make, rather than
+/// deleting someone's files.
+fn check_out_dir(out: &Path) -> Result<()> {
+    let foreign =
+        !out.join(MARKER).exists() && out.read_dir().is_ok_and(|mut d| d.next().is_some());
+    if foreign {
         bail!(
             "{} has files that dist did not make: give --out-dir a new or empty directory",
             out.display()
         );
     }
-    std::fs::create_dir_all(out)?;
-    std::fs::write(out.join(MARKER), "")?;
     Ok(())
 }
 

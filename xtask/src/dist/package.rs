@@ -8,7 +8,7 @@
 //! use): neither promises a library API, and as binaries their dependency
 //! trees stay out of xtask's own build.
 
-use super::report::{Artifact, Kind};
+use super::report::Kind;
 use super::TRIPLE;
 use anyhow::{bail, Context, Result};
 use duct::cmd;
@@ -30,8 +30,9 @@ pub fn install_tools() -> Result<()> {
     Ok(())
 }
 
-/// Packages every crate in both formats into `out`.
-pub fn package(out: &Path, epoch: u64) -> Result<Vec<Artifact>> {
+/// Packages every crate in both formats into `out`; returns the packages'
+/// paths relative to `out`.
+pub fn package(out: &Path, epoch: u64) -> Result<Vec<(PathBuf, Kind)>> {
     let target_dir = crate::paths::target_dir()?;
     let mut artifacts = Vec::new();
     for (dir, name) in CRATES {
@@ -59,7 +60,7 @@ pub fn package(out: &Path, epoch: u64) -> Result<Vec<Artifact>> {
             .run()
             .with_context(|| format!("cargo generate-rpm for {name}"))
         })?;
-        artifacts.push(Artifact::new(rpm, Kind::Rpm)?);
+        artifacts.push((relative(&rpm, out), Kind::Rpm));
         eprintln!("==> cargo deb -p {name}");
         let deb = made_in(out, "deb", || {
             cmd!(
@@ -81,7 +82,7 @@ pub fn package(out: &Path, epoch: u64) -> Result<Vec<Artifact>> {
             .run()
             .with_context(|| format!("cargo deb for {name}"))
         })?;
-        artifacts.push(Artifact::new(deb, Kind::Deb)?);
+        artifacts.push((relative(&deb, out), Kind::Deb));
     }
     Ok(artifacts)
 }
@@ -101,6 +102,10 @@ fn made_in<T>(out: &Path, ext: &str, make: impl FnOnce() -> Result<T>) -> Result
             out.display()
         ),
     }
+}
+
+fn relative(path: &Path, dir: &Path) -> PathBuf {
+    path.strip_prefix(dir).unwrap_or(path).to_path_buf()
 }
 
 fn with_ext(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {

@@ -8,7 +8,7 @@
 //! packages.
 
 use super::build::Built;
-use super::report::{Artifact, Kind};
+use super::report::Kind;
 use anyhow::{Context, Result};
 use duct::cmd;
 use std::path::{Path, PathBuf};
@@ -91,8 +91,9 @@ pub fn stage(built: &Built, dir: &Path) -> Result<Staged> {
     })
 }
 
-/// Copies the bare artifacts into `out`, keeping their relative paths.
-pub fn publish(staged: &Staged, out: &Path) -> Result<Vec<Artifact>> {
+/// Copies the bare artifacts into `out`, keeping their relative paths, and
+/// returns those paths with their kinds.
+pub fn publish(staged: &Staged, out: &Path) -> Result<Vec<(PathBuf, Kind)>> {
     staged
         .files
         .iter()
@@ -100,7 +101,7 @@ pub fn publish(staged: &Staged, out: &Path) -> Result<Vec<Artifact>> {
             let dest = out.join(rel);
             std::fs::create_dir_all(dest.parent().expect("a file in out"))?;
             std::fs::copy(staged.dir.join(rel), &dest)?;
-            Artifact::new(dest, *kind)
+            Ok((PathBuf::from(rel), *kind))
         })
         .collect()
 }
