@@ -185,31 +185,26 @@ fn rpms_are_gzip_with_a_license_libc_requires_and_no_scriptlets() {
             "rpm not installed (cargo xtask test installs it)",
         );
     }
-    for (prefix, files) in
-        [
-            (
-                "gfresolv-",
-                vec![
-                    "/etc/gfresolv.conf",
-                    "/usr/lib64/libgfresolv.so",
-                    "/usr/share/gfresolv/glusterd-gfresolv.conf",
-                    "/usr/share/man/man8/gfresolv.8.gz",
-                ],
-            ),
-            (
-                "gluster-heal-info-",
-                [
-                    "/usr/bin/heal-info",
-                    "/usr/share/bash-completion/completions/heal-info",
-                ]
-                .into_iter()
-                .chain(HEAL_INFO_MAN.iter().map(|m| {
-                    Box::leak(format!("/usr/share/man/man1/{m}").into_boxed_str()) as &str
-                }))
-                .collect(),
-            ),
-        ]
-    {
+    let heal_info_files: Vec<String> = HEAL_INFO_MAN
+        .iter()
+        .map(|m| format!("/usr/share/man/man1/{m}"))
+        .chain([
+            "/usr/bin/heal-info".into(),
+            "/usr/share/bash-completion/completions/heal-info".into(),
+        ])
+        .collect();
+    let shim_files: Vec<String> = [
+        "/etc/gfresolv.conf",
+        "/usr/lib64/libgfresolv.so",
+        "/usr/share/gfresolv/glusterd-gfresolv.conf",
+        "/usr/share/man/man8/gfresolv.8.gz",
+    ]
+    .map(String::from)
+    .into();
+    for (prefix, files) in [
+        ("gfresolv-", shim_files),
+        ("gluster-heal-info-", heal_info_files),
+    ] {
         let rpm = artifact("rpm", prefix);
         let name = prefix.trim_end_matches('-');
         let q = rpm_q(
@@ -222,7 +217,7 @@ fn rpms_are_gzip_with_a_license_libc_requires_and_no_scriptlets() {
             .map(str::to_owned)
             .collect::<Vec<_>>();
         listed.sort();
-        let mut want: Vec<String> = files.iter().map(|f| f.to_string()).collect();
+        let mut want = files;
         want.sort();
         assert_eq!(listed, want, "{}", rpm.display());
         assert_eq!(rpm_q(&rpm, &["--scripts"]), "", "no scriptlets");
