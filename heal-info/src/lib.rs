@@ -2,6 +2,7 @@
 //! It drives glfsheal under a deadline, reads its output as a stream, reports
 //! per brick, and when glfsheal hangs, says what it waits on and why.
 
+pub mod cli;
 pub mod diagnose;
 pub mod doctor;
 pub mod find;
@@ -17,3 +18,5 @@ pub mod run;
 pub mod running;
 pub mod scan;
 pub mod shim_install;
+
+pub use cli::Cli;

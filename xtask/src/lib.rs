@@ -8,6 +8,7 @@ pub mod blackhole;
 pub mod build;
 pub mod corpus;
 pub mod demo;
+pub mod dist;
 pub mod fixture;
 pub mod history;
 pub mod host_dirs;

@@ -32,6 +32,16 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Build the RPMs and .debs of gfresolv and heal-info (glibc 2.17), with
+    /// man pages and completions, into TARGET_DIR/dist/.
+    Dist {
+        /// Print one JSON document: version and artifacts (path, kind, sha256).
+        #[arg(long)]
+        json: bool,
+        /// Output directory [default: TARGET_DIR/dist]
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
     /// Run the whole test suite (installs missing Debian packages as root).
     Test,
     /// Benchmarks, each printing ratios measured side by side in one run.
@@ -193,6 +203,21 @@ fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
     })
 }
 
+fn dist_cmd(json: bool, out_dir: Option<PathBuf>) -> Result<ExitCode> {
+    let out = match out_dir {
+        Some(d) => d,
+        None => xtask::dist::default_out_dir()?,
+    };
+    let report = xtask::dist::run(&out)?;
+    if json {
+        println!("{}", report.json()?);
+    } else {
+        print!("{}", report.text());
+        eprintln!("packages and files in {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn build_cmd(a: BuildArgs) -> Result<ExitCode> {
     let repo = a
         .repo
@@ -221,6 +246,7 @@ fn main() -> ExitCode {
         Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
         Cmd::Shim => xtask::shim::build().map(|_| ExitCode::SUCCESS),
         Cmd::Verify { args } => xtask::verify::run(&args),
+        Cmd::Dist { json, out_dir } => dist_cmd(json, out_dir),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::Build {
             repo,

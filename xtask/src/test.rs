@@ -16,6 +16,9 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("util-linux", "nsenter"),
     ("glusterfs-server", "glusterd"),
     ("gdb", "gdb"),
+    // dist's tests read the packages with the real tools.
+    ("rpm", "rpm"),
+    ("man-db", "man"),
     ("strace", "strace"),
     ("libcap2-bin", "setcap"),
 ];
@@ -24,6 +27,11 @@ pub const PACKAGES: &[(&str, &str)] = &[
 pub const DEV_PACKAGES: &[(&str, &str)] = &[
     ("libglusterfs-dev", "/usr/include/glusterfs/api/glfs.h"),
     ("libclang-dev", "/usr/lib/llvm-14/lib/libclang.so"),
+    // The Ansible role's apt module (gfresolv_source: package test).
+    (
+        "python3-apt",
+        "/usr/lib/python3/dist-packages/apt/__init__.py",
+    ),
 ];
 
 /// PyPI packages for the ci/ template tests: (package, program).
@@ -177,6 +185,9 @@ pub fn run() -> Result<()> {
     // The portable shim (glibc 2.17 symbols) is what operators deploy; its
     // test checks the built file, so build it first.
     crate::shim::build()?;
+    // The dist tests package with cargo-generate-rpm and cargo-deb: install
+    // them here, once, rather than minutes into a test.
+    crate::dist::package::install_tools()?;
     eprintln!("==> cargo build --workspace --features {FEATURES}");
     cmd!(
         "cargo",
