@@ -16,119 +16,6 @@ use duct::cmd;
 use git2::{DescribeOptions, Repository};
 use std::path::{Path, PathBuf};
 
-/// The small upstream repository in `../shared/glusterfs/`, when it is there.
-pub fn shared_tar() -> Option<PathBuf> {
-    crate::paths::shared_glusterfs().map(|d| d.join("glusterfs-v3.12.15.git.tar"))
-}
-
-/// The upstream repo and a fork with the series ported onto release-3.12.
-pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> {
-    cmd!("tar", "-xf", tar, "-C", dir)
-        .run()
-        .with_context(|| format!("extracting {}", tar.display()))?;
-    let upstream = dir.join("glusterfs.git");
-    let fork = dir.join("fork");
-    cmd!("git", "clone", "--quiet", &upstream, &fork)
-        .run()
-        .context("cloning the fork")?;
-    let outcome = crate::backport::run(&crate::backport::Options {
-        branch: "release-3.12".into(),
-        repo: fork.clone(),
-        upstream: Some(upstream.clone()),
-        series: crate::paths::root().join("patches/events.toml"),
-        ..Default::default()
-    })?;
-    eprint!("{}", crate::backport::report::text(&outcome));
-    if outcome.commits.is_empty() {
-        bail!("the backport made no commit on release-3.12");
-    }
-    Ok((upstream, fork))
-}
-
-/// The suite's A/B material: the fork with the series ported, and both builds.
-pub struct Shared {
-    _dir: tempfile::TempDir,
-    pub upstream: PathBuf,
-    pub fork: PathBuf,
-    pub built: Vec<Built>,
-}
-
-impl Shared {
-    pub fn prefix(&self, role: &str) -> Option<&Path> {
-        self.built
-            .iter()
-            .find(|b| b.role == role)
-            .map(|b| b.prefix.as_path())
-    }
-}
-
-/// Ports the series onto the shared 3.12.15 and builds base and branch;
-/// None (skipped, and why) where it cannot run.
-pub fn prepare_shared() -> Result<Option<Shared>> {
-    let Some(tar) = shared_tar() else {
-        eprintln!(
-            "SKIPPED a/b: ../shared/glusterfs is not beside the project. With a GlusterFS clone: \
-             cargo xtask backport release-3.12 --repo $GLUSTER_REPO && \
-             cargo xtask verify --branch release-3.12 --repo $GLUSTER_REPO"
-        );
-        return Ok(None);
-    };
-    if !crate::test::is_root() {
-        eprintln!("SKIPPED a/b: needs root to install build dependencies and for the cluster's namespaces");
-        return Ok(None);
-    }
-    eprintln!("==> a/b: backport onto release-3.12 of v3.12.15, build base and branch");
-    let dir = tempfile::tempdir()?;
-    let (upstream, fork) = fork_with_backport(&tar, dir.path())?;
-    let built = prepare(&Options {
-        branch: "release-3.12".into(),
-        repo: fork.clone(),
-        upstream: Some(upstream.clone()),
-        base: None,
-        jobs: 2,
-        builds_dir: builds_dir()?,
-    })?;
-    Ok(Some(Shared {
-        _dir: dir,
-        upstream,
-        fork,
-        built,
-    }))
-}
-
-/// Where `verify --branch` installs its builds unless told otherwise.
-pub fn builds_dir() -> Result<PathBuf> {
-    Ok(crate::paths::target_dir()?.join("gluster-builds"))
-}
-
-/// `verify --branch release-3.12` on the shared fork (the builds are reused).
-pub fn run_shared(shared: &Shared) -> Result<bool> {
-    eprintln!("==> a/b: verify --branch release-3.12 (base v3.12.15)");
-    let out = cmd!(
-        crate::paths::built("debug", "verify")?,
-        "--branch",
-        "release-3.12",
-        "--repo",
-        &shared.fork,
-        "--upstream",
-        &shared.upstream,
-        "--json"
-    )
-    .stdout_capture()
-    .unchecked()
-    .run()?;
-    let json = String::from_utf8_lossy(&out.stdout).into_owned();
-    let saved = crate::paths::target_dir()?.join("verify-ab.json");
-    std::fs::write(&saved, &json)?;
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    let ok = out.status.success() && v["ok"] == true;
-    crate::test::print_cells("a/b", &v, ok, &saved);
-    Ok(ok)
-}
-
-/// The fix whose presence decides the verdicts: the one for the stall.
-pub const STALL_FIX: &str = "unix-volfile";
-
 pub struct Options {
     pub branch: String,
     pub repo: PathBuf,
@@ -305,3 +192,116 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
     }
     Ok(built)
 }
+
+/// The small upstream repository in `../shared/glusterfs/`, when it is there.
+pub fn shared_tar() -> Option<PathBuf> {
+    crate::paths::shared_glusterfs().map(|d| d.join("glusterfs-v3.12.15.git.tar"))
+}
+
+/// The upstream repo and a fork with the series ported onto release-3.12.
+pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    cmd!("tar", "-xf", tar, "-C", dir)
+        .run()
+        .with_context(|| format!("extracting {}", tar.display()))?;
+    let upstream = dir.join("glusterfs.git");
+    let fork = dir.join("fork");
+    cmd!("git", "clone", "--quiet", &upstream, &fork)
+        .run()
+        .context("cloning the fork")?;
+    let outcome = crate::backport::run(&crate::backport::Options {
+        branch: "release-3.12".into(),
+        repo: fork.clone(),
+        upstream: Some(upstream.clone()),
+        series: crate::paths::root().join("patches/events.toml"),
+        ..Default::default()
+    })?;
+    eprint!("{}", crate::backport::report::text(&outcome));
+    if outcome.commits.is_empty() {
+        bail!("the backport made no commit on release-3.12");
+    }
+    Ok((upstream, fork))
+}
+
+/// The suite's A/B material: the fork with the series ported, and both builds.
+pub struct Shared {
+    _dir: tempfile::TempDir,
+    pub upstream: PathBuf,
+    pub fork: PathBuf,
+    pub built: Vec<Built>,
+}
+
+impl Shared {
+    pub fn prefix(&self, role: &str) -> Option<&Path> {
+        self.built
+            .iter()
+            .find(|b| b.role == role)
+            .map(|b| b.prefix.as_path())
+    }
+}
+
+/// Ports the series onto the shared 3.12.15 and builds base and branch;
+/// None (skipped, and why) where it cannot run.
+pub fn prepare_shared() -> Result<Option<Shared>> {
+    let Some(tar) = shared_tar() else {
+        eprintln!(
+            "SKIPPED a/b: ../shared/glusterfs is not beside the project. With a GlusterFS clone: \
+             cargo xtask backport release-3.12 --repo $GLUSTER_REPO && \
+             cargo xtask verify --branch release-3.12 --repo $GLUSTER_REPO"
+        );
+        return Ok(None);
+    };
+    if !crate::test::is_root() {
+        eprintln!("SKIPPED a/b: needs root to install build dependencies and for the cluster's namespaces");
+        return Ok(None);
+    }
+    eprintln!("==> a/b: backport onto release-3.12 of v3.12.15, build base and branch");
+    let dir = tempfile::tempdir()?;
+    let (upstream, fork) = fork_with_backport(&tar, dir.path())?;
+    let built = prepare(&Options {
+        branch: "release-3.12".into(),
+        repo: fork.clone(),
+        upstream: Some(upstream.clone()),
+        base: None,
+        jobs: 2,
+        builds_dir: builds_dir()?,
+    })?;
+    Ok(Some(Shared {
+        _dir: dir,
+        upstream,
+        fork,
+        built,
+    }))
+}
+
+/// Where `verify --branch` installs its builds unless told otherwise.
+pub fn builds_dir() -> Result<PathBuf> {
+    Ok(crate::paths::target_dir()?.join("gluster-builds"))
+}
+
+/// `verify --branch release-3.12` on the shared fork (the builds are reused).
+pub fn run_shared(shared: &Shared) -> Result<bool> {
+    eprintln!("==> a/b: verify --branch release-3.12 (base v3.12.15)");
+    let out = cmd!(
+        crate::paths::built("debug", "verify")?,
+        "--branch",
+        "release-3.12",
+        "--repo",
+        &shared.fork,
+        "--upstream",
+        &shared.upstream,
+        "--json"
+    )
+    .stdout_capture()
+    .unchecked()
+    .run()?;
+    let json = String::from_utf8_lossy(&out.stdout).into_owned();
+    let saved = crate::paths::target_dir()?.join("verify-ab.json");
+    std::fs::write(&saved, &json)?;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    let ok = out.status.success() && v["ok"] == true;
+    crate::test::print_cells("a/b", &v, ok, &saved);
+    Ok(ok)
+}
+
+/// The fix whose presence decides the verdicts: the one for the stall.
+pub const STALL_FIX: &str = "unix-volfile";
