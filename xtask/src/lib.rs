@@ -12,6 +12,7 @@ pub mod dist;
 pub mod fixture;
 pub mod history;
 pub mod host_dirs;
+pub mod lines;
 pub mod paths;
 pub mod shim;
 pub mod stall;

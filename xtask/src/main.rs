@@ -107,6 +107,15 @@ enum BenchCmd {
         #[arg(long = "k", value_delimiter = ',', default_values_t = [1, 3, 6, 12])]
         ks: Vec<usize>,
     },
+    /// The real A/B on the last release of each line (3.10 to 7.2): backport,
+    /// build tag and branch, verify --branch (needs root and a full clone).
+    Lines {
+        /// A full GlusterFS clone [default: $GLUSTER_REPO]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        #[arg(long = "tag", default_values = xtask::lines::TAGS)]
+        tags: Vec<String>,
+    },
     /// heal-info parsing 1M-entry glfsheal output beside reference parsers.
     HealInfo {
         #[arg(long, default_value_t = 1_000_000)]
@@ -256,6 +265,9 @@ fn main() -> ExitCode {
         }) => xtask::build::bench::run(repo, &base, &branch, jobs).map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::HealInfo { entries, rounds }) => {
             xtask::bench::heal_info(entries, rounds).map(|()| ExitCode::SUCCESS)
+        }
+        Cmd::Bench(BenchCmd::Lines { repo, tags }) => {
+            xtask::lines::run(repo, &tags).map(|()| ExitCode::SUCCESS)
         }
         Cmd::Bench(BenchCmd::Stall { ks }) => xtask::stall::run(&ks).map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::Shim { rounds }) => {
