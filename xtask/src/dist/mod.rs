@@ -39,7 +39,7 @@ pub fn run(out: &Path) -> Result<report::Report> {
     build::install_tools()?;
     package::install_tools()?;
     let built = build::build()?;
-    let staged = stage::stage(&built, &stage_dir()?)?;
+    let staged = stage::stage(&built, &stage_dir()?, epoch)?;
     let work = out.with_file_name(format!(
         "{}.partial",
         out.file_name()

@@ -17,8 +17,17 @@ use std::path::{Path, PathBuf};
 /// (crate directory, cargo package name) of what is packaged.
 const CRATES: &[(&str, &str)] = &[("shim", "gfresolv"), ("heal-info", "heal-info")];
 
+/// rpm's own script, which reads the ELF files' needs as rpmbuild would
+/// (`libc.so.6(GLIBC_2.17)(64bit)`). Asked for by name: cargo-generate-rpm
+/// would otherwise fall back to ldd where rpm is missing, and the same
+/// commit would give other Requires on another build host.
+const FIND_REQUIRES: &str = "/usr/lib/rpm/find-requires";
+
 /// Installs cargo-generate-rpm and cargo-deb if missing.
 pub fn install_tools() -> Result<()> {
+    if !Path::new(FIND_REQUIRES).exists() {
+        bail!("{FIND_REQUIRES} is missing: install rpm (apt-get install rpm; on EL it is there)");
+    }
     for tool in ["cargo-generate-rpm", "cargo-deb"] {
         if crate::test::which(tool).is_none() {
             eprintln!("==> cargo install --locked {tool} (a few minutes, once)");
@@ -50,7 +59,7 @@ pub fn package(out: &Path, epoch: u64) -> Result<Vec<(PathBuf, Kind)>> {
                 "--payload-compress",
                 "gzip",
                 "--auto-req",
-                "auto",
+                "find-requires",
                 "-o",
                 out
             )

@@ -3,7 +3,8 @@
 //! (heal-info's rendered from its clap definition by its `dist-docs`
 //! example, the shim's written by hand in `shim/dist/`), gzipped without
 //! names or times so they are the same bytes every run, the bash completion,
-//! and the glusterd drop-in example with each format's library directory.
+//! the config file, and the glusterd drop-in example with each format's
+//! library directory. Every staged file gets the time SOURCE_DATE_EPOCH.
 //! `publish` copies the bare files into the output directory beside the
 //! packages.
 
@@ -26,7 +27,7 @@ pub struct Staged {
     pub files: Vec<(String, Kind)>,
 }
 
-pub fn stage(built: &Built, dir: &Path) -> Result<Staged> {
+pub fn stage(built: &Built, dir: &Path, epoch: u64) -> Result<Staged> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
@@ -85,10 +86,34 @@ pub fn stage(built: &Built, dir: &Path) -> Result<Staged> {
             .replace("@EXAMPLE@", DROPIN_EXAMPLE);
         std::fs::write(dir.join(format).join("glusterd-gfresolv.conf"), text)?;
     }
+    std::fs::copy(
+        crate::paths::root().join("shim/gfresolv.conf"),
+        dir.join("gfresolv.conf"),
+    )?;
+    set_times(dir, epoch)?;
     Ok(Staged {
         dir: dir.to_path_buf(),
         files,
     })
+}
+
+/// Gives every staged file the time `epoch`. cargo-generate-rpm only clamps
+/// times later than SOURCE_DATE_EPOCH, so a file older than the commit (a
+/// checkout's own mtime) would otherwise go into the package as it is, and
+/// two checkouts of one commit would differ.
+fn set_times(dir: &Path, epoch: u64) -> Result<()> {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch);
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry?;
+        if entry.file_type().is_file() {
+            std::fs::File::options()
+                .write(true)
+                .open(entry.path())?
+                .set_modified(time)
+                .with_context(|| format!("setting the time of {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Copies the bare artifacts into `out`, keeping their relative paths, and
