@@ -461,16 +461,18 @@ pub fn plan(
     }
     // A fix a later present fix builds on is there too, even if the later
     // fix rewrote its lines beyond recognition (fix 4 replaces fix 1's code).
-    let superseded = |i: usize| -> Option<String> {
+    // With `by_code`, only a later fix the code shows counts: history alone
+    // says the series is there, not that its code still is.
+    let superseded_by = |i: usize, by_code: bool| -> Option<String> {
         let id = &units[i].fix?.id;
         let m = manifest?;
         (i + 1..units.len()).find_map(|j| {
             let later = units[j].fix?;
-            ((initial[j] == State::Present || in_history[j].is_some())
-                && needs_transitively(m, later, id))
-            .then(|| later.id.clone())
+            let there = initial[j] == State::Present || (!by_code && in_history[j].is_some());
+            (there && needs_transitively(m, later, id)).then(|| later.id.clone())
         })
     };
+    let superseded = |i: usize| superseded_by(i, false);
     let mut out = Vec::new();
     for (i, (unit, (branch, commit))) in units.iter().zip(chosen).enumerate() {
         if !unit.selected {
@@ -499,9 +501,10 @@ pub fn plan(
         let now = state_of(&commit, tree)?;
         let shows = initial[i] == State::Present || now == State::Present;
         let verdict = if let Some(how) = in_history[i].clone() {
+            let in_code = shows || superseded_by(i, true).is_some();
             let via = if shows { None } else { superseded(i) };
             Verdict::Present {
-                since_changed: !shows && via.is_none(),
+                since_changed: !in_code,
                 via,
                 how,
             }
