@@ -76,6 +76,23 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// backport --survey RANGE beside git cherry and a git cherry-pick loop,
+    /// then the presence rules on the corpus pairs beside git cherry.
+    Survey {
+        /// A full GlusterFS clone [default: $GLUSTER_REPO]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// The fork's base: a branch is made there in a scratch repository.
+        #[arg(long, default_value = "v3.12.15")]
+        base: String,
+        #[arg(long, default_value = "v3.12.15..v6.10")]
+        range: String,
+        /// At most this many commits go through the cherry-pick loop.
+        #[arg(long, default_value_t = 150)]
+        cap: usize,
+        #[arg(long, default_value = "release-4.1")]
+        corpus_branch: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -209,6 +226,14 @@ fn main() -> ExitCode {
         Cmd::Bench(BenchCmd::Corpus { repo, branch, json }) => {
             xtask::bench::corpus(repo, &branch, json).map(|()| ExitCode::SUCCESS)
         }
+        Cmd::Bench(BenchCmd::Survey {
+            repo,
+            base,
+            range,
+            cap,
+            corpus_branch,
+        }) => xtask::bench::survey(repo, &base, &range, cap, &corpus_branch)
+            .map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::Backport { repo, tags, runs }) => {
             xtask::bench::backport(repo, &tags, runs).map(|()| ExitCode::SUCCESS)
         }

@@ -138,32 +138,33 @@ impl History {
     /// Whether history says the fix is on the branch, and by which rule
     /// (ancestry first, then Change-Id, then a cherry-pick line).
     pub fn find(&self, fix: &Identity) -> Option<How> {
+        self.rules(fix).into_iter().next()
+    }
+
+    /// Every rule that finds the fix, in that order (for measuring each).
+    pub fn rules(&self, fix: &Identity) -> Vec<How> {
+        let mut out = Vec::new();
         if let Some(id) = fix.commits.iter().find(|c| self.reachable.contains(c)) {
-            return Some(How::Ancestor(*id));
+            out.push(How::Ancestor(*id));
         }
         if let Some(at) = fix
             .change_id
             .as_ref()
             .and_then(|c| self.by_change_id.get(c))
         {
-            return Some(How::ChangeId(*at));
+            out.push(How::ChangeId(*at));
         }
-        fix.commits.iter().find_map(|c| {
+        let picked = fix.commits.iter().find_map(|c| {
             let full = c.to_string();
-            self.by_pick
-                .get(&full)
-                .map(|at| How::CherryPick(*at))
-                .or_else(|| {
-                    self.short_picks
-                        .iter()
-                        .find(|(s, _)| full.starts_with(s.as_str()))
-                        .map(|(_, at)| How::CherryPick(*at))
-                })
-        })
-    }
-
-    pub fn has_commit(&self, id: Oid) -> bool {
-        self.reachable.contains(&id)
+            self.by_pick.get(&full).copied().or_else(|| {
+                self.short_picks
+                    .iter()
+                    .find(|(s, _)| full.starts_with(s.as_str()))
+                    .map(|(_, at)| *at)
+            })
+        });
+        out.extend(picked.map(How::CherryPick));
+        out
     }
 }
 
