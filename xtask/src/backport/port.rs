@@ -339,30 +339,122 @@ fn hunk_states_in(old: &str, new: &str, t: &Target) -> Vec<(String, State)> {
         .map(|(n, h)| {
             let pre = place(h, Side::Pre, t, old);
             let post = place(h, Side::Post, t, old);
-            let adds = h
-                .lines
-                .iter()
-                .any(|l| l.tag == Tag::Insert && has_tokens(&l.text));
-            let deletes = h
-                .lines
-                .iter()
-                .any(|l| l.tag == Tag::Delete && has_tokens(&l.text));
-            // A side made of context alone proves nothing: a pure deletion is
-            // judged by whether the deleted code is still there, a pure
-            // insertion by whether the inserted code is.
-            let st = match (pre, post) {
-                (Ok(_), _) if !adds => State::Pending,
-                (Err(_), Ok(_)) if !adds => State::Present,
-                (Ok(p), Ok(q)) if fuzz(q.how) < fuzz(p.how) => State::Present,
-                (Ok(p), Ok(q)) if fuzz(p.how) < fuzz(q.how) => State::Pending,
-                (_, Ok(_)) if !deletes => State::Present,
-                (Ok(_), Err(_)) => State::Pending,
-                (Err(_), Ok(_)) => State::Present,
-                _ => State::Unknown,
-            };
-            (n.clone(), st)
+            (n.clone(), hunk_state(h, &pre, &post))
         })
         .collect()
+}
+
+type Placed = Result<locate::Placement, Miss>;
+
+/// Where one hunk stands, from where its two sides were found.
+fn hunk_state(h: &Hunk, pre: &Placed, post: &Placed) -> State {
+    let adds = h
+        .lines
+        .iter()
+        .any(|l| l.tag == Tag::Insert && has_tokens(&l.text));
+    let deletes = h
+        .lines
+        .iter()
+        .any(|l| l.tag == Tag::Delete && has_tokens(&l.text));
+    // A side made of context alone proves nothing: a pure deletion is
+    // judged by whether the deleted code is still there, a pure
+    // insertion by whether the inserted code is.
+    match (pre, post) {
+        (Ok(_), _) if !adds => State::Pending,
+        (Err(_), Ok(_)) if !adds => State::Present,
+        (Ok(p), Ok(q)) if fuzz(q.how) < fuzz(p.how) => State::Present,
+        (Ok(p), Ok(q)) if fuzz(p.how) < fuzz(q.how) => State::Pending,
+        (_, Ok(_)) if !deletes => State::Present,
+        (Ok(_), Err(_)) => State::Pending,
+        (Err(_), Ok(_)) => State::Present,
+        _ => State::Unknown,
+    }
+}
+
+fn combine(states: &[State]) -> State {
+    let count = |s: State| states.iter().filter(|x| **x == s).count();
+    match (
+        count(State::Present),
+        count(State::Pending),
+        count(State::Unknown),
+    ) {
+        (_, 0, 0) => State::Present,
+        (0, _, 0) => State::Pending,
+        (_, _, 0) => State::Partial,
+        _ => State::Unknown,
+    }
+}
+
+/// For the survey: where the change stands in `t` (as `state`) and, unless
+/// it is present, whether it would port (as `port` would place it, without
+/// writing or rendering): the context lines dropped (outer fuzz plus lines
+/// the branch's function lacks), or the first hunk that cannot be placed.
+/// Each hunk is located once per side.
+pub fn judge_in(old: &str, new: &str, t: &Target) -> (State, Result<usize, Unplaced>) {
+    let mut states = Vec::new();
+    let mut edits: Vec<LineEdit> = Vec::new();
+    let mut dropped = 0;
+    let mut names = Vec::new();
+    let mut failure = None;
+    for (n, h, left_out) in hunks_counted(old, new, t) {
+        let tokens = changes_tokens(&h);
+        let pre = place(&h, Side::Pre, t, old);
+        if tokens {
+            states.push(hunk_state(&h, &pre, &place(&h, Side::Post, t, old)));
+        }
+        match pre {
+            Ok(p) => {
+                dropped += fuzz(p.how) + left_out;
+                edits.extend(edit::plan(names.len(), &h, &p, t));
+                names.push(n);
+            }
+            Err(_) if !tokens => {}
+            Err(miss) => {
+                if failure.is_none() {
+                    failure = Some(unplaced(n, &h, miss));
+                }
+            }
+        }
+    }
+    let state = combine(&states);
+    if state == State::Present {
+        return (state, Ok(0));
+    }
+    if let Some(u) = failure {
+        return (state, Err(u));
+    }
+    let placed = edit::apply(t, &edits)
+        .map(|_| dropped)
+        .map_err(|(a, b)| Unplaced {
+            hunk: format!(
+                "{}+{}",
+                names.get(a).cloned().unwrap_or_default(),
+                names.get(b).cloned().unwrap_or_default()
+            ),
+            headline: "hunks land on the same lines".into(),
+            candidates: Vec::new(),
+            pre_image: Vec::new(),
+        });
+    (state, placed)
+}
+
+fn unplaced(hunk: String, h: &Hunk, miss: Miss) -> Unplaced {
+    let (_, pre_text) = locate::side_text(h, Side::Pre);
+    Unplaced {
+        hunk,
+        headline: h.headline(),
+        candidates: match miss {
+            Miss::Missing { candidates } => candidates,
+            Miss::Ambiguous { lines, .. } => lines
+                .into_iter()
+                .map(|line| Candidate {
+                    line,
+                    similarity: 1.0,
+                })
+                .collect(),
+        },
+        pre_image: pre_text.lines().map(String::from).collect(),
+    }
 }
 
 /// Where the change stands in `target`, judged by its effect on the code.
@@ -373,72 +465,13 @@ pub fn state(old: &str, new: &str, target: &str) -> State {
 /// `state` on a target tokenized once, for callers that ask many times.
 pub fn state_in(old: &str, new: &str, t: &Target) -> State {
     let states = hunk_states_in(old, new, t);
-    let count = |s: State| states.iter().filter(|(_, x)| *x == s).count();
-    let (present, pending, unknown) = (
-        count(State::Present),
-        count(State::Pending),
-        count(State::Unknown),
-    );
     if std::env::var_os("BACKPORT_DEBUG").is_some() {
         eprintln!("hunk states: {states:?}");
     }
-    match (present, pending, unknown) {
-        (_, 0, 0) => State::Present,
-        (0, _, 0) => State::Pending,
-        (_, _, 0) => State::Partial,
-        _ => State::Unknown,
-    }
+    combine(&states.iter().map(|(_, s)| *s).collect::<Vec<_>>())
 }
 
-/// Whether `old -> new` would port onto `t`, without writing or rendering:
-/// the context lines dropped (outer fuzz plus lines the branch's function
-/// lacks), or the first hunk that cannot be placed.
-pub fn try_place(old: &str, new: &str, t: &Target) -> Result<usize, Unplaced> {
-    let mut edits: Vec<LineEdit> = Vec::new();
-    let mut dropped = 0;
-    let mut names = Vec::new();
-    for (n, h, left_out) in hunks_counted(old, new, t) {
-        match place(&h, Side::Pre, t, old) {
-            Ok(p) => {
-                dropped += fuzz(p.how) + left_out;
-                edits.extend(edit::plan(names.len(), &h, &p, t));
-                names.push(n);
-            }
-            Err(_) if !changes_tokens(&h) => {}
-            Err(miss) => {
-                let (_, pre_text) = locate::side_text(&h, Side::Pre);
-                return Err(Unplaced {
-                    hunk: n,
-                    headline: h.headline(),
-                    candidates: match miss {
-                        Miss::Missing { candidates } => candidates,
-                        Miss::Ambiguous { lines, .. } => lines
-                            .into_iter()
-                            .map(|line| Candidate {
-                                line,
-                                similarity: 1.0,
-                            })
-                            .collect(),
-                    },
-                    pre_image: pre_text.lines().map(String::from).collect(),
-                });
-            }
-        }
-    }
-    edit::apply(t, &edits).map_err(|(a, b)| Unplaced {
-        hunk: format!(
-            "{}+{}",
-            names.get(a).cloned().unwrap_or_default(),
-            names.get(b).cloned().unwrap_or_default()
-        ),
-        headline: "hunks land on the same lines".into(),
-        candidates: Vec::new(),
-        pre_image: Vec::new(),
-    })?;
-    Ok(dropped)
-}
-
-/// A hunk `try_place` could not place, with its pre-image lines (what the
+/// A hunk `judge_in` could not place, with its pre-image lines (what the
 /// hunk needs the target to have).
 #[derive(Debug, Clone)]
 pub struct Unplaced {

@@ -132,10 +132,13 @@ struct Read {
     left_out: usize,
     /// Binary files (never ported by the engine).
     binary: Vec<String>,
+    parents: Vec<Oid>,
 }
 
 /// The branch's files, read once and tokenized once.
 struct Branch {
+    blobs: HashMap<String, Oid>,
+    /// Text files upstream's commits touch, read by `load`.
     texts: HashMap<String, String>,
     dirs: HashSet<String>,
     /// File name -> every path with that name, for files the branch moved.
@@ -146,6 +149,7 @@ impl Branch {
     fn read(repo: &Repository, tip: Oid) -> Result<Self> {
         let tree = repo.find_commit(tip)?.tree()?;
         let mut b = Branch {
+            blobs: HashMap::new(),
             texts: HashMap::new(),
             dirs: HashSet::new(),
             by_name: HashMap::new(),
@@ -164,13 +168,36 @@ impl Branch {
         for (p, id) in paths {
             let name = p.rsplit('/').next().unwrap_or(&p).to_string();
             b.by_name.entry(name).or_default().push(p.clone());
-            let blob = repo.find_blob(id)?;
-            if !blob.is_binary() {
-                b.texts
-                    .insert(p, String::from_utf8_lossy(blob.content()).into_owned());
-            }
+            b.blobs.insert(p, id);
         }
         Ok(b)
+    }
+
+    /// Reads the text of every branch file that `paths` (upstream's) name.
+    fn load<'p>(&mut self, repo: &Repository, paths: impl Iterator<Item = &'p str>) -> Result<()> {
+        let mut wanted = Vec::new();
+        for p in paths {
+            if self.blobs.contains_key(p) {
+                wanted.push(p.to_string());
+            } else if let Some([one]) = self
+                .by_name
+                .get(p.rsplit('/').next().unwrap_or(p))
+                .map(Vec::as_slice)
+            {
+                wanted.push(one.clone());
+            }
+        }
+        for p in wanted {
+            if self.texts.contains_key(&p) {
+                continue;
+            }
+            let blob = repo.find_blob(self.blobs[&p])?;
+            if !blob.is_binary() {
+                let text = String::from_utf8_lossy(blob.content()).into_owned();
+                self.texts.insert(p, text);
+            }
+        }
+        Ok(())
     }
 
     /// Where the branch keeps upstream's `path` (see `Worktree::resolve`).
@@ -208,7 +235,10 @@ enum FileVerdict {
 struct Classified {
     history: Option<presence::How>,
     code: State,
-    files: Vec<(String, FileVerdict)>,
+    /// (path shown, upstream's old path, verdict)
+    files: Vec<(String, Option<String>, FileVerdict)>,
+    /// (path, a line's tokens) for each line the commit inserts.
+    inserted: Vec<(String, String)>,
 }
 
 pub fn run(opts: &Options) -> Result<Survey> {
@@ -221,7 +251,7 @@ pub fn run(opts: &Options) -> Result<Survey> {
     let branch = apply::find_branch(&repo, &opts.branch)?;
     let filter = PathFilter::new(&opts.paths, &opts.excludes)?;
     let history = History::read(&repo, branch.tip)?;
-    let files = Branch::read(&repo, branch.tip)?;
+    let mut files = Branch::read(&repo, branch.tip)?;
     let ids = range(&up, &opts.range)?;
     let bar = |n: usize, what: &str| {
         let b = if opts.progress {
@@ -238,12 +268,31 @@ pub fn run(opts: &Options) -> Result<Survey> {
         b
     };
 
+    // git2 repositories are not shared across threads: each chunk opens its own.
     let pb = bar(ids.len(), "reading");
-    let mut commits = Vec::with_capacity(ids.len());
-    for id in &ids {
-        commits.push(read(&up, *id, &filter)?);
-        pb.inc(1);
-    }
+    let up_path = up.path().to_path_buf();
+    let chunks: Vec<Vec<Read>> = ids
+        .par_chunks(32)
+        .map(|chunk| -> Result<Vec<Read>> {
+            let repo = Repository::open(&up_path)?;
+            let mut out = Vec::with_capacity(chunk.len());
+            for id in chunk {
+                out.push(read(&repo, *id, &filter)?);
+                pb.inc(1);
+            }
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    let commits: Vec<Read> = chunks.into_iter().flatten().collect();
+    files.load(
+        &repo,
+        commits
+            .iter()
+            .flat_map(|c| c.changes.iter())
+            .flat_map(|ch| [ch.old_path.as_deref(), ch.new_path.as_deref()])
+            .flatten(),
+    )?;
+    let files = files;
     pb.finish_and_clear();
     phase("read", started);
 
@@ -279,7 +328,7 @@ pub fn run(opts: &Options) -> Result<Survey> {
     pb.finish_and_clear();
     phase("classify", started);
 
-    let entries = judge(&up, &commits, &classified, &targets, &files)?;
+    let entries = judge(&commits, &classified, &targets, &files)?;
     phase("judge", started);
     let mut totals: BTreeMap<&'static str, usize> =
         Status::ALL.iter().map(|s| (s.name(), 0)).collect();
@@ -385,6 +434,7 @@ fn read(up: &Repository, id: Oid, filter: &PathFilter) -> Result<Read> {
         changes,
         left_out,
         binary,
+        parents: c.parent_ids().collect(),
     })
 }
 
@@ -394,57 +444,74 @@ fn classify(
     files: &Branch,
     targets: &HashMap<&str, Target>,
 ) -> Classified {
-    let mut out = Vec::new();
-    let mut states = Vec::new();
-    for ch in &c.changes {
-        let shown = ch
-            .new_path
-            .clone()
-            .or(ch.old_path.clone())
-            .unwrap_or_default();
-        let v = match (&ch.old_path, &ch.new_path) {
-            (None, Some(p)) => match files.texts.get(p) {
-                Some(t) if port::token_equal(t, &ch.new) => FileVerdict::Present,
-                Some(_) => FileVerdict::Other(format!("the branch has a different {p}")),
-                None if files.has_dir_of(p) => FileVerdict::Clean(0),
-                None => FileVerdict::Gone("added in a directory the branch lacks"),
-            },
-            (Some(p), None) => match files.texts.get(p) {
-                None => FileVerdict::Gone("deleted upstream; not on the branch"),
-                Some(t) if port::token_equal(t, &ch.old) => FileVerdict::Clean(0),
-                Some(_) => FileVerdict::Other(format!(
-                    "{p} is deleted upstream but the branch's {p} is not the code upstream deleted"
-                )),
-            },
-            (Some(p), Some(_)) => match files.resolve(p).and_then(|q| targets.get(q)) {
-                None => FileVerdict::Absent,
-                // Layout alone (the 2018 reformat): nothing to port.
-                Some(_) if port::token_equal(&ch.old, &ch.new) => FileVerdict::Present,
-                Some(t) => match port::state_in(&ch.old, &ch.new, t) {
-                    State::Present => FileVerdict::Present,
-                    _ => match port::try_place(&ch.old, &ch.new, t) {
-                        Ok(n) => FileVerdict::Clean(n),
-                        Err(u) => FileVerdict::Failed(u),
+    // Files in parallel too: one huge commit (the reformat) must not hold
+    // a thread alone while the others are done.
+    let per_file: Vec<(String, Option<String>, FileVerdict, Vec<(String, String)>)> = c
+        .changes
+        .par_iter()
+        .filter_map(|ch| {
+            // A layout-only change (the 2018 reformat) ports nothing and
+            // introduces no line.
+            let layout = ch.old_path.is_some() && port::token_equal(&ch.old, &ch.new);
+            let inserted = match &ch.new_path {
+                Some(p) if !layout => inserted_lines(p, ch),
+                _ => Vec::new(),
+            };
+            let shown = ch
+                .new_path
+                .clone()
+                .or(ch.old_path.clone())
+                .unwrap_or_default();
+            let v = match (&ch.old_path, &ch.new_path) {
+                (None, Some(p)) => match files.texts.get(p) {
+                    Some(t) if port::token_equal(t, &ch.new) => FileVerdict::Present,
+                    Some(_) => FileVerdict::Other(format!("the branch has a different {p}")),
+                    None if files.has_dir_of(p) => FileVerdict::Clean(0),
+                    None => FileVerdict::Gone("added in a directory the branch lacks"),
+                },
+                (Some(p), None) => match files.texts.get(p) {
+                    None => FileVerdict::Gone("deleted upstream; not on the branch"),
+                    Some(t) if port::token_equal(t, &ch.old) => FileVerdict::Clean(0),
+                    Some(_) => FileVerdict::Other(format!(
+                        "{p} is deleted upstream but the branch's {p} is not the code upstream deleted"
+                    )),
+                },
+                (Some(p), Some(_)) => match files.resolve(p).and_then(|q| targets.get(q)) {
+                    None => FileVerdict::Absent,
+                    Some(_) if layout => FileVerdict::Present,
+                    Some(t) => match port::judge_in(&ch.old, &ch.new, t) {
+                        (State::Present, _) => FileVerdict::Present,
+                        (_, Ok(n)) => FileVerdict::Clean(n),
+                        (_, Err(u)) => FileVerdict::Failed(u),
                     },
                 },
-            },
-            (None, None) => continue,
-        };
-        states.push(match v {
-            FileVerdict::Present => State::Present,
-            FileVerdict::Clean(_) => State::Pending,
-            FileVerdict::Gone(_) => continue,
-            _ => State::Unknown,
-        });
-        out.push((shown, v));
+                (None, None) => return None,
+            };
+            Some((shown, ch.old_path.clone(), v, inserted))
+        })
+        .collect();
+    let mut inserted = Vec::new();
+    let mut out = Vec::new();
+    for (shown, old, v, ins) in per_file {
+        inserted.extend(ins);
+        out.push((shown, old, v));
     }
+    let states: Vec<State> = out
+        .iter()
+        .filter_map(|(_, _, v)| match v {
+            FileVerdict::Present => Some(State::Present),
+            FileVerdict::Clean(_) => Some(State::Pending),
+            FileVerdict::Gone(_) => None,
+            _ => Some(State::Unknown),
+        })
+        .collect();
     for b in &c.binary {
-        let v = if files.texts.contains_key(b) || files.by_name.contains_key(b) {
+        let v = if files.blobs.contains_key(b) {
             FileVerdict::Other(format!("{b} is binary; the engine ports text only"))
         } else {
             FileVerdict::Absent
         };
-        out.push((b.clone(), v));
+        out.push((b.clone(), None, v));
     }
     let code = if states.is_empty() {
         State::Unknown
@@ -459,6 +526,7 @@ fn classify(
         history: history.find(&c.identity),
         code,
         files: out,
+        inserted,
     }
 }
 
@@ -474,29 +542,22 @@ struct Blame {
     added: HashMap<String, usize>,
 }
 
-fn blame_index(commits: &[Read]) -> Blame {
-    let per_commit: Vec<Vec<(String, String)>> = commits
-        .par_iter()
-        .map(|c| {
-            let mut out = Vec::new();
-            for ch in &c.changes {
-                let Some(p) = &ch.new_path else { continue };
-                // A layout-only change (the 2018 reformat) introduces nothing.
-                if port::token_equal(&ch.old, &ch.new) {
-                    continue;
-                }
-                for h in hunks::diff(&ch.old, &ch.new) {
-                    for l in h.lines.iter().filter(|l| l.tag == hunks::Tag::Insert) {
-                        let w = words(&l.text);
-                        if !w.is_empty() {
-                            out.push((p.clone(), w.join(" ")));
-                        }
-                    }
-                }
+/// The lines a change inserts, keyed as the blame index keys them.
+fn inserted_lines(path: &str, ch: &FileChange) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for h in hunks::diff(&ch.old, &ch.new) {
+        for l in h.lines.iter().filter(|l| l.tag == hunks::Tag::Insert) {
+            let w = words(&l.text);
+            if !w.is_empty() {
+                out.push((path.to_string(), w.join(" ")));
             }
-            out
-        })
-        .collect();
+        }
+    }
+    out
+}
+
+fn blame_index(commits: &[Read], classified: &[Classified]) -> Blame {
+    let per_commit = classified.iter().map(|k| k.inserted.clone());
     let mut b = Blame {
         lines: HashMap::new(),
         added: HashMap::new(),
@@ -517,11 +578,46 @@ fn blame_index(commits: &[Read]) -> Blame {
     b
 }
 
+/// Which commits of RANGE each one descends from, as bit sets built in
+/// RANGE's topological order (parents first): a lookup, not a graph walk.
+/// Only non-merge commits are followed; GlusterFS's release ranges have no
+/// merges (v3.12.15..v6.10 and v7.0..v11.1: none), and across a merge the
+/// answer is "not a descendant", so a need may be missed, never invented.
+struct Ancestry {
+    bits: Vec<Vec<u64>>,
+}
+
+impl Ancestry {
+    fn of(commits: &[Read]) -> Self {
+        let index: HashMap<Oid, usize> =
+            commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        let words = commits.len().div_ceil(64);
+        let mut bits: Vec<Vec<u64>> = Vec::with_capacity(commits.len());
+        for c in commits {
+            let mut mine = vec![0u64; words];
+            for p in &c.parents {
+                if let Some(&j) = index.get(p) {
+                    for (m, b) in mine.iter_mut().zip(&bits[j]) {
+                        *m |= b;
+                    }
+                    mine[j / 64] |= 1 << (j % 64);
+                }
+            }
+            bits.push(mine);
+        }
+        Ancestry { bits }
+    }
+
+    /// Whether commit `i` descends from commit `j`.
+    fn has(&self, i: usize, j: usize) -> bool {
+        self.bits[i][j / 64] & (1 << (j % 64)) != 0
+    }
+}
+
 /// The commits of RANGE before `i` that inserted the pre-image lines of
 /// `u` the branch's file lacks.
 fn needed(
-    up: &Repository,
-    commits: &[Read],
+    ancestry: &Ancestry,
     blame: &Blame,
     i: usize,
     path: &str,
@@ -543,10 +639,7 @@ fn needed(
             continue;
         };
         // The last one before `i` that `i` descends from, as blame names it.
-        let hit = by.iter().rev().filter(|&&j| j < i).find(|&&j| {
-            up.graph_descendant_of(commits[i].id, commits[j].id)
-                .unwrap_or(false)
-        });
+        let hit = by.iter().rev().find(|&&j| j < i && ancestry.has(i, j));
         if let Some(&j) = hit {
             if !out.contains(&j) {
                 out.push(j);
@@ -558,13 +651,15 @@ fn needed(
 }
 
 fn judge(
-    up: &Repository,
     commits: &[Read],
     classified: &[Classified],
     targets: &HashMap<&str, Target>,
     files: &Branch,
 ) -> Result<Vec<Entry>> {
-    let blame = blame_index(commits);
+    let t0 = Instant::now();
+    let blame = blame_index(commits, classified);
+    let ancestry = Ancestry::of(commits);
+    phase("blame index (from judge start)", t0);
     let mut entries: Vec<Entry> = Vec::with_capacity(commits.len());
     for (i, (c, k)) in commits.iter().zip(classified).enumerate() {
         let short = |j: usize| upstream::short(commits[j].id);
@@ -576,12 +671,8 @@ fn judge(
         let applicable = k
             .files
             .iter()
-            .any(|(_, v)| !matches!(v, FileVerdict::Absent | FileVerdict::Gone(_)));
-        for ((path, v), ch) in k
-            .files
-            .iter()
-            .zip(c.changes.iter().map(Some).chain(std::iter::repeat(None)))
-        {
+            .any(|(_, _, v)| !matches!(v, FileVerdict::Absent | FileVerdict::Gone(_)));
+        for (path, old_path, v) in &k.files {
             let (status, detail) = match v {
                 FileVerdict::Present => ("present", String::new()),
                 FileVerdict::Gone(why) => ("absent", why.to_string()),
@@ -603,11 +694,9 @@ fn judge(
                     ("absent", d)
                 }
                 FileVerdict::Failed(u) => {
-                    let up_path = ch
-                        .and_then(|ch| ch.old_path.clone())
-                        .unwrap_or_else(|| path.clone());
+                    let up_path = old_path.clone().unwrap_or_else(|| path.clone());
                     let t = files.resolve(&up_path).and_then(|p| targets.get(p));
-                    let n = needed(up, commits, &blame, i, &up_path, u, t);
+                    let n = needed(&ancestry, &blame, i, &up_path, u, t);
                     let cand = u.candidates.first().map_or(String::new(), |c| {
                         format!(
                             "; nearest candidate at line {} ({:.0}% alike)",
@@ -637,7 +726,7 @@ fn judge(
         let absent_only_blocks = applicable
             && k.files
                 .iter()
-                .any(|(_, v)| matches!(v, FileVerdict::Absent));
+                .any(|(_, _, v)| matches!(v, FileVerdict::Absent));
         needs.sort_unstable();
         needs.dedup();
         needs.retain(|&j| entries[j].status != Status::Present);
