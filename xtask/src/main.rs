@@ -135,6 +135,23 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// backport --survey RANGE beside git cherry and a git cherry-pick loop,
+    /// then the presence rules on the corpus pairs beside git cherry.
+    Survey {
+        /// A full GlusterFS clone [default: $GLUSTER_REPO]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// The fork's base: a branch is made there in a scratch repository.
+        #[arg(long, default_value = "v3.12.15")]
+        base: String,
+        #[arg(long, default_value = "v3.12.15..v6.10")]
+        range: String,
+        /// At most this many commits go through the cherry-pick loop.
+        #[arg(long, default_value_t = 150)]
+        cap: usize,
+        #[arg(long, default_value = "release-4.1")]
+        corpus_branch: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -170,6 +187,21 @@ struct BackportArgs {
     /// conflict markers for the rest; exits 3.
     #[arg(long)]
     wip: bool,
+    /// With --commit or --survey: only the files matching GLOB (e.g.
+    /// 'libglusterfs/**'); repeatable. Left-out files are named in the message.
+    #[arg(long = "path", value_name = "GLOB")]
+    paths: Vec<String>,
+    /// With --commit or --survey: leave out files matching GLOB (e.g. 'tests/**'); repeatable.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    excludes: Vec<String>,
+    /// Classify every non-merge upstream commit in RANGE (A..B) against
+    /// BRANCH: present, clean, context-dropped, unplaceable, not-applicable
+    /// or needs. Changes nothing unless --apply-clean.
+    #[arg(long, value_name = "RANGE", conflicts_with_all = ["commits", "only", "check", "dry_run", "wip"])]
+    survey: Option<String>,
+    /// With --survey: port the clean commits, in order, one commit each.
+    #[arg(long, requires = "survey")]
+    apply_clean: bool,
 }
 
 fn project_root() -> PathBuf {
@@ -181,6 +213,24 @@ fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
         .repo
         .or_else(|| std::env::var_os("GLUSTER_REPO").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("."));
+    if let Some(range) = a.survey {
+        let s = backport::survey::run(&backport::survey::Options {
+            branch: a.branch,
+            repo,
+            upstream: a.upstream,
+            range,
+            paths: a.paths,
+            excludes: a.excludes,
+            apply_clean: a.apply_clean,
+            progress: true,
+        })?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&s)?);
+        } else {
+            print!("{}", backport::survey::text(&s));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let opts = backport::Options {
         branch: a.branch,
         repo,
@@ -193,6 +243,8 @@ fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
         dry_run: a.dry_run,
         check: a.check,
         wip: a.wip,
+        paths: a.paths,
+        excludes: a.excludes,
     };
     let outcome = backport::run(&opts)?;
     if a.json {
@@ -276,6 +328,14 @@ fn main() -> ExitCode {
         Cmd::Bench(BenchCmd::Corpus { repo, branch, json }) => {
             xtask::bench::corpus(repo, &branch, json).map(|()| ExitCode::SUCCESS)
         }
+        Cmd::Bench(BenchCmd::Survey {
+            repo,
+            base,
+            range,
+            cap,
+            corpus_branch,
+        }) => xtask::bench::survey(repo, &base, &range, cap, &corpus_branch)
+            .map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::Backport { repo, tags, runs }) => {
             xtask::bench::backport(repo, &tags, runs).map(|()| ExitCode::SUCCESS)
         }
