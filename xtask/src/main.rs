@@ -109,6 +109,13 @@ enum BenchCmd {
     Stall {
         #[arg(long = "k", value_delimiter = ',', default_values_t = [1, 3, 6, 12])]
         ks: Vec<usize>,
+        /// A fork whose release-3.12 has the series (its builds are reused)
+        /// [default: a fresh port of ../shared/glusterfs]
+        #[arg(long, requires = "upstream")]
+        repo: Option<PathBuf>,
+        /// Where the fork's series is read from.
+        #[arg(long, requires = "repo")]
+        upstream: Option<PathBuf>,
     },
     /// The real A/B on the last release of each line (3.10 to 7.2): backport,
     /// build tag and branch, verify --branch (needs root and a full clone).
@@ -325,7 +332,9 @@ fn main() -> ExitCode {
         Cmd::Bench(BenchCmd::Lines { repo, tags }) => {
             xtask::lines::run(repo, &tags).map(|()| ExitCode::SUCCESS)
         }
-        Cmd::Bench(BenchCmd::Stall { ks }) => xtask::stall::run(&ks).map(|()| ExitCode::SUCCESS),
+        Cmd::Bench(BenchCmd::Stall { ks, repo, upstream }) => {
+            xtask::stall::run(&ks, repo.zip(upstream)).map(|()| ExitCode::SUCCESS)
+        }
         Cmd::Bench(BenchCmd::Shim { rounds }) => {
             xtask::bench::shim(rounds).map(|()| ExitCode::SUCCESS)
         }

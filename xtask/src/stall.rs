@@ -8,6 +8,7 @@
 
 use anyhow::{bail, Result};
 use serde_json::Value;
+use std::path::PathBuf;
 
 fn seconds(v: &Value, role: &str, shim: &str) -> (f64, u64) {
     v["cells"]
@@ -23,15 +24,21 @@ fn seconds(v: &Value, role: &str, shim: &str) -> (f64, u64) {
         })
 }
 
-pub fn run(ks: &[usize]) -> Result<()> {
-    let Some(tar) = crate::ab::shared_tar() else {
-        bail!(
-            "bench stall builds 3.12.15 from ../shared/glusterfs, which is not beside the project"
-        );
-    };
+/// `fork`: a repository whose release-3.12 already has the series, and the
+/// upstream it reads it from (its builds are reused); else the shared
+/// repository is cloned and ported afresh.
+pub fn run(ks: &[usize], fork: Option<(PathBuf, PathBuf)>) -> Result<()> {
     crate::verify::build_tools()?;
     let dir = tempfile::tempdir()?;
-    let (upstream, fork) = crate::ab::fork_with_backport(&tar, dir.path())?;
+    let (upstream, fork) = match fork {
+        Some((f, u)) => (u, f),
+        None => {
+            let Some(tar) = crate::ab::shared_tar() else {
+                bail!("bench stall builds 3.12.15 from ../shared/glusterfs, which is not beside the project: pass --repo FORK --upstream UPSTREAM");
+            };
+            crate::ab::fork_with_backport(&tar, dir.path())?
+        }
+    };
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::ASCII_MARKDOWN);
     t.set_header(vec![
