@@ -230,17 +230,9 @@ fn doctor_on(etc: &Path, gfs: &Path, proc: &Path) -> (i32, Value) {
     (out.status.code().unwrap(), v)
 }
 
-/// A real 3.12.15 build: the one `cargo xtask test` made (`var`), or one in
-/// /work/legacy/prefix/NAME marked ready.
-fn legacy_prefix(var: &str, name: &str) -> Option<std::path::PathBuf> {
-    let prefix = std::env::var_os(var)
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            Path::new("/work/legacy")
-                .join(format!("READY-{name}"))
-                .exists()
-                .then(|| Path::new("/work/legacy/prefix").join(name))
-        })?;
+/// A real 3.12.15 build: the one `cargo xtask test` made (`var`).
+fn legacy_prefix(var: &str) -> Option<std::path::PathBuf> {
+    let prefix = std::env::var_os(var).map(std::path::PathBuf::from)?;
     prefix.join("sbin/glusterd").exists().then_some(prefix)
 }
 
@@ -279,10 +271,10 @@ fn doctor_judges_the_running_glusterd_not_the_packaged_glusterfs() {
 
     // The real unfixed 3.12.15 runs while the packaged binary claims 10.3:
     // from its prefix, and from a copy deleted after it started.
-    let Some(prefix) = legacy_prefix("GLUSTER_LEGACY_PREFIX", "3.12.15") else {
+    let Some(prefix) = legacy_prefix("GLUSTER_LEGACY_PREFIX") else {
         return skip(
             "doctor_judges_the_running_glusterd (3.12.15 part)",
-            "no real 3.12.15 build (GLUSTER_LEGACY_PREFIX, or /work/legacy/READY-3.12.15)",
+            "no real 3.12.15 build (GLUSTER_LEGACY_PREFIX is not set; cargo xtask test sets it)",
         );
     };
     let fixed_package = glusterfs(d, "10.3");
@@ -328,10 +320,10 @@ fn doctor_judges_the_running_glusterd_not_the_packaged_glusterfs() {
 
     // The same tree with the backport: the version says 3.12.15 too, the
     // code says fixed.
-    let Some(backport) = legacy_prefix("GLUSTER_LEGACY_FIXED_PREFIX", "3.12.15-backport") else {
+    let Some(backport) = legacy_prefix("GLUSTER_LEGACY_FIXED_PREFIX") else {
         return skip(
             "doctor_judges_the_running_glusterd (backport part)",
-            "no backported 3.12.15 build (GLUSTER_LEGACY_FIXED_PREFIX, or /work/legacy/READY-3.12.15-backport)",
+            "no backported 3.12.15 build (GLUSTER_LEGACY_FIXED_PREFIX is not set; cargo xtask test sets it)",
         );
     };
     let g = Glusterd::start(Some(&backport), &backport.join("sbin/glusterd"));

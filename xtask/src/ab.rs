@@ -26,6 +26,8 @@ pub struct Options {
     pub jobs: usize,
     /// Where builds are installed, one prefix per commit.
     pub builds_dir: PathBuf,
+    /// Keep the base's built tree (the suite compiles against it).
+    pub keep_base_tree: bool,
 }
 
 /// A revision by the ref that names it, since `backport --check` reads refs.
@@ -180,6 +182,7 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
             prefix: prefix.clone(),
             jobs: opts.jobs,
             force: false,
+            keep_tree: opts.keep_base_tree && role == "base",
         })
         .with_context(|| format!("building {role} {}", rev.name))?;
         built.push(Built {
@@ -237,6 +240,14 @@ impl Shared {
             .find(|b| b.role == role)
             .map(|b| b.prefix.as_path())
     }
+
+    /// The base's kept build tree.
+    pub fn base_tree(&self) -> Option<&Path> {
+        self.built
+            .iter()
+            .find(|b| b.role == "base")
+            .and_then(|b| b.report.tree.as_deref())
+    }
 }
 
 /// Ports the series onto the shared 3.12.15 and builds base and branch;
@@ -264,6 +275,7 @@ pub fn prepare_shared() -> Result<Option<Shared>> {
         base: None,
         jobs: 2,
         builds_dir: builds_dir()?,
+        keep_base_tree: true,
     })?;
     Ok(Some(Shared {
         _dir: dir,

@@ -66,6 +66,9 @@ struct BuildArgs {
     /// Rebuild even if PREFIX already holds this commit.
     #[arg(long)]
     force: bool,
+    /// Keep the built tree after install (for code built against it).
+    #[arg(long)]
+    keep_tree: bool,
     /// Print the report as one JSON document on stdout.
     #[arg(long)]
     json: bool,
@@ -290,6 +293,7 @@ fn build_cmd(a: BuildArgs) -> Result<ExitCode> {
         prefix: a.prefix,
         jobs: a.jobs,
         force: a.force,
+        keep_tree: a.keep_tree,
     })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

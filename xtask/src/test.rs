@@ -216,6 +216,9 @@ pub fn run() -> Result<()> {
                 env.push((var, p.to_path_buf()));
             }
         }
+        if let Some(t) = s.base_tree() {
+            env.push(("GLUSTER_LEGACY_TREE", t.to_path_buf()));
+        }
     }
     let (ok, [mut passed, mut failed, mut ignored]) = cargo_test(
         &[

@@ -47,6 +47,7 @@ fn opts(repo: &Path, branch: &str, base: Option<&str>) -> Options {
         base: base.map(String::from),
         jobs: 1,
         builds_dir: repo.join("builds"),
+        keep_base_tree: false,
     }
 }
 

@@ -82,6 +82,7 @@ fn targets(a: &Args) -> Result<(Vec<Target>, Vec<serde_json::Value>)> {
             base: a.base.clone(),
             jobs: a.jobs,
             builds_dir,
+            keep_base_tree: false,
         };
         for b in xtask::ab::prepare(&opts)? {
             targets.push(Target {

@@ -33,6 +33,9 @@ pub struct Report {
     pub compat: Vec<String>,
     pub reused: bool,
     pub seconds: Seconds,
+    /// The built tree, when it was kept (`--keep-tree`).
+    #[serde(default)]
+    pub tree: Option<PathBuf>,
 }
 
 pub fn stamp_path(prefix: &Path) -> PathBuf {
@@ -63,6 +66,7 @@ pub fn finish(
     events: bool,
     compat: Vec<String>,
     seconds: Seconds,
+    tree: Option<&Path>,
 ) -> Result<Report> {
     let glfsheal = prefix.join("sbin/glfsheal");
     if !glfsheal.is_file() {
@@ -82,6 +86,7 @@ pub fn finish(
         compat,
         reused: false,
         seconds,
+        tree: tree.map(Path::to_path_buf),
     };
     let stamp = stamp_path(prefix);
     std::fs::create_dir_all(stamp.parent().expect("stamp has a directory"))?;
