@@ -77,13 +77,15 @@ extern "C" {
     fn libc_version() -> *const std::os::raw::c_char;
 }
 
-struct Counter {
+/// A `blackhole` listener inside a cluster's namespaces: counts what
+/// reaches `addr` (DNS queries on :53, events on the events ports).
+pub struct Counter {
     child: std::process::Child,
     file: PathBuf,
 }
 
 impl Counter {
-    fn start(c: &Cluster, addr: &str, name: &str) -> Result<Counter> {
+    pub fn start(c: &Cluster, addr: &str, name: &str) -> Result<Counter> {
         let file = c.dir.path().join(format!("{name}.count"));
         let ready = c.dir.path().join(format!("{name}.ready"));
         // Its own process group: nsenter forks to enter the PID namespace, and
@@ -105,7 +107,7 @@ impl Counter {
         Ok(Counter { child, file })
     }
 
-    fn count(&self) -> u64 {
+    pub fn count(&self) -> u64 {
         std::fs::read_to_string(&self.file)
             .ok()
             .and_then(|s| s.trim().parse().ok())

@@ -8,33 +8,18 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
-use std::time::Duration;
 use tests::cluster::{self, Cluster, Flavor};
-use tests::verify::LOOKUP_STALL;
-use tests::{blackhole_bin, heal_info_bin, legacy_resolv_so, skip};
+use tests::verify::{Counter, LOOKUP_STALL};
+use tests::{heal_info_bin, legacy_resolv_so, skip};
 
 const K: usize = 3;
 
-fn probe_under_black_hole(flavor: Flavor) -> Value {
+/// The probe's report, and the DNS queries the black hole saw.
+fn probe_under_black_hole(flavor: Flavor) -> (Value, u64) {
     let c = Cluster::start_flavor(flavor).unwrap();
     c.create_volume("ec", "disperse-data 2 redundancy 1", 3 * K)
         .unwrap();
-    let count = c.dir.path().join("dns-count");
-    let ready = c.dir.path().join("dns-ready");
-    let mut hole = c
-        .command(&[
-            blackhole_bin().to_str().unwrap(),
-            "127.0.0.1:53",
-            count.to_str().unwrap(),
-            ready.to_str().unwrap(),
-            "120",
-        ])
-        .spawn()
-        .unwrap();
-    c.poll("the black hole listens", Duration::from_secs(10), |_| {
-        Ok(ready.exists())
-    })
-    .unwrap();
+    let dns = Counter::start(&c, "127.0.0.1:53", "dns").unwrap();
     let resolv = c.dir.path().join("resolv-probe.conf");
     std::fs::write(
         &resolv,
@@ -52,15 +37,16 @@ fn probe_under_black_hole(flavor: Flavor) -> Value {
             .map_or(String::new(), |p| format!("--prefix {}", p.display())),
     );
     let out = c.exec(&["unshare", "-m", "bash", "-c", &script]).unwrap();
-    let _ = hole.kill();
-    let _ = hole.wait();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    // Let the last query land before counting.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "probe printed no JSON ({e}): {}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         )
-    })
+    });
+    (v, dns.count())
 }
 
 fn gaps(v: &Value) -> Vec<f64> {
@@ -72,22 +58,24 @@ fn gaps(v: &Value) -> Vec<f64> {
         .collect()
 }
 
-fn check(name: &str, v: &Value, fixed: bool) {
+fn check(name: &str, (v, queries): &(Value, u64), fixed: bool) {
     assert_eq!(v["subvolumes"], K, "{name}: {v}");
     assert_eq!(v["subvolumes_up"], K, "{name}: {v}");
     assert!(v["all_up_seconds"].is_f64(), "{name}: {v}");
     let g = gaps(v);
     assert_eq!(g.len(), K - 1, "{name}: {v}");
     if fixed {
+        assert_eq!(*queries, 0, "{name}: a fixed build asks DNS nothing: {v}");
         assert!(g.iter().all(|&x| x < 0.5), "{name}: no stall expected: {v}");
     } else {
+        assert!(*queries >= K as u64, "{name}: {queries} DNS queries: {v}");
         assert!(
             g.iter()
                 .all(|x| (0.8 * LOOKUP_STALL..=1.5 * LOOKUP_STALL).contains(x)),
             "{name}: a lookup stall between subvolumes expected: {v}"
         );
     }
-    eprintln!("{name}: {v}");
+    eprintln!("{name}: {queries} DNS queries, {v}");
 }
 
 #[test]

@@ -293,26 +293,18 @@ pub fn builds_dir() -> Result<PathBuf> {
 /// `verify --branch release-3.12` on the shared fork (the builds are reused).
 pub fn run_shared(shared: &Shared) -> Result<bool> {
     eprintln!("==> a/b: verify --branch release-3.12 (base v3.12.15)");
-    let out = cmd!(
-        crate::paths::built("debug", "verify")?,
-        "--branch",
-        "release-3.12",
-        "--repo",
-        &shared.fork,
-        "--upstream",
-        &shared.upstream,
-        "--json"
+    crate::test::verify_step(
+        "a/b",
+        &[
+            "--branch".into(),
+            "release-3.12".into(),
+            "--repo".into(),
+            shared.fork.clone().into(),
+            "--upstream".into(),
+            shared.upstream.clone().into(),
+        ],
+        "verify-ab.json",
     )
-    .stdout_capture()
-    .unchecked()
-    .run()?;
-    let json = String::from_utf8_lossy(&out.stdout).into_owned();
-    let saved = crate::paths::target_dir()?.join("verify-ab.json");
-    std::fs::write(&saved, &json)?;
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    let ok = out.status.success() && v["ok"] == true;
-    crate::test::print_cells("a/b", &v, ok, &saved);
-    Ok(ok)
 }
 
 /// The fix whose presence decides the verdicts: the one for the stall.

@@ -33,45 +33,24 @@ fn one(clone: &Path, tag: &str, builds_dir: &Path) -> Result<Value> {
         ..Default::default()
     })?;
     eprint!("{}", crate::backport::report::text(&outcome));
-    let out = cmd!(
-        crate::paths::built("debug", "verify")?,
-        "--branch",
-        &branch,
-        "--repo",
-        clone,
-        "--base",
-        tag,
-        "--builds-dir",
-        builds_dir,
-        "--json"
-    )
-    .stdout_capture()
-    .unchecked()
-    .run()?;
-    serde_json::from_slice(&out.stdout).with_context(|| {
-        format!(
-            "verify --branch {branch} printed no JSON (exit {:?})",
-            out.status.code()
-        )
-    })
+    let (v, _) = crate::verify::run_json(&[
+        "--branch".into(),
+        branch.into(),
+        "--repo".into(),
+        clone.into(),
+        "--base".into(),
+        tag.into(),
+        "--builds-dir".into(),
+        builds_dir.into(),
+    ])?;
+    Ok(v)
 }
 
 pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
     let repo = repo
         .or_else(|| std::env::var_os("GLUSTER_REPO").map(PathBuf::from))
         .context("bench lines needs a full GlusterFS clone: pass --repo or set GLUSTER_REPO")?;
-    crate::shim::build()?;
-    cmd!(
-        "cargo",
-        "build",
-        "--quiet",
-        "--workspace",
-        "--features",
-        crate::test::FEATURES
-    )
-    .dir(crate::paths::root())
-    .stdout_to_stderr()
-    .run()?;
+    crate::verify::build_tools()?;
     // The user's clone keeps its refs: branches are made in a clone of it.
     let dir = tempfile::tempdir()?;
     let clone = dir.path().join("clone");

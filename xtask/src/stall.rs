@@ -6,8 +6,7 @@
 //! lookup waits 2 s (timeout:1 attempts:1, A and AAAA), so unfixed should
 //! take about 2k s and the others stay flat.
 
-use anyhow::{bail, Context, Result};
-use duct::cmd;
+use anyhow::{bail, Result};
 use serde_json::Value;
 
 fn seconds(v: &Value, role: &str, shim: &str) -> (f64, u64) {
@@ -30,18 +29,7 @@ pub fn run(ks: &[usize]) -> Result<()> {
             "bench stall builds 3.12.15 from ../shared/glusterfs, which is not beside the project"
         );
     };
-    crate::shim::build()?;
-    cmd!(
-        "cargo",
-        "build",
-        "--quiet",
-        "--workspace",
-        "--features",
-        crate::test::FEATURES
-    )
-    .dir(crate::paths::root())
-    .stdout_to_stderr()
-    .run()?;
+    crate::verify::build_tools()?;
     let dir = tempfile::tempdir()?;
     let (upstream, fork) = crate::ab::fork_with_backport(&tar, dir.path())?;
     let mut t = comfy_table::Table::new();
@@ -57,23 +45,16 @@ pub fn run(ks: &[usize]) -> Result<()> {
     ]);
     for &k in ks {
         eprintln!("==> bench stall: k = {k} disperse subvolumes");
-        let out = cmd!(
-            crate::paths::built("debug", "verify")?,
-            "--branch",
-            "release-3.12",
-            "--repo",
-            &fork,
-            "--upstream",
-            &upstream,
-            "--subvols",
-            k.to_string(),
-            "--json"
-        )
-        .stdout_capture()
-        .unchecked()
-        .run()?;
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .with_context(|| format!("verify --subvols {k} printed no JSON"))?;
+        let (v, ok) = crate::verify::run_json(&[
+            "--branch".into(),
+            "release-3.12".into(),
+            "--repo".into(),
+            fork.clone().into(),
+            "--upstream".into(),
+            upstream.clone().into(),
+            "--subvols".into(),
+            k.to_string().into(),
+        ])?;
         let (u, uq) = seconds(&v, "base", "none");
         let (b, _) = seconds(&v, "branch", "none");
         let (f, _) = seconds(&v, "base", "fail");
@@ -85,12 +66,7 @@ pub fn run(ks: &[usize]) -> Result<()> {
             format!("{f:.3}"),
             format!("{l:.3}"),
             format!("{:.0}x", u / b),
-            if v["ok"] == true {
-                "all pass"
-            } else {
-                "FAILED"
-            }
-            .to_string(),
+            if ok { "all pass" } else { "FAILED" }.to_string(),
         ]);
     }
     println!("{t}");

@@ -292,17 +292,17 @@ fn verify_reference() -> Result<Option<bool>> {
         return Ok(None);
     }
     eprintln!("==> verify (the reference matrix)");
-    let out = cmd!(crate::paths::built("debug", "verify")?, "--json")
-        .stdout_capture()
-        .unchecked()
-        .run()?;
-    let json = String::from_utf8_lossy(&out.stdout).into_owned();
-    let saved = crate::paths::target_dir()?.join("verify.json");
-    std::fs::write(&saved, &json)?;
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    let ok = out.status.success() && v["ok"] == true;
-    print_cells("verify", &v, ok, &saved);
-    Ok(Some(ok))
+    Ok(Some(verify_step("verify", &[], "verify.json")?))
+}
+
+/// Runs the verify program, saves its document as TARGET_DIR/`file` and
+/// prints its cells; whether every verdict passed.
+pub fn verify_step(step: &str, args: &[std::ffi::OsString], file: &str) -> Result<bool> {
+    let (v, ok) = crate::verify::run_json(args)?;
+    let saved = crate::paths::target_dir()?.join(file);
+    std::fs::write(&saved, serde_json::to_string(&v)?)?;
+    print_cells(step, &v, ok, &saved);
+    Ok(ok)
 }
 
 /// One line per cell of a verify JSON document, then a summary line.

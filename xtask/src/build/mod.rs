@@ -111,11 +111,14 @@ fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant)
     seconds.install = steps.run("install", &src, &env, &["make", "install"])?;
     seconds.total = start.elapsed().as_secs_f64();
 
+    let origin = report::Origin {
+        repo: &opts.repo,
+        rev: &opts.rev,
+        commit: &source.commit,
+    };
     let report = report::finish(
         prefix,
-        &opts.repo,
-        &opts.rev,
-        &source.commit,
+        origin,
         events,
         plan.items,
         seconds,

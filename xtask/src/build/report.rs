@@ -58,11 +58,17 @@ pub fn reused(prefix: &Path, rev: &str, commit: &str) -> Option<Report> {
 }
 
 /// Checks the install and writes the stamp.
+/// Where a build came from: the repository, the revision asked for, and
+/// the commit it resolved to.
+pub struct Origin<'a> {
+    pub repo: &'a Path,
+    pub rev: &'a str,
+    pub commit: &'a str,
+}
+
 pub fn finish(
     prefix: &Path,
-    repo: &Path,
-    rev: &str,
-    commit: &str,
+    origin: Origin,
     events: bool,
     compat: Vec<String>,
     seconds: Seconds,
@@ -76,9 +82,12 @@ pub fn finish(
         );
     }
     let report = Report {
-        rev: rev.to_string(),
-        commit: commit.to_string(),
-        repo: repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf()),
+        rev: origin.rev.to_string(),
+        commit: origin.commit.to_string(),
+        repo: origin
+            .repo
+            .canonicalize()
+            .unwrap_or_else(|_| origin.repo.to_path_buf()),
         prefix: prefix.to_path_buf(),
         version: installed_version(prefix)?,
         events,
