@@ -18,20 +18,29 @@ struct Cli {
 enum Cmd {
     /// Port the upstream events.c fixes (or any upstream commit) onto a legacy branch.
     Backport(BackportArgs),
+    /// Build and install a legacy GlusterFS tree (3.10 to 7.x) with this toolchain.
+    Build(BuildArgs),
     /// Run the main job on the built-in example.
     Demo,
     /// Build the portable TARGET_DIR/shim/libgfresolv.so (glibc 2.17 symbols).
     Shim,
     /// heal-info against real glfsheal builds on a throwaway cluster: healthy
-    /// and black-hole DNS, without and with the shim (needs root).
+    /// and black-hole DNS, without and with the shim (needs root). The flags
+    /// are the verify program's: `cargo xtask verify --help` lists them.
+    #[command(disable_help_flag = true)]
     Verify {
-        /// An installed build of your legacy branch; repeatable.
-        #[arg(long)]
-        prefix: Vec<PathBuf>,
-        #[arg(long, default_value_t = 3)]
-        subvols: usize,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Build the RPMs and .debs of gfresolv and heal-info (glibc 2.17), with
+    /// man pages and completions, into TARGET_DIR/dist/.
+    Dist {
+        /// Print one JSON document: version and artifacts (path, kind, sha256).
         #[arg(long)]
         json: bool,
+        /// Output directory [default: TARGET_DIR/dist]
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
     },
     /// Run the whole test suite (installs missing Debian packages as root).
     Test,
@@ -40,8 +49,45 @@ enum Cmd {
     Bench(BenchCmd),
 }
 
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// Branch, tag or commit to build
+    #[arg(default_value = "HEAD")]
+    rev: String,
+    /// The GlusterFS repository [default: $GLUSTER_REPO, then .]
+    #[arg(long)]
+    repo: Option<PathBuf>,
+    /// Install prefix (created if absent)
+    #[arg(long)]
+    prefix: PathBuf,
+    /// make -j [default: number of CPUs]
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// Rebuild even if PREFIX already holds this commit.
+    #[arg(long)]
+    force: bool,
+    /// Keep the built tree after install (for code built against it).
+    #[arg(long)]
+    keep_tree: bool,
+    /// Print the report as one JSON document on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// A cold build beside a ccache-warm build of a tree differing in one file.
+    Build {
+        /// A GlusterFS clone [default: the shared 3.12.15 repository, backported]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        #[arg(long, default_value = "v3.12.15")]
+        base: String,
+        #[arg(long, default_value = "release-3.12")]
+        branch: String,
+        #[arg(long, default_value_t = 0)]
+        jobs: usize,
+    },
     /// The events.c series onto real release tags, beside git cherry-pick.
     Backport {
         /// A full GlusterFS clone [default: $GLUSTER_REPO]
@@ -56,6 +102,22 @@ enum BenchCmd {
     Shim {
         #[arg(long, default_value_t = 7)]
         rounds: usize,
+    },
+    /// heal info under the black hole on the real unfixed, backported and
+    /// shimmed 3.12.15 builds, for k disperse subvolumes (needs root and
+    /// ../shared/glusterfs).
+    Stall {
+        #[arg(long = "k", value_delimiter = ',', default_values_t = [1, 3, 6, 12])]
+        ks: Vec<usize>,
+    },
+    /// The real A/B on the last release of each line (3.10 to 7.2): backport,
+    /// build tag and branch, verify --branch (needs root and a full clone).
+    Lines {
+        /// A full GlusterFS clone [default: $GLUSTER_REPO]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        #[arg(long = "tag", default_values = xtask::lines::TAGS)]
+        tags: Vec<String>,
     },
     /// heal-info parsing 1M-entry glfsheal output beside reference parsers.
     HealInfo {
@@ -205,21 +267,65 @@ fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
     })
 }
 
+fn dist_cmd(json: bool, out_dir: Option<PathBuf>) -> Result<ExitCode> {
+    let out = match out_dir {
+        Some(d) => d,
+        None => xtask::dist::default_out_dir()?,
+    };
+    let report = xtask::dist::run(&out)?;
+    if json {
+        println!("{}", report.json()?);
+    } else {
+        print!("{}", report.text());
+        eprintln!("packages and files in {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build_cmd(a: BuildArgs) -> Result<ExitCode> {
+    let repo = a
+        .repo
+        .or_else(|| std::env::var_os("GLUSTER_REPO").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let report = xtask::build::run(&xtask::build::Options {
+        rev: a.rev,
+        repo,
+        prefix: a.prefix,
+        jobs: a.jobs,
+        force: a.force,
+        keep_tree: a.keep_tree,
+    })?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", xtask::build::report::text(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Backport(a) => backport_cmd(a),
+        Cmd::Build(a) => build_cmd(a),
         Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
         Cmd::Shim => xtask::shim::build().map(|_| ExitCode::SUCCESS),
-        Cmd::Verify {
-            prefix,
-            subvols,
-            json,
-        } => xtask::verify::run(&prefix, subvols, json).map(|()| ExitCode::SUCCESS),
+        Cmd::Verify { args } => xtask::verify::run(&args),
+        Cmd::Dist { json, out_dir } => dist_cmd(json, out_dir),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
+        Cmd::Bench(BenchCmd::Build {
+            repo,
+            base,
+            branch,
+            jobs,
+        }) => xtask::build::bench::run(repo, &base, &branch, jobs).map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::HealInfo { entries, rounds }) => {
             xtask::bench::heal_info(entries, rounds).map(|()| ExitCode::SUCCESS)
         }
+        Cmd::Bench(BenchCmd::Lines { repo, tags }) => {
+            xtask::lines::run(repo, &tags).map(|()| ExitCode::SUCCESS)
+        }
+        Cmd::Bench(BenchCmd::Stall { ks }) => xtask::stall::run(&ks).map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::Shim { rounds }) => {
             xtask::bench::shim(rounds).map(|()| ExitCode::SUCCESS)
         }

@@ -45,3 +45,16 @@ pub fn target_dir() -> Result<PathBuf> {
 pub fn built(profile: &str, file: &str) -> Result<PathBuf> {
     Ok(target_dir()?.join(profile).join(file))
 }
+
+/// The shared real GlusterFS source (`glusterfs/glusterfs-v3.12.15.git.tar`
+/// and BUILDING.md): `$GLK_SHARED`, else `../shared` beside the project.
+/// None on a user's fresh clone, where the tests that need it say so.
+pub fn shared_glusterfs() -> Option<PathBuf> {
+    let dir = std::env::var_os("GLK_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared"))
+        .join("glusterfs");
+    dir.join("glusterfs-v3.12.15.git.tar")
+        .is_file()
+        .then_some(dir)
+}

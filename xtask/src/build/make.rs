@@ -1,0 +1,156 @@
+//! The autotools steps (autogen, configure, make, make install), run in the
+//! export with the plan's environment. Their output goes to one log file;
+//! stderr gets a line per step with its time (and a spinner on a terminal).
+//! A failed step's error carries its last lines and the log's path.
+
+use super::compat::Plan;
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How many lines of a failed step's output the error shows.
+const TAIL_LINES: usize = 30;
+
+/// Creates PREFIX if needed and checks it is writable, before any long step.
+pub fn prepare_prefix(prefix: &Path) -> Result<PathBuf> {
+    let why = |e: &dyn std::fmt::Display| {
+        anyhow::anyhow!(
+            "cannot write to the prefix {} ({e}): choose another --prefix, or run as a user who can write there",
+            prefix.display()
+        )
+    };
+    std::fs::create_dir_all(prefix).map_err(|e| why(&e))?;
+    tempfile::tempfile_in(prefix).map_err(|e| why(&e))?;
+    prefix
+        .canonicalize()
+        .with_context(|| format!("resolving {}", prefix.display()))
+}
+
+/// The environment of every step: the plan's variables, and ccache set up
+/// so that two exports at different paths share cache entries.
+pub struct Env(Vec<(String, String)>);
+
+impl Env {
+    pub fn new(src: &Path, plan: &Plan) -> Self {
+        let mut vars = plan.env.clone();
+        // Paths under the export are hashed relative to it, and the cwd is
+        // left out of the hash, so the same file compiled in another export
+        // (another prefix's work dir, a bench's temp dir) is a hit.
+        vars.push(("CCACHE_BASEDIR".into(), src.display().to_string()));
+        vars.push(("CCACHE_NOHASHDIR".into(), "1".into()));
+        Env(vars)
+    }
+}
+
+pub struct Steps {
+    log: PathBuf,
+    file: File,
+}
+
+impl Steps {
+    pub fn new(log: &Path) -> Result<Self> {
+        let file =
+            File::create(log).with_context(|| format!("creating the log {}", log.display()))?;
+        Ok(Steps {
+            log: log.to_path_buf(),
+            file,
+        })
+    }
+
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// Runs one step in `dir` and returns its seconds.
+    pub fn run<S: AsRef<str>>(
+        &mut self,
+        name: &str,
+        dir: &Path,
+        env: &Env,
+        argv: &[S],
+    ) -> Result<f64> {
+        let argv: Vec<&str> = argv.iter().map(AsRef::as_ref).collect();
+        let start_offset = self.file.seek(SeekFrom::End(0))?;
+        let header = format!("\n==> {name}: {}\n", argv.join(" "));
+        std::io::Write::write_all(&mut self.file, header.as_bytes())?;
+
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("    {spinner} {msg} {elapsed}").expect("valid template"),
+        );
+        bar.set_message(name.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        if bar.is_hidden() {
+            eprintln!("    {name} ...");
+        }
+
+        // duct resolves a relative program against our cwd, not `dir`.
+        // A Path program is taken as a file, a string one is looked up in PATH.
+        let program: std::ffi::OsString = match argv[0].strip_prefix("./") {
+            Some(local) => dir.join(local).into(),
+            None => argv[0].into(),
+        };
+        let start = Instant::now();
+        let mut expr = duct::cmd(program, &argv[1..])
+            .dir(dir)
+            .stdout_file(self.file.try_clone()?)
+            .stderr_file(self.file.try_clone()?)
+            .stdin_null()
+            .unchecked();
+        for (k, v) in &env.0 {
+            expr = expr.env(k, v);
+        }
+        let status = expr
+            .run()
+            .with_context(|| format!("starting {}", argv[0]))?;
+        let secs = start.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        if !status.status.success() {
+            bail!(
+                "{name} failed after {secs:.0} s; its last lines:\n{}\nfull log: {}",
+                self.tail(start_offset)?,
+                self.log.display()
+            );
+        }
+        eprintln!("    {name} done in {secs:.1} s");
+        Ok(secs)
+    }
+
+    fn tail(&self, from: u64) -> Result<String> {
+        let mut f = File::open(&self.log)?;
+        f.seek(SeekFrom::Start(from))?;
+        let mut text = String::new();
+        f.read_to_string(&mut text).ok();
+        let lines: Vec<&str> = text.lines().collect();
+        Ok(lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n"))
+    }
+}
+
+/// Whether configure turned events on: its summary says `Events: yes` and
+/// config.h defines USE_EVENTS. A build without them lacks the code the kit
+/// is about, so anything else is an error.
+pub fn events_on(src: &Path, log: &Path) -> Result<bool> {
+    let log_text = std::fs::read_to_string(log)?;
+    let summary = log_text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("Events") && l.contains(':'))
+        .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string());
+    let config_h = std::fs::read_to_string(src.join("config.h")).unwrap_or_default();
+    let defined = config_h
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["#define", "USE_EVENTS", "1"]);
+    match (summary.as_deref(), defined) {
+        (Some("yes"), true) => Ok(true),
+        _ => bail!(
+            "configure turned events off (summary: Events: {}, USE_EVENTS {}): such a build \
+             lacks events.c, the code under test. Look for 'python' in {}",
+            summary.as_deref().unwrap_or("(no line)"),
+            if defined { "defined" } else { "not defined" },
+            log.display()
+        ),
+    }
+}

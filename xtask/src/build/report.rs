@@ -1,0 +1,148 @@
+//! The result of a build: what was installed where, with which compat
+//! items, and how long each step took. The same document is the stamp in
+//! PREFIX/share/gluster-legacy-kit/build.json, by which a later call sees
+//! that the prefix already holds this commit.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Seconds {
+    pub deps: f64,
+    pub export: f64,
+    pub autogen: f64,
+    pub configure: f64,
+    pub make: f64,
+    pub install: f64,
+    pub total: f64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Report {
+    pub rev: String,
+    pub commit: String,
+    /// The repository the commit was read from, so `verify --prefix` can ask
+    /// `backport --check` whether the build has the fix.
+    #[serde(default)]
+    pub repo: PathBuf,
+    pub prefix: PathBuf,
+    pub version: String,
+    pub events: bool,
+    pub glfsheal: PathBuf,
+    pub compat: Vec<String>,
+    pub reused: bool,
+    pub seconds: Seconds,
+    /// The built tree, when it was kept (`--keep-tree`).
+    #[serde(default)]
+    pub tree: Option<PathBuf>,
+}
+
+pub fn stamp_path(prefix: &Path) -> PathBuf {
+    prefix.join("share/gluster-legacy-kit/build.json")
+}
+
+/// The stamped report when PREFIX holds a complete install of `commit`.
+pub fn reused(prefix: &Path, rev: &str, commit: &str) -> Option<Report> {
+    let text = std::fs::read_to_string(stamp_path(prefix)).ok()?;
+    let old: Report = serde_json::from_str(&text).ok()?;
+    if old.commit != commit || !old.glfsheal.is_file() {
+        return None;
+    }
+    Some(Report {
+        rev: rev.to_string(),
+        reused: true,
+        seconds: Seconds::default(),
+        ..old
+    })
+}
+
+/// Checks the install and writes the stamp.
+/// Where a build came from: the repository, the revision asked for, and
+/// the commit it resolved to.
+pub struct Origin<'a> {
+    pub repo: &'a Path,
+    pub rev: &'a str,
+    pub commit: &'a str,
+}
+
+pub fn finish(
+    prefix: &Path,
+    origin: Origin,
+    events: bool,
+    compat: Vec<String>,
+    seconds: Seconds,
+    tree: Option<&Path>,
+) -> Result<Report> {
+    let glfsheal = prefix.join("sbin/glfsheal");
+    if !glfsheal.is_file() {
+        bail!(
+            "make install succeeded but left no {}: is this a GlusterFS 3.10+ tree?",
+            glfsheal.display()
+        );
+    }
+    let report = Report {
+        rev: origin.rev.to_string(),
+        commit: origin.commit.to_string(),
+        repo: origin
+            .repo
+            .canonicalize()
+            .unwrap_or_else(|_| origin.repo.to_path_buf()),
+        prefix: prefix.to_path_buf(),
+        version: installed_version(prefix)?,
+        events,
+        glfsheal,
+        compat,
+        reused: false,
+        seconds,
+        tree: tree.map(Path::to_path_buf),
+    };
+    let stamp = stamp_path(prefix);
+    std::fs::create_dir_all(stamp.parent().expect("stamp has a directory"))?;
+    std::fs::write(&stamp, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(report)
+}
+
+/// The version the installed glusterfsd reports (`glusterfs 3.12.15`).
+fn installed_version(prefix: &Path) -> Result<String> {
+    let bin = prefix.join("sbin/glusterfsd");
+    let out = duct::cmd!(&bin, "--version")
+        .stderr_null()
+        .unchecked()
+        .read()
+        .with_context(|| format!("running {} --version", bin.display()))?;
+    parse_version(&out)
+        .with_context(|| format!("{} --version printed no version: {out:?}", bin.display()))
+}
+
+pub fn parse_version(out: &str) -> Option<String> {
+    let first = out.lines().next()?;
+    let v = first.strip_prefix("glusterfs ")?.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+/// The human summary printed on stdout without --json.
+pub fn text(r: &Report) -> String {
+    let mut s = format!(
+        "glusterfs {} ({} {}) in {}{}\n  events: {}\n  glfsheal: {}\n",
+        r.version,
+        r.rev,
+        &r.commit[..r.commit.len().min(10)],
+        r.prefix.display(),
+        if r.reused { " (reused)" } else { "" },
+        if r.events { "yes" } else { "no" },
+        r.glfsheal.display()
+    );
+    for c in &r.compat {
+        s.push_str(&format!("  compat: {c}\n"));
+    }
+    if !r.reused {
+        let t = &r.seconds;
+        s.push_str(&format!(
+            "  seconds: autogen {:.0}, configure {:.0}, make {:.0}, install {:.0}, total {:.0}\n",
+            t.autogen, t.configure, t.make, t.install, t.total
+        ));
+    }
+    s
+}
