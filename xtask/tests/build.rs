@@ -396,6 +396,7 @@ fn real_build_of_shared_3_12_15() {
         prefix,
         jobs: 0,
         force: false,
+        keep_tree: false,
     })
     .unwrap();
     assert!(again.reused);
