@@ -424,6 +424,7 @@ pub fn survey(
     let tip = up.revparse_single(base)?.peel_to_commit()?.id();
     scratch.reference("refs/heads/fork", tip, true, "bench")?;
 
+    let cpu0 = cpu_seconds();
     let t = Instant::now();
     let s = survey::run(&survey::Options {
         branch: "fork".into(),
@@ -434,6 +435,7 @@ pub fn survey(
         ..Default::default()
     })?;
     let ours = t.elapsed().as_secs_f64();
+    let ours_cpu = cpu_seconds() - cpu0;
     let n = s.commits.len();
     let totals: Vec<String> = survey::Status::ALL
         .iter()
@@ -498,7 +500,7 @@ pub fn survey(
     println!("  statuses: {}", totals.join(", "));
     println!("| tool | what it tells | seconds | per commit |\n|---|---|---|---|");
     println!(
-        "| backport --survey | status, how, needs, per file | {ours:.1} | {:.3} |",
+        "| backport --survey | status, how, needs, per file | {ours:.1} ({ours_cpu:.1} s of CPU) | {:.3} |",
         ours / n as f64
     );
     println!(
@@ -516,8 +518,9 @@ pub fn survey(
         sample.len()
     );
     println!(
-        "  ratio: cherry-pick loop / survey = {:.1}x; survey goal: under 90 s",
-        loop_total / ours
+        "  ratio: cherry-pick loop / survey = {:.1}x; survey goal: under 90 s; load average now: {}",
+        loop_total / ours,
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
     );
 
     let t = Instant::now();
@@ -538,4 +541,14 @@ pub fn survey(
     println!("| same effect in code | {} |", c(&|x| x.code));
     println!("| git cherry (patch id) | {} |", c(&|x| x.git_cherry));
     Ok(())
+}
+
+/// CPU time (user + system) this process has used, in seconds: the part of
+/// a wall-clock figure that does not depend on what else the machine runs.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(u.ru_utime) + tv(u.ru_stime)
 }

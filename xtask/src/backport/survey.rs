@@ -232,13 +232,17 @@ enum FileVerdict {
     Other(String),
 }
 
+/// (path shown, upstream's old path, verdict)
+type FileEntry = (String, Option<String>, FileVerdict);
+/// (path, a line's tokens), as the blame index keys a line.
+type Line = (String, String);
+
 struct Classified {
     history: Option<presence::How>,
     code: State,
-    /// (path shown, upstream's old path, verdict)
-    files: Vec<(String, Option<String>, FileVerdict)>,
-    /// (path, a line's tokens) for each line the commit inserts.
-    inserted: Vec<(String, String)>,
+    files: Vec<FileEntry>,
+    /// Each line the commit inserts.
+    inserted: Vec<Line>,
 }
 
 pub fn run(opts: &Options) -> Result<Survey> {
@@ -446,7 +450,7 @@ fn classify(
 ) -> Classified {
     // Files in parallel too: one huge commit (the reformat) must not hold
     // a thread alone while the others are done.
-    let per_file: Vec<(String, Option<String>, FileVerdict, Vec<(String, String)>)> = c
+    let per_file: Vec<(FileEntry, Vec<Line>)> = c
         .changes
         .par_iter()
         .filter_map(|ch| {
@@ -487,14 +491,14 @@ fn classify(
                 },
                 (None, None) => return None,
             };
-            Some((shown, ch.old_path.clone(), v, inserted))
+            Some(((shown, ch.old_path.clone(), v), inserted))
         })
         .collect();
     let mut inserted = Vec::new();
     let mut out = Vec::new();
-    for (shown, old, v, ins) in per_file {
+    for (f, ins) in per_file {
         inserted.extend(ins);
-        out.push((shown, old, v));
+        out.push(f);
     }
     let states: Vec<State> = out
         .iter()
