@@ -1,5 +1,6 @@
 //! Builds the tests' C parts with the `cc` crate's compiler detection: the
-//! legacy resolver layer (a shared library for LD_PRELOAD) and the probe.
+//! legacy resolver layer (a shared library for LD_PRELOAD), the probe, and
+//! the lookup helper the attack tests make privileged.
 
 use std::path::PathBuf;
 
@@ -14,6 +15,7 @@ fn main() {
     };
     let legacy = out.join("liblegacyresolv.so");
     let probe = out.join("probe");
+    let lookup = out.join("lookup");
     run(&[
         "-shared",
         "-fPIC",
@@ -32,7 +34,9 @@ fn main() {
         "-ldl",
         "-lpthread",
     ]);
+    run(&["-Wall", "-o", lookup.to_str().unwrap(), "c/lookup.c"]);
     println!("cargo:rustc-env=LEGACY_RESOLV_SO={}", legacy.display());
+    println!("cargo:rustc-env=LOOKUP_BIN={}", lookup.display());
     println!("cargo:rustc-env=PROBE_BIN={}", probe.display());
     println!("cargo:rerun-if-changed=c");
 }

@@ -172,8 +172,14 @@ fn backtrace(pid: u32) -> Option<String> {
 }
 
 /// Seconds into the day of a `[2026-11-25 16:08:48.364351 +0000]` log line.
+/// Seconds of the day of a log line. 3.x writes `[2026-11-25 16:08:48.000000]`,
+/// later releases add the zone: `[2026-11-25 16:08:48.000000 +0000]`.
 fn log_time(line: &str) -> Option<f64> {
-    let t = line.strip_prefix('[')?.split_whitespace().nth(1)?;
+    let t = line
+        .strip_prefix('[')?
+        .split_whitespace()
+        .nth(1)?
+        .trim_end_matches(']');
     let mut it = t.split(':');
     let h: f64 = it.next()?.parse().ok()?;
     let m: f64 = it.next()?.parse().ok()?;
@@ -366,6 +372,15 @@ mod tests {
         let (t, g) = going_up(log);
         assert_eq!(t.len(), 2);
         assert_eq!(g, vec![10.5]);
+    }
+
+    #[test]
+    fn gaps_between_going_up_lines_in_3_x_log_format() {
+        // 3.12's glfsheal log: no zone after the time.
+        let log = "[2026-11-25 16:08:48.000000] I [ec.c:343:ec_up] 0-v-disperse-0: Going UP\n[2026-11-25 16:08:50.012000] I [ec.c:343:ec_up] 0-v-disperse-1: Going UP\n";
+        let (t, g) = going_up(log);
+        assert_eq!(t.len(), 2);
+        assert_eq!(g, vec![2.012]);
     }
 
     #[test]

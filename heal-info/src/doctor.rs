@@ -1,6 +1,9 @@
 //! `heal-info doctor`: a host check to run before and after the rollout.
 //! Is this host exposed to the events.c stall, how long can it stall, and
 //! is a remedy in place (a fixed build, the shim, or the /etc/hosts line)?
+//! The builds that run (`running`) decide over the packaged glusterfs, which
+//! counts only when no gluster process runs; how the shim is installed and
+//! whether its files are safe comes from `shim_install`.
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -28,21 +31,24 @@ pub struct Report {
     pub worst_stall_per_subvolume_seconds: f64,
     pub hosts_workaround: bool,
     pub ld_so_preload_has_shim: bool,
-    /// Running gluster processes and whether libgfresolv.so is mapped in each.
-    pub processes: Vec<Process>,
+    /// How the shim is installed: ld.so.preload, drop-in, both, or none.
+    pub shim_method: String,
+    pub shim_dropins: Vec<String>,
+    pub shim_config: Option<String>,
+    /// Shim files (library, preload list, drop-ins, config) others than root can change.
+    pub shim_files_writable: Vec<String>,
+    /// Running gluster processes: their build, whether it has the fix, and
+    /// whether libgfresolv.so is mapped.
+    pub processes: Vec<crate::running::Process>,
+    /// Whether every running gluster process has the fix (None: none runs, or unknown).
+    pub running_has_fix: Option<bool>,
+    /// The installed glusterfs (judged only when no gluster process runs).
     pub glusterfs_version: Option<String>,
     /// Whether that release line has the upstream fix (>= 6.8 on 6.x, >= 7.3 on 7.x, 8.0 on).
     pub glusterfs_has_fix: Option<bool>,
     pub verdict: String,
     pub at_risk: bool,
     pub remedy: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Process {
-    pub pid: u32,
-    pub name: String,
-    pub shim_mapped: bool,
 }
 
 pub fn glibc_version() -> String {
@@ -67,30 +73,6 @@ pub fn has_fix(version: &str) -> Option<bool> {
         7 => minor >= 3,
         _ => true,
     })
-}
-
-fn processes() -> Vec<Process> {
-    let names = ["glusterd", "glusterfs", "glusterfsd", "glfsheal", "gluster"];
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse().ok()) else {
-            continue;
-        };
-        let comm = std::fs::read_to_string(e.path().join("comm"))
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        if names.contains(&comm.as_str()) {
-            let maps = std::fs::read_to_string(e.path().join("maps")).unwrap_or_default();
-            out.push(Process {
-                pid,
-                name: comm,
-                shim_mapped: maps.contains("libgfresolv"),
-            });
-        }
-    }
-    out.sort_by_key(|p| p.pid);
-    out
 }
 
 /// Runs the path probe in private mount and network namespaces (root only):
@@ -175,6 +157,8 @@ pub struct Inputs {
     pub measure: bool,
     /// Keep LD_PRELOAD for the probe (tests stack the legacy resolver layer).
     pub probe_keeps_preload: bool,
+    /// Where running processes are listed (/proc).
+    pub proc: PathBuf,
 }
 
 pub fn run(inputs: &Inputs) -> Report {
@@ -207,22 +191,74 @@ pub fn run(inputs: &Inputs) -> Report {
     } else {
         (None, Some("not measured (--no-measure)".into()))
     };
-    let processes = processes();
+    let processes = crate::running::scan(&inputs.proc);
+    let unfixed: Vec<&crate::running::Process> = processes
+        .iter()
+        .filter(|p| p.has_fix == Some(false))
+        .collect();
+    let running_has_fix = if processes.is_empty() {
+        None
+    } else if !unfixed.is_empty() {
+        Some(false)
+    } else if processes.iter().all(|p| p.has_fix == Some(true)) {
+        Some(true)
+    } else {
+        None
+    };
+    let shim = crate::shim_install::inspect(&inputs.etc);
     let shim_active = ld_so_preload_has_shim || processes.iter().any(|p| p.shim_mapped);
     let sends = path_probe.as_ref().map(|p| p.sends_paths_to_dns);
-    let (verdict, at_risk, remedy) = match (glusterfs_has_fix, sends) {
-        (Some(true), _) => (format!("ok: glusterfs {} has the upstream fix", glusterfs_version.clone().unwrap_or_default()), false, None),
+    // What runs decides; the packaged glusterfs only when nothing runs.
+    let has_fix = if processes.is_empty() {
+        glusterfs_has_fix
+    } else {
+        running_has_fix
+    };
+    let builds = if processes.is_empty() {
+        glusterfs_version
+            .as_deref()
+            .map_or("glusterfs (version unknown)".to_string(), |v| {
+                format!("glusterfs {v}")
+            })
+    } else if unfixed.is_empty() {
+        "the running gluster processes (fix unknown)".to_string()
+    } else {
+        let mut named: Vec<String> = unfixed
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} (pid {}, {} {})",
+                    p.name,
+                    p.pid,
+                    p.exe,
+                    p.version.as_deref().unwrap_or("version unknown")
+                )
+            })
+            .collect();
+        named.dedup();
+        format!("running {}", named.join(", "))
+    };
+    let (verdict, at_risk, remedy) = match (has_fix, sends) {
+        _ if shim.code_writable => (
+            format!(
+                "AT RISK: shim files others than root can change: {}; any local user could run code in the processes that load it",
+                shim.writable.join("; ")
+            ),
+            true,
+            Some("make the library, /etc/ld.so.preload and the drop-ins root-owned and not group- or world-writable (chown root:root, chmod 755/644)".into()),
+        ),
+        (Some(true), _) if processes.is_empty() => (format!("ok: {builds} has the upstream fix"), false, None),
+        (Some(true), _) => ("ok: every running gluster build has the upstream fix".into(), false, None),
         (_, Some(false)) => ("ok: this glibc does not send socket paths to DNS".into(), false, None),
         _ if shim_active => ("ok: the resolver shim is in place".into(), false, None),
         _ if hosts_workaround => ("ok: the /etc/hosts workaround is in place".into(), false, None),
         _ => (
             format!(
-                "AT RISK: {} without the events.c fix; a socket-path lookup can stall up to {worst:.0} s per disperse subvolume{}",
-                glusterfs_version.as_deref().map_or("glusterfs (version unknown)".to_string(), |v| format!("glusterfs {v}")),
+                "AT RISK: {builds} without the events.c fix; a socket-path lookup can stall up to {worst:.0} s per disperse subvolume{}",
                 if sends == Some(true) { " (measured: this glibc sends the path to DNS)" } else { "" }
             ),
             true,
-            Some("port the fix (cargo xtask backport BRANCH) or install the shim: LD_PRELOAD / /etc/ld.so.preload with /usr/lib64/libgfresolv.so".into()),
+            Some("port the fix (cargo xtask backport BRANCH) and run the rebuilt build, or install the shim: a systemd drop-in or LD_PRELOAD with /usr/lib64/libgfresolv.so (/etc/ld.so.preload with /etc/gfresolv.conf for every glfsheal)".into()),
         ),
     };
     Report {
@@ -236,7 +272,12 @@ pub fn run(inputs: &Inputs) -> Report {
         worst_stall_per_subvolume_seconds: worst,
         hosts_workaround,
         ld_so_preload_has_shim,
+        shim_method: shim.method,
+        shim_dropins: shim.dropins,
+        shim_config: shim.config,
+        shim_files_writable: shim.writable,
         processes,
+        running_has_fix,
         glusterfs_version,
         glusterfs_has_fix,
         verdict,
@@ -288,11 +329,28 @@ impl Report {
                 "no"
             }
         ));
+        s.push_str(&format!(
+            "shim method           {}{}\n",
+            self.shim_method,
+            self.shim_config
+                .as_deref()
+                .map_or(String::new(), |c| format!(" (config {c})"))
+        ));
+        for w in &self.shim_files_writable {
+            s.push_str(&format!("shim file WARNING     {w}\n"));
+        }
         for p in &self.processes {
             s.push_str(&format!(
-                "process {:<13} pid {:<7} shim {}\n",
+                "process {:<13} pid {:<7} {} {}: {}; shim {}\n",
                 p.name,
                 p.pid,
+                p.exe,
+                match p.has_fix {
+                    Some(true) => "has the fix",
+                    Some(false) => "NO FIX",
+                    None => "fix unknown",
+                },
+                p.evidence,
                 if p.shim_mapped {
                     "mapped"
                 } else {
@@ -301,7 +359,7 @@ impl Report {
             ));
         }
         s.push_str(&format!(
-            "glusterfs             {} ({})\n",
+            "installed glusterfs   {} ({})\n",
             self.glusterfs_version.as_deref().unwrap_or("not found"),
             match self.glusterfs_has_fix {
                 Some(true) => "has the fix",

@@ -2,6 +2,7 @@
 //! It drives glfsheal under a deadline, reads its output as a stream, reports
 //! per brick, and when glfsheal hangs, says what it waits on and why.
 
+pub mod cli;
 pub mod diagnose;
 pub mod doctor;
 pub mod find;
@@ -10,6 +11,12 @@ pub mod gfapi;
 pub mod model;
 pub mod output;
 pub mod parse;
+#[cfg(feature = "gfapi")]
+pub mod probe;
 pub mod resolver;
 pub mod run;
+pub mod running;
 pub mod scan;
+pub mod shim_install;
+
+pub use cli::Cli;

@@ -1,107 +1,12 @@
 //! The `heal-info` command line.
 
 use anyhow::Result;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
+use heal_info::cli::{Cli, Cmd, Format, InfoArgs};
 use heal_info::{find, model::exit, output, run, scan};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-
-const EXIT_CODES: &str = "Exit codes:
-  0  every brick connected, nothing to heal
-  1  entries pending heal (or in split-brain)
-  2  a brick is not connected
-  3  the deadline passed; glfsheal was diagnosed and killed
-  4  glfsheal failed, or its output was empty, truncated or malformed
-     (also: no glfsheal found, unknown volume)
-
-A volume named like a subcommand (scan, doctor, probe): heal-info [OPTIONS] -- NAME";
-
-#[derive(Parser)]
-#[command(name = "heal-info", version, about = "gluster volume heal VOL info, with a deadline and a diagnosis when it hangs", after_help = EXIT_CODES, args_conflicts_with_subcommands = true)]
-struct Cli {
-    #[command(subcommand)]
-    cmd: Option<Cmd>,
-    #[command(flatten)]
-    info: InfoArgs,
-}
-
-#[derive(clap::Args)]
-struct InfoArgs {
-    /// The volume.
-    volume: Option<String>,
-    /// glfsheal to run.
-    #[arg(long, conflicts_with = "prefix")]
-    glfsheal: Option<PathBuf>,
-    /// An installed GlusterFS build tree (its glfsheal, version, log and socket).
-    #[arg(long)]
-    prefix: Option<PathBuf>,
-    /// Seconds to wait for glfsheal before diagnosing and killing it.
-    #[arg(long, default_value_t = 60.0)]
-    timeout: f64,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
-    /// Only the volume's totals (table format).
-    #[arg(long)]
-    summary: bool,
-    /// List the entries pending heal.
-    #[arg(long)]
-    entries: bool,
-    /// Read saved glfsheal output (XML or text) from FILE instead of running glfsheal.
-    #[arg(long, value_name = "FILE")]
-    from: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Table,
-    Json,
-    Prometheus,
-}
-
-#[derive(Subcommand)]
-enum Cmd {
-    /// Count pending heals in brick directories (.glusterfs/indices), without glusterd.
-    Scan {
-        #[arg(required = true)]
-        bricks: Vec<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check this host: glibc, resolver, remedies in place, glusterfs version.
-    Doctor {
-        #[arg(long)]
-        json: bool,
-        /// Read resolv.conf, nsswitch.conf, hosts and ld.so.preload from here.
-        #[arg(long, default_value = "/etc")]
-        etc: PathBuf,
-        /// The glusterfs binary to ask for its version.
-        #[arg(long)]
-        glusterfs: Option<PathBuf>,
-        /// Skip the measured probe (which needs root for private namespaces).
-        #[arg(long)]
-        no_measure: bool,
-        #[arg(long, hide = true)]
-        probe_keeps_preload: bool,
-    },
-    #[command(name = "__path-probe", hide = true)]
-    PathProbe,
-    /// Mount VOLUME through libgfapi as glfsheal does (volfile over the unix
-    /// socket) and time glfs_init and each subvolume coming up.
-    #[cfg(feature = "gfapi")]
-    Probe {
-        volume: String,
-        /// An installed GlusterFS build tree (its libgfapi and socket).
-        #[arg(long)]
-        prefix: Option<PathBuf>,
-        /// Also create this many files in the volume (for tests).
-        #[arg(long, default_value_t = 0)]
-        write_files: usize,
-        /// Directory in the volume for --write-files.
-        #[arg(long, default_value = "/")]
-        dir: String,
-    },
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -113,6 +18,7 @@ fn main() -> ExitCode {
             glusterfs,
             no_measure,
             probe_keeps_preload,
+            proc,
         }) => doctor_cmd(
             json,
             heal_info::doctor::Inputs {
@@ -120,6 +26,7 @@ fn main() -> ExitCode {
                 glusterfs,
                 measure: !no_measure,
                 probe_keeps_preload,
+                proc,
             },
         ),
         Some(Cmd::PathProbe) => heal_info::doctor::path_probe_inside().and_then(|p| {
@@ -211,25 +118,14 @@ fn probe_cmd(
     files: usize,
     dir: &str,
 ) -> Result<u8> {
-    use heal_info::{diagnose, gfapi};
-    let socket = prefix.map_or(PathBuf::from("/var/run/glusterd.socket"), |p| {
-        p.join("var/run/glusterd.socket")
-    });
-    let log = std::env::temp_dir().join(format!("heal-info-probe-{}.log", std::process::id()));
-    let mount = gfapi::Mount::new(&gfapi::library(prefix), volume, &socket, &log)?;
-    for i in 0..files {
-        let path = format!("{}/file-{i}", dir.trim_end_matches('/'));
-        mount.write_file(&path, format!("heal-info probe {i}\n").as_bytes())?;
-    }
-    let init = mount.init_seconds;
-    drop(mount);
-    let (up, gaps) = diagnose::going_up(&std::fs::read_to_string(&log).unwrap_or_default());
-    let _ = std::fs::remove_file(&log);
-    println!(
-        "{}",
-        serde_json::json!({"volume": volume, "socket": socket, "init_seconds": init, "subvolumes_up": up.len(), "going_up_gaps": gaps, "files_written": files})
-    );
-    Ok(exit::CLEAN)
+    let wait = std::time::Duration::from_secs(120);
+    let r = heal_info::probe::run(volume, prefix, files, dir, wait)?;
+    println!("{}", serde_json::to_string(&r)?);
+    Ok(if r.subvolumes_up < r.subvolumes {
+        exit::FAILED
+    } else {
+        exit::CLEAN
+    })
 }
 
 fn doctor_cmd(json: bool, inputs: heal_info::doctor::Inputs) -> Result<u8> {

@@ -5,11 +5,16 @@
 //!
 //! Loopback: localhost addresses, as upstream's fix does for unix volfile
 //! servers, so events still reach glustereventsd. For getaddrinfo the
-//! addresses come from libc itself, asked for the numeric hosts `::1` and
-//! `127.0.0.1` with `AI_NUMERICHOST` (which never touches NSS or DNS), so
+//! addresses come from libc itself, asked for the numeric hosts `127.0.0.1`
+//! and `::1` with `AI_NUMERICHOST` (which never touches NSS or DNS), so
 //! socktype, protocol, service and every hints flag are handled exactly as
 //! libc handles them, and libc's `freeaddrinfo` frees the result: each node
 //! is one glibc block with its sockaddr inside.
+//!
+//! IPv4 comes first, as /etc/hosts' `localhost` line answers: 3.x's
+//! `_gf_event()` turns the *first* answer into text and hands it to
+//! `inet_addr()` for an AF_INET socket, so `::1` first would become
+//! 255.255.255.255 and every event would be lost.
 
 use crate::config::Mode;
 use crate::forward;
@@ -46,7 +51,7 @@ pub unsafe fn getaddrinfo(
     let hosts: &[&std::ffi::CStr] = match h.ai_family {
         libc::AF_INET => &[c"127.0.0.1"],
         libc::AF_INET6 => &[c"::1"],
-        _ => &[c"::1", c"127.0.0.1"],
+        _ => &[c"127.0.0.1", c"::1"],
     };
     let mut head: *mut addrinfo = null_mut();
     let mut tail: *mut addrinfo = null_mut();

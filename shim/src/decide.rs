@@ -1,8 +1,8 @@
 //! The one decision: is this "host name" a socket path, and is the shim on
 //! for this program? A host name never contains '/'; a unix socket path
-//! always does.
+//! always does. Only a socket path ever looks at the settings.
 
-use crate::config::{self, Mode};
+use crate::config::{self, Settings};
 use libc::c_char;
 
 /// Whether the NUL-terminated `name` contains '/'. NULL is not a path.
@@ -16,14 +16,18 @@ pub unsafe fn is_socket_path(name: *const c_char) -> bool {
     !libc::strchr(name, b'/' as libc::c_int).is_null()
 }
 
-/// The mode to answer `name` in, or None to forward it to libc.
+/// Runs `act` with the settings when the shim answers `name`, or `pass`
+/// to forward it to libc.
 ///
 /// # Safety
 /// As for `is_socket_path`.
-pub unsafe fn intercept(name: *const c_char) -> Option<Mode> {
+pub unsafe fn intercept<R>(
+    name: *const c_char,
+    act: impl FnOnce(&Settings) -> R,
+    pass: impl FnOnce() -> R,
+) -> R {
     if !is_socket_path(name) {
-        return None;
+        return pass();
     }
-    let cfg = config::get();
-    cfg.active.then_some(cfg.mode)
+    config::with(|s| if s.active { act(s) } else { pass() })
 }

@@ -7,12 +7,17 @@
 //! every other call to libc untouched.
 //!
 //! One function per interposed symbol (this file): decide (`decide`), then
-//! either answer (`answer`) or forward (`forward`) at once; the forwarding
-//! path is a byte scan and a call, nothing else. Nothing here may
-//! panic into the host: each entry point catches unwinding and falls back
-//! to libc, and nothing allocates before the real symbols are known.
+//! either answer (`answer`, logging through `log`) or forward (`forward`) at
+//! once; the forwarding path is a byte scan and a call, nothing else. The
+//! settings (`config`, with the ceiling in `conf_file`) are worked out once,
+//! at the first socket path; in a privileged (AT_SECURE) process they are
+//! "pass everything through", with no environment read and no file opened.
+//! Nothing here may panic into the host: each entry point catches unwinding
+//! and falls back to libc, and nothing allocates before the real symbols
+//! are known.
 
 mod answer;
+mod conf_file;
 mod config;
 mod decide;
 mod forward;
@@ -41,12 +46,15 @@ pub unsafe extern "C" fn getaddrinfo(
         return forward::getaddrinfo(node, service, hints, res);
     }
     guarded(
-        || match decide::intercept(node) {
-            Some(mode) => {
-                log::intercepted("getaddrinfo", node, mode);
-                answer::getaddrinfo(mode, service, hints, res)
-            }
-            None => forward::getaddrinfo(node, service, hints, res),
+        || {
+            decide::intercept(
+                node,
+                |s| {
+                    log::intercepted("getaddrinfo", node, s.mode, s);
+                    answer::getaddrinfo(s.mode, service, hints, res)
+                },
+                || forward::getaddrinfo(node, service, hints, res),
+            )
         },
         || forward::getaddrinfo(node, service, hints, res),
     )
@@ -60,12 +68,15 @@ pub unsafe extern "C" fn gethostbyname(name: *const c_char) -> *mut hostent {
         return forward::gethostbyname(name);
     }
     guarded(
-        || match decide::intercept(name) {
-            Some(mode) => {
-                log::intercepted("gethostbyname", name, mode);
-                answer::gethostbyname2(mode, libc::AF_INET)
-            }
-            None => forward::gethostbyname(name),
+        || {
+            decide::intercept(
+                name,
+                |s| {
+                    log::intercepted("gethostbyname", name, s.mode, s);
+                    answer::gethostbyname2(s.mode, libc::AF_INET)
+                },
+                || forward::gethostbyname(name),
+            )
         },
         || forward::gethostbyname(name),
     )
@@ -79,12 +90,15 @@ pub unsafe extern "C" fn gethostbyname2(name: *const c_char, af: c_int) -> *mut 
         return forward::gethostbyname2(name, af);
     }
     guarded(
-        || match decide::intercept(name) {
-            Some(mode) => {
-                log::intercepted("gethostbyname2", name, mode);
-                answer::gethostbyname2(mode, af)
-            }
-            None => forward::gethostbyname2(name, af),
+        || {
+            decide::intercept(
+                name,
+                |s| {
+                    log::intercepted("gethostbyname2", name, s.mode, s);
+                    answer::gethostbyname2(s.mode, af)
+                },
+                || forward::gethostbyname2(name, af),
+            )
         },
         || forward::gethostbyname2(name, af),
     )
@@ -105,12 +119,23 @@ pub unsafe extern "C" fn gethostbyname_r(
         return forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
     }
     guarded(
-        || match decide::intercept(name) {
-            Some(mode) => {
-                log::intercepted("gethostbyname_r", name, mode);
-                answer::gethostbyname2_r(mode, libc::AF_INET, ret, buf, buflen, result, h_errnop)
-            }
-            None => forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop),
+        || {
+            decide::intercept(
+                name,
+                |s| {
+                    log::intercepted("gethostbyname_r", name, s.mode, s);
+                    answer::gethostbyname2_r(
+                        s.mode,
+                        libc::AF_INET,
+                        ret,
+                        buf,
+                        buflen,
+                        result,
+                        h_errnop,
+                    )
+                },
+                || forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop),
+            )
         },
         || forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop),
     )
@@ -132,12 +157,15 @@ pub unsafe extern "C" fn gethostbyname2_r(
         return forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
     }
     guarded(
-        || match decide::intercept(name) {
-            Some(mode) => {
-                log::intercepted("gethostbyname2_r", name, mode);
-                answer::gethostbyname2_r(mode, af, ret, buf, buflen, result, h_errnop)
-            }
-            None => forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop),
+        || {
+            decide::intercept(
+                name,
+                |s| {
+                    log::intercepted("gethostbyname2_r", name, s.mode, s);
+                    answer::gethostbyname2_r(s.mode, af, ret, buf, buflen, result, h_errnop)
+                },
+                || forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop),
+            )
         },
         || forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop),
     )

@@ -13,8 +13,9 @@
  *   probe ghbn NAME              the gethostbyname family on NAME
  *   probe events LOG NAME K      what a 3.12 glfsheal does for a K-subvolume
  *                                disperse volume: per subvolume, a "Going UP"
- *                                log line (ec_up), then _gf_event()'s lookup of
- *                                the volfile server NAME; prints like glfsheal
+ *                                log line (ec_up), then _gf_event()'s calls
+ *                                with the volfile server NAME (send_event);
+ *                                prints like glfsheal
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -52,33 +53,76 @@ one_call(const char *name)
 }
 
 /*
- * 3.12's _gf_event(): resolve the volfile server, then send one datagram to
- * the events port of the first address (EVENTS_PORT, default 24009). A
- * failed lookup sends nothing, as EVENT_ERROR_RESOLVE does.
+ * get_ip_from_addrinfo() of 3.12's common-utils.c: the address of one
+ * addrinfo as text, in a buffer of 64 bytes, then a copy.
  */
-static void
+static char *
+get_ip_from_addrinfo(struct addrinfo *addr, char **ip)
+{
+    char buf[64];
+    void *in_addr = NULL;
+
+    switch (addr->ai_family) {
+    case AF_INET:
+        in_addr = &((struct sockaddr_in *)addr->ai_addr)->sin_addr;
+        break;
+    case AF_INET6:
+        in_addr = &((struct sockaddr_in6 *)addr->ai_addr)->sin6_addr;
+        break;
+    default:
+        return NULL;
+    }
+    if (!inet_ntop(addr->ai_family, in_addr, buf, sizeof(buf)))
+        return NULL;
+    *ip = strdup(buf);
+    return *ip;
+}
+
+/*
+ * 3.12's _gf_event(), call for call: an AF_INET datagram socket;
+ * getaddrinfo(volfile server, NULL, AF_UNSPEC); the FIRST answer as text
+ * (get_ip_from_addrinfo); inet_addr() of that text into an AF_INET sockaddr
+ * on the events port; sendto(). So a first answer of "::1" becomes
+ * INADDR_NONE (255.255.255.255) and the event is lost, as on 3.12. The port
+ * is 24009 (EVENT_PORT) unless EVENTS_PORT says otherwise (tests).
+ */
+static int
 send_event(const char *server, int subvol)
 {
-    struct addrinfo hints, *res = NULL;
     const char *port = getenv("EVENTS_PORT");
+    struct sockaddr_in dest;
+    struct addrinfo hints, *result = NULL;
+    char *host = NULL;
     char msg[128];
+    int ret = 0;
     int sock;
 
+    sock = socket(AF_INET, SOCK_DGRAM, 0);
+    if (sock < 0)
+        return -1;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
-    if (getaddrinfo(server, NULL, &hints, &res) != 0)
-        return;
-    sock = socket(res->ai_family, SOCK_DGRAM, 0);
-    if (sock >= 0) {
-        if (res->ai_family == AF_INET)
-            ((struct sockaddr_in *)res->ai_addr)->sin_port = htons(atoi(port ? port : "24009"));
-        else
-            ((struct sockaddr_in6 *)res->ai_addr)->sin6_port = htons(atoi(port ? port : "24009"));
-        snprintf(msg, sizeof(msg), "%u 1 subvol=probe-disperse-%d", (unsigned)time(NULL), subvol);
-        sendto(sock, msg, strlen(msg), 0, res->ai_addr, res->ai_addrlen);
-        close(sock);
+    if (getaddrinfo(server, NULL, &hints, &result) != 0) {
+        ret = -2; /* EVENT_ERROR_RESOLVE */
+        goto out;
     }
-    freeaddrinfo(res);
+    if (get_ip_from_addrinfo(result, &host) == NULL) {
+        ret = -2;
+        goto out;
+    }
+    dest.sin_family = AF_INET;
+    dest.sin_port = htons(atoi(port ? port : "24009"));
+    dest.sin_addr.s_addr = inet_addr(host);
+    memset(&dest.sin_zero, '\0', sizeof(dest.sin_zero));
+    snprintf(msg, sizeof(msg), "%u %d subvol=probe-disperse-%d", (unsigned)time(NULL), 1, subvol);
+    if (sendto(sock, msg, strlen(msg), 0, (struct sockaddr *)&dest, sizeof(dest)) <= 0)
+        ret = -3; /* EVENT_ERROR_SEND */
+out:
+    close(sock);
+    free(host);
+    if (result)
+        freeaddrinfo(result);
+    return ret;
 }
 
 static void

@@ -4,8 +4,14 @@
 //! It lives in private mount, network, UTS and PID namespaces
 //! (`unshare -m -n -u -p --fork`), with its own /var/lib/glusterd,
 //! /var/log/glusterfs, /run (so glfsheal's fixed socket path is the cluster's
-//! own), /etc/hosts and /etc/resolv.conf, bind-mounted from a temp dir; the
-//! host's files and any glusterd it runs are never touched. Commands run
+//! own, and 3.x's brick sockets in /var/run/gluster stay private),
+//! /etc/hosts and /etc/resolv.conf, bind-mounted from a temp dir; the
+//! host's files and any glusterd it runs are never touched. The system's
+//! paths are covered for every flavor, so even a build that ignored its
+//! prefix could write nothing of the host's. A `--prefix` build runs its
+//! own glusterd, gluster and bricks (PREFIX/sbin first in PATH), its state
+//! dirs under PREFIX/var bind-mounted from the same temp dir, so the
+//! installed build stays as it was too. Commands run
 //! inside with `nsenter`. Teardown kills the namespace's first process by
 //! PID, which ends every process in it, then removes the directories; it
 //! runs on drop, so also when a test fails or panics.
@@ -18,8 +24,9 @@ use std::time::{Duration, Instant};
 pub const HOST: &str = "gl-node1";
 pub const HOST_ADDR: &str = "127.0.0.2";
 /// For legacy builds, which refuse 127.x brick hosts: an address from the
-/// benchmarking range, on a dummy interface inside the private network
-/// namespace, so nothing can leave the machine.
+/// benchmarking range, on the private network namespace's own `lo` (every
+/// kernel has it; some have no `dummy` link type), so nothing can leave the
+/// machine.
 pub const LEGACY_ADDR: &str = "198.18.0.2";
 
 /// Which GlusterFS build runs the cluster.
@@ -47,6 +54,36 @@ impl Flavor {
 
     pub fn log_dir_inside(&self) -> PathBuf {
         self.var().join("log/glusterfs")
+    }
+
+    /// PATH inside the cluster: the build's own programs first.
+    pub fn path_env(&self) -> String {
+        let system = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        match &self.prefix {
+            None => system.to_string(),
+            Some(p) => format!(
+                "{}:{}:{system}",
+                p.join("sbin").display(),
+                p.join("bin").display()
+            ),
+        }
+    }
+
+    /// The directories a glusterd of this flavor writes, each with the
+    /// cluster's private stand-in (a subdirectory of its temp dir): the
+    /// system's always, and the prefix's when there is one.
+    fn private_dirs(&self) -> Vec<(&'static str, PathBuf)> {
+        let mut dirs = vec![
+            ("lib", PathBuf::from("/var/lib/glusterd")),
+            ("log", PathBuf::from("/var/log/glusterfs")),
+        ];
+        if let Some(p) = &self.prefix {
+            let var = p.join("var");
+            dirs.push(("lib", var.join("lib/glusterd")));
+            dirs.push(("log", var.join("log/glusterfs")));
+            dirs.push(("run", var.join("run")));
+        }
+        dirs
     }
 }
 
@@ -97,33 +134,33 @@ impl Cluster {
             d.join("resolv.conf"),
             "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
         )?;
-        let var = flavor.var();
-        let run_mount = match &flavor.prefix {
-            None => "mount -t tmpfs tmpfs /run".to_string(),
-            Some(_) => format!(
-                "mkdir -p {d}/run && mount --bind {d}/run {}",
-                var.join("run").display(),
-                d = d.display()
-            ),
-        };
+        std::fs::create_dir_all(d.join("run"))?;
         // 3.x's CLI refuses brick hosts on 127.x: a legacy build gets an
-        // address on a dummy interface of the private network namespace.
-        let (addr, extra_if) = match &flavor.prefix {
+        // address of its own on the namespace's lo.
+        let (addr, extra_addr) = match &flavor.prefix {
             None => (HOST_ADDR, String::new()),
-            Some(_) => (LEGACY_ADDR, format!("ip link add gl0 type dummy && ip addr add {LEGACY_ADDR}/32 dev gl0 && ip link set gl0 up\n")),
+            Some(_) => (
+                LEGACY_ADDR,
+                format!("ip addr add {LEGACY_ADDR}/32 dev lo\n"),
+            ),
         };
         std::fs::write(
             d.join("hosts"),
             format!("127.0.0.1 localhost\n{addr} {HOST}\n"),
         )?;
+        // /run first: the prefix's run dir may be reached through it.
+        let mut mounts = String::from("mount -t tmpfs tmpfs /run\nmkdir -p /run/gluster\n");
+        for (sub, target) in flavor.private_dirs() {
+            mounts.push_str(&format!(
+                "mkdir -p {t} && mount --bind {d}/{sub} {t}\n",
+                t = target.display(),
+                d = d.display()
+            ));
+        }
         let init = format!(
             r#"set -e
 ip link set lo up
-{extra_if}mkdir -p {lib} {log}
-mount --bind {d}/lib {lib}
-mount --bind {d}/log {log}
-{run_mount}
-mount --bind {d}/hosts /etc/hosts
+{extra_addr}{mounts}mount --bind {d}/hosts /etc/hosts
 mount --bind {d}/resolv.conf /etc/resolv.conf
 hostname {HOST}
 touch {d}/ready
@@ -133,8 +170,6 @@ touch {d}/ready
 while :; do sleep 1; done
 "#,
             d = d.display(),
-            lib = var.join("lib/glusterd").display(),
-            log = var.join("log/glusterfs").display(),
         );
         progress(started, "making namespaces (mount, net, uts, pid)");
         let holder = Command::new("unshare")
@@ -215,7 +250,8 @@ while :; do sleep 1; done
             "-p",
             "--",
         ])
-        .args(argv);
+        .args(argv)
+        .env("PATH", self.flavor.path_env());
         cmd
     }
 

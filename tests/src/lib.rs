@@ -3,6 +3,8 @@
 //! hole (`blackhole`), so DNS waits are real but touch nothing outside.
 
 pub mod cluster;
+pub mod judge;
+pub mod stamp;
 pub mod verify;
 
 use std::path::PathBuf;

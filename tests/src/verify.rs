@@ -1,11 +1,12 @@
 //! `cargo xtask verify`: the proof that the backport and the shim work, run
 //! on the throwaway cluster. A matrix of builds (Debian's 10.3, the upstream
-//! fixed reference; a `probe` that makes 3.12's events.c call once per
-//! subvolume; and each `--prefix` build), resolvers (healthy; a black hole),
-//! and the shim (none, fail, loopback). Each cell runs heal-info against the
+//! fixed reference; a `probe` that makes 3.12's events.c calls once per
+//! subvolume; each `--prefix` build; the base and branch of an A/B),
+//! resolvers (healthy; a black hole), and the shim (none, fail, loopback).
+//! Each build runs its own cluster. Each cell runs heal-info against the
 //! build's glfsheal and records wall time, the gaps between "Going UP" lines,
 //! DNS queries the black hole counted, events that reached the events ports,
-//! and heal-info's exit code; then verdicts are drawn across cells.
+//! and heal-info's exit code; `judge` then draws the verdicts.
 
 use crate::cluster::{Cluster, Flavor};
 use anyhow::{Context, Result};
@@ -17,6 +18,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, Serialize)]
 pub struct Cell {
     pub build: String,
+    /// "reference", "probe", "base", "branch" or "prefix".
+    pub role: String,
+    /// Whether the kit knows the build has the events.c fix.
+    pub fixed: Option<bool>,
     pub resolver: String,
     pub legacy_layer: bool,
     pub shim: String,
@@ -24,22 +29,37 @@ pub struct Cell {
     pub seconds: f64,
     pub dns_queries: u64,
     pub events: u64,
+    /// Subvolumes whose "Going UP" line glfsheal's log shows.
+    pub subvolumes_up: usize,
     pub going_up_gaps: Vec<f64>,
     pub exit: i32,
     pub verdict: String,
     pub why: String,
 }
 
+/// One installed build to run the matrix on.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    /// "base", "branch" or "prefix".
+    pub role: String,
+    pub prefix: PathBuf,
+    /// From `backport --check` on the build's revision, or the user's word.
+    pub fixed: Option<bool>,
+}
+
 pub struct Options {
-    pub prefixes: Vec<PathBuf>,
+    /// Debian's 10.3 and the probe, on the system's glusterd.
+    pub reference: bool,
+    pub targets: Vec<Target>,
     pub subvols: usize,
 }
 
 /// Seconds one lookup waits on the black hole: A and AAAA, timeout:1 attempts:1.
 pub const LOOKUP_STALL: f64 = 2.0;
 const RESOLV: &str = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
-/// Cells under a second differ by process start-up noise more than by 20%.
-const SLACK: f64 = 0.5;
+/// Runs of a cell expected to be fast; the fastest is kept.
+const FAST_RUNS: usize = 3;
 const EVENT_PORTS: [u16; 2] = [24009, 55555];
 
 /// Whether this glibc refuses '/' names before DNS (2.36 does; 2.17 does not),
@@ -57,13 +77,15 @@ extern "C" {
     fn libc_version() -> *const std::os::raw::c_char;
 }
 
-struct Counter {
+/// A `blackhole` listener inside a cluster's namespaces: counts what
+/// reaches `addr` (DNS queries on :53, events on the events ports).
+pub struct Counter {
     child: std::process::Child,
     file: PathBuf,
 }
 
 impl Counter {
-    fn start(c: &Cluster, addr: &str, name: &str) -> Result<Counter> {
+    pub fn start(c: &Cluster, addr: &str, name: &str) -> Result<Counter> {
         let file = c.dir.path().join(format!("{name}.count"));
         let ready = c.dir.path().join(format!("{name}.ready"));
         // Its own process group: nsenter forks to enter the PID namespace, and
@@ -85,7 +107,7 @@ impl Counter {
         Ok(Counter { child, file })
     }
 
-    fn count(&self) -> u64 {
+    pub fn count(&self) -> u64 {
         std::fs::read_to_string(&self.file)
             .ok()
             .and_then(|s| s.trim().parse().ok())
@@ -103,10 +125,10 @@ impl Drop for Counter {
 
 struct Build {
     name: String,
+    role: String,
     /// `--glfsheal` (the probe) or `--prefix` arguments for heal-info.
     heal_args: Vec<String>,
     volume: String,
-    /// Known to have the events.c fix (None: find out from the cells).
     fixed: Option<bool>,
 }
 
@@ -160,9 +182,11 @@ fn run_cell(
     // Let the last datagrams land before counting.
     std::thread::sleep(Duration::from_millis(300));
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let (_, gaps) = heal_info::diagnose::going_up(text.get(log_before..).unwrap_or(""));
+    let (up, gaps) = heal_info::diagnose::going_up(text.get(log_before..).unwrap_or(""));
     Ok(Cell {
         build: b.name.clone(),
+        role: b.role.clone(),
+        fixed: b.fixed,
         resolver: resolver.into(),
         legacy_layer: legacy,
         shim: shim.into(),
@@ -170,6 +194,7 @@ fn run_cell(
         seconds: (v["duration_seconds"].as_f64().unwrap_or(0.0) * 1000.0).round() / 1000.0,
         dns_queries: dns.map_or(0, |d| d.count()) - dns0,
         events: events.iter().map(Counter::count).sum::<u64>() - ev0,
+        subvolumes_up: up.len(),
         going_up_gaps: gaps,
         exit: out.status.code().unwrap_or(-1),
         verdict: String::new(),
@@ -191,127 +216,53 @@ fn probe_glfsheal(dir: &Path, socket: &Path, k: usize) -> Result<PathBuf> {
     Ok(fake)
 }
 
-/// Fills in each cell's verdict. Returns whether all passed.
-pub fn judge(cells: &mut [Cell], fixed: &dyn Fn(&str) -> Option<bool>) -> bool {
-    let snapshot = cells.to_vec();
-    let healthy = |build: &str, shim: &str| {
-        snapshot
-            .iter()
-            .find(|c| c.build == build && c.shim == shim && c.resolver == "healthy")
-            .cloned()
-    };
-    for cell in cells.iter_mut() {
-        let k = cell.subvolumes as f64;
-        let stall_floor = 0.8 * k * LOOKUP_STALL;
-        let (ok, why) = if cell.resolver == "healthy" {
-            (
-                cell.exit == 0,
-                format!("heal-info exit {} on healthy DNS", cell.exit),
-            )
-        } else {
-            let base = healthy(&cell.build, &cell.shim);
-            let limit = base.as_ref().map_or(f64::MAX, |b| 1.2 * b.seconds + SLACK);
-            let fast = cell.seconds <= limit && cell.dns_queries == 0;
-            let fast_why = format!(
-                "{:.2} s against a limit of {:.2} s (1.2x healthy + {SLACK} s), {} DNS queries",
-                cell.seconds, limit, cell.dns_queries
-            );
-            if cell.shim != "none" || fixed(&cell.build) == Some(true) {
-                (fast && cell.exit == 0, fast_why)
-            } else {
-                let stalled = cell.seconds >= stall_floor && cell.dns_queries as f64 >= k;
-                let why = format!(
-                    "stalled {:.2} s with {} DNS queries; an unfixed build stalls about {:.0} s ({} subvolumes x {LOOKUP_STALL} s)",
-                    cell.seconds, cell.dns_queries, k * LOOKUP_STALL, cell.subvolumes
-                );
-                match fixed(&cell.build) {
-                    Some(false) => (stalled, why),
-                    // A --prefix build: either behaviour is a consistent result.
-                    _ => (
-                        stalled || fast,
-                        if fast {
-                            format!("behaves as a fixed build: {fast_why}")
-                        } else {
-                            format!("behaves as an unfixed build: {why}")
-                        },
-                    ),
-                }
-            }
-        };
-        let (mut ok, mut why) = (ok, why);
-        if ok && cell.shim == "loopback" {
-            let none = snapshot
-                .iter()
-                .find(|c| c.build == cell.build && c.resolver == "healthy" && c.shim == "none");
-            let expected = none
-                .map_or(0, |n| n.events)
-                .max(if fixed(&cell.build) == Some(false) {
-                    1
-                } else {
-                    0
-                });
-            if cell.events < expected {
-                ok = false;
-                why = format!(
-                    "loopback mode delivered {} events, expected at least {expected}",
-                    cell.events
-                );
-            } else {
-                why.push_str(&format!("; {} events delivered", cell.events));
-            }
-        }
-        cell.verdict = if ok { "pass" } else { "fail" }.into();
-        cell.why = why;
-    }
-    cells.iter().all(|c| c.verdict == "pass")
-}
-
 pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
     let k = opts.subvols;
     let mut cells = Vec::new();
-    let mut fixed_known: Vec<(String, Option<bool>)> = Vec::new();
-    let mut flavors = vec![(Flavor::system(), true)];
-    flavors.extend(opts.prefixes.iter().map(|p| {
-        (
+    let mut clusters: Vec<(Flavor, Vec<Build>)> = Vec::new();
+    if opts.reference {
+        clusters.push((Flavor::system(), Vec::new()));
+    }
+    for t in &opts.targets {
+        let b = Build {
+            name: t.name.clone(),
+            role: t.role.clone(),
+            heal_args: vec!["--prefix".into(), t.prefix.display().to_string()],
+            volume: "ec".into(),
+            fixed: t.fixed,
+        };
+        clusters.push((
             Flavor {
-                prefix: Some(p.clone()),
+                prefix: Some(t.prefix.clone()),
             },
-            false,
-        )
-    }));
-    for (flavor, system) in flavors {
+            vec![b],
+        ));
+    }
+    for (flavor, mut builds) in clusters {
         let c = Cluster::start_flavor(flavor.clone())?;
         c.create_volume("ec", "disperse-data 2 redundancy 1", 3 * k)?;
         let events: Vec<Counter> = EVENT_PORTS
             .iter()
             .map(|p| Counter::start(&c, &format!("[::]:{p}"), &format!("events-{p}")))
             .collect::<Result<_>>()?;
-        let mut builds = Vec::new();
-        match &flavor.prefix {
-            None => builds.push(Build {
+        if flavor.prefix.is_none() {
+            builds.push(Build {
                 name: "debian-10.3".into(),
+                role: "reference".into(),
                 heal_args: vec![],
                 volume: "ec".into(),
                 fixed: Some(true),
-            }),
-            Some(p) => builds.push(Build {
-                name: p.display().to_string(),
-                heal_args: vec!["--prefix".into(), p.display().to_string()],
-                volume: "ec".into(),
-                fixed: None,
-            }),
-        }
-        if system {
+            });
             let fake = probe_glfsheal(c.dir.path(), &flavor.socket(), k)?;
             builds.push(Build {
                 name: "probe".into(),
+                role: "probe".into(),
                 heal_args: vec!["--glfsheal".into(), fake.display().to_string()],
                 volume: "ec312".into(),
                 fixed: Some(false),
             });
         }
         for b in &builds {
-            fixed_known.push((b.name.clone(), b.fixed));
             for resolver in ["healthy", "blackhole"] {
                 let dns = if resolver == "blackhole" {
                     Some(Counter::start(&c, "127.0.0.1:53", "dns")?)
@@ -320,7 +271,18 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
                 };
                 for shim in ["none", "fail", "loopback"] {
                     eprintln!("[verify] {} / {resolver} / shim {shim} ...", b.name);
-                    let cell = run_cell(&c, b, resolver, shim, k, dns.as_ref(), &events)?;
+                    // Timings under a second swing with the machine's load:
+                    // a cell that should be fast keeps the fastest of a few
+                    // runs. One that should stall runs once, and must.
+                    let expect_stall =
+                        resolver == "blackhole" && shim == "none" && b.fixed == Some(false);
+                    let mut cell = run_cell(&c, b, resolver, shim, k, dns.as_ref(), &events)?;
+                    for _ in 1..if expect_stall { 1 } else { FAST_RUNS } {
+                        let again = run_cell(&c, b, resolver, shim, k, dns.as_ref(), &events)?;
+                        if again.seconds < cell.seconds {
+                            cell = again;
+                        }
+                    }
                     eprintln!(
                         "[verify]   {:.2} s, {} DNS queries, {} events, exit {}",
                         cell.seconds, cell.dns_queries, cell.events, cell.exit
@@ -330,13 +292,7 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
             }
         }
     }
-    let fixed = |name: &str| {
-        fixed_known
-            .iter()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, f)| *f)
-    };
-    let ok = judge(&mut cells, &fixed);
+    let ok = crate::judge::judge(&mut cells);
     Ok((cells, ok))
 }
 
@@ -345,12 +301,14 @@ pub fn table(cells: &[Cell]) -> String {
     t.load_preset(comfy_table::presets::ASCII_MARKDOWN);
     t.set_header(vec![
         "build",
+        "role",
         "resolver",
         "legacy layer",
         "shim",
         "seconds",
         "DNS queries",
         "events",
+        "up",
         "Going UP gaps (s)",
         "exit",
         "verdict",
@@ -359,12 +317,14 @@ pub fn table(cells: &[Cell]) -> String {
         let gaps: Vec<String> = c.going_up_gaps.iter().map(|g| format!("{g:.2}")).collect();
         t.add_row(vec![
             c.build.clone(),
+            c.role.clone(),
             c.resolver.clone(),
             if c.legacy_layer { "yes" } else { "no" }.into(),
             c.shim.clone(),
             format!("{:.3}", c.seconds),
             c.dns_queries.to_string(),
             c.events.to_string(),
+            format!("{}/{}", c.subvolumes_up, c.subvolumes),
             gaps.join(" "),
             c.exit.to_string(),
             c.verdict.clone(),

@@ -50,22 +50,22 @@ fn workflow_templates_pass_actionlint_and_their_schemas() {
     } else {
         skip("actionlint part", "actionlint not installed");
     }
-    // Both run the check, the user's build, then verify, and keep the JSON.
+    // Both fetch upstream's commits, run the check, then the A/B (which
+    // builds branch and base), and keep the JSON.
     for f in [&gh, &gl] {
         let text = std::fs::read_to_string(f).unwrap();
         // The last mention of each is the step itself (the first may be the header comment).
-        let (check, build, verify) = (
+        let (fetch, check, verify) = (
+            text.find("git fetch --no-tags \"$UPSTREAM_URL\"").unwrap(),
             text.rfind("backport --check").unwrap(),
-            text.rfind("BUILD_COMMAND }}")
-                .or(text.rfind("\"$BUILD_COMMAND\""))
-                .unwrap(),
-            text.rfind("xtask verify --prefix").unwrap(),
+            text.rfind("xtask verify --branch").unwrap(),
         );
         assert!(
-            check < build && build < verify,
+            fetch < check && check < verify,
             "{}: steps out of order",
             f.display()
         );
+        assert!(text.contains("refs/upstream/release-7"));
         assert!(text.contains("verify.json") && text.contains("backport-check.json"));
     }
 }
@@ -190,17 +190,26 @@ fn ansible_role_rolls_out_idempotently_and_rolls_back_exactly() {
     let s = Sandbox::new();
     let env_before = std::fs::read(s.p("etc/environment")).unwrap();
 
-    // ld.so.preload with GFRESOLV_ONLY; the role's own doctor check passes.
-    assert!(s.play(&so, &[]) > 0);
+    // ld.so.preload with /etc/gfresolv.conf (root's, 0644) limiting the shim,
+    // and /etc/environment left alone; the role's own doctor check passes.
+    let preload = [("gfresolv_method", "preload")];
+    assert!(s.play(&so, &preload) > 0);
     let lib = s.p("lib64/libgfresolv.so");
     assert_eq!(std::fs::read(&lib).unwrap(), std::fs::read(&so).unwrap());
     assert_eq!(
         std::fs::read_to_string(s.p("etc/ld.so.preload")).unwrap(),
         format!("{}\n", lib.display())
     );
-    assert!(std::fs::read_to_string(s.p("etc/environment"))
-        .unwrap()
-        .ends_with("GFRESOLV_ONLY=glfsheal,gluster\n"));
+    assert_eq!(std::fs::read(s.p("etc/environment")).unwrap(), env_before);
+    let conf = s.p("etc/gfresolv.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(
+        text.contains("\nonly = glfsheal,gluster\n") && text.contains("\nmode = fail\n"),
+        "{text}"
+    );
+    let meta = std::fs::metadata(&conf).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!((meta.uid(), meta.mode() & 0o777), (0, 0o644));
     let doctor = Command::new(heal_info_bin())
         .args(["doctor", "--json", "--no-measure", "--etc"])
         .arg(s.p("etc"))
@@ -208,14 +217,22 @@ fn ansible_role_rolls_out_idempotently_and_rolls_back_exactly() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
     assert_eq!(v["ld_so_preload_has_shim"], true);
+    assert_eq!(v["shim_method"], "ld.so.preload", "{v}");
+    assert_eq!(v["shim_files_writable"], serde_json::json!([]), "{v}");
 
     // A second run changes nothing.
-    assert_eq!(s.play(&so, &[]), 0);
+    assert_eq!(s.play(&so, &preload), 0);
 
     // Rollback restores every file exactly, and removes what did not exist.
-    assert!(s.play(&so, &[("gfresolv_state", "absent")]) > 0);
+    assert!(
+        s.play(
+            &so,
+            &[("gfresolv_method", "preload"), ("gfresolv_state", "absent")]
+        ) > 0
+    );
     assert_eq!(std::fs::read(s.p("etc/environment")).unwrap(), env_before);
     assert!(!s.p("etc/ld.so.preload").exists());
+    assert!(!conf.exists());
     assert!(!lib.exists());
     let left: Vec<_> = std::fs::read_dir(s.p("etc"))
         .unwrap()
@@ -241,4 +258,150 @@ fn ansible_role_rolls_out_idempotently_and_rolls_back_exactly() {
         &[("gfresolv_method", "systemd"), ("gfresolv_state", "absent")],
     );
     assert!(!s.p("systemd/glusterd.service.d/gfresolv.conf").exists());
+
+    // A host rolled out by an earlier version of the role (GFRESOLV_ONLY in
+    // /etc/environment, the original kept beside it) gets it back as it was.
+    std::fs::write(s.p("etc/environment.gfresolv-orig"), &env_before).unwrap();
+    let mut old = env_before.clone();
+    old.extend_from_slice(b"GFRESOLV_ONLY=glfsheal,gluster\n");
+    std::fs::write(s.p("etc/environment"), &old).unwrap();
+    assert!(s.play(&so, &preload) > 0);
+    assert_eq!(std::fs::read(s.p("etc/environment")).unwrap(), env_before);
+    assert!(!s.p("etc/environment.gfresolv-orig").exists());
+    assert!(conf.exists());
+}
+
+/// `gfresolv_source: package`: the role installs the gfresolv .deb from
+/// `cargo xtask dist` with the real apt module and dpkg, then rolls back.
+/// dpkg writes the real /usr, /etc and /var, so the whole run happens in a
+/// private mount namespace with throwaway overlays on those three: the
+/// host's files and package database are never touched.
+#[test]
+fn ansible_role_installs_the_gfresolv_package_and_purges_it() {
+    const NAME: &str = "ansible_role_package";
+    if let Err(why) = can_unshare() {
+        return skip(NAME, &why);
+    }
+    if !have("ansible-playbook") || !have("dpkg") {
+        return skip(NAME, "needs ansible-core and dpkg (a Debian host)");
+    }
+    // The apt module needs python3-apt, which only the system python has.
+    let python = PathBuf::from("/usr/bin/python3");
+    let apt_ok = Command::new(&python)
+        .args(["-c", "import apt"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !apt_ok {
+        return skip(NAME, "/usr/bin/python3 cannot import apt (python3-apt)");
+    }
+    let host_files = || {
+        [
+            "/usr/lib/x86_64-linux-gnu/libgfresolv.so",
+            "/etc/gfresolv.conf",
+        ]
+        .map(|f| Path::new(f).exists())
+    };
+    let before = host_files();
+    let s = Sandbox::new();
+    let out = Command::new("cargo")
+        .args(["xtask", "dist", "--json", "--out-dir"])
+        .arg(s.p("dist"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo xtask dist:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let deb = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "deb")
+        .map(|a| PathBuf::from(a["path"].as_str().unwrap()))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("gfresolv_")
+        })
+        .expect("the gfresolv .deb");
+    let libdir = "/usr/lib/x86_64-linux-gnu";
+    let vars = |state: &str| {
+        serde_json::json!({
+            "gfresolv_source": "package",
+            "gfresolv_method": "preload",
+            "gfresolv_package_src": deb,
+            "gfresolv_package_dir": s.p("pkg"),
+            "gfresolv_lib_dir": libdir,
+            "gfresolv_etc_dir": s.p("etc"),
+            "gfresolv_systemd_dir": s.p("systemd"),
+            "gfresolv_doctor": heal_info_bin(),
+            "gfresolv_daemon_reload": false,
+            "gfresolv_state": state,
+        })
+        .to_string()
+    };
+    std::fs::create_dir_all(s.p("pkg")).unwrap();
+    let play = |state: &str| {
+        format!(
+            "ansible-playbook -i localhost, -c local -e '{}' {} | grep -E '^localhost|FAILED|fatal' \n",
+            vars(state),
+            s.p("play.yml").display()
+        )
+    };
+    let mut script = String::from("set -e\n");
+    for d in ["usr", "etc", "var"] {
+        let ov = s.p(&format!("overlay/{d}"));
+        script += &format!(
+            "mkdir -p {o}/up {o}/work\nmount -t overlay overlay -o lowerdir=/{d},upperdir={o}/up,workdir={o}/work /{d}\n",
+            o = ov.display()
+        );
+    }
+    let check = format!(
+        "echo \"check: pkg=$(dpkg-query -W -f '${{db:Status-Status}}' gfresolv 2>/dev/null | grep -qx installed && echo yes || echo no) \
+         lib=$(test -e {libdir}/libgfresolv.so && echo yes || echo no) \
+         conf=$(test -e /etc/gfresolv.conf && echo yes || echo no) \
+         preload=$(cat {etc}/ld.so.preload 2>/dev/null || echo none)\"\n",
+        etc = s.p("etc").display()
+    );
+    script += &(play("present") + &check + &play("present") + &play("absent") + &check);
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_LOCAL_TEMP", s.p("ansible-tmp"))
+        .env("ANSIBLE_PYTHON_INTERPRETER", &python)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && !text.contains("fatal") && !text.contains("failed=1"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let changed: Vec<u32> = text
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("changed="))
+        })
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(
+        changed.len() == 3 && changed[0] > 0 && changed[1] == 0 && changed[2] > 0,
+        "{text}"
+    );
+    let checks: Vec<&str> = text.lines().filter(|l| l.starts_with("check:")).collect();
+    assert_eq!(
+        checks,
+        vec![
+            format!("check: pkg=yes lib=yes conf=yes preload={libdir}/libgfresolv.so").as_str(),
+            "check: pkg=no lib=no conf=no preload=none",
+        ],
+        "{text}"
+    );
+    // Outside the namespace nothing happened.
+    assert_eq!(host_files(), before);
 }

@@ -47,3 +47,100 @@ fn human_backports_are_matched_or_refused_cleanly() {
         "engine {ours}, cherry-pick {cherry}, patch {patch}"
     );
 }
+
+fn gluster_repo(test: &str) -> Option<PathBuf> {
+    let r = std::env::var_os("GLUSTER_REPO").map(PathBuf::from);
+    if r.is_none() {
+        tests::skip(
+            test,
+            "GLUSTER_REPO is not set; it must point at a full GlusterFS clone",
+        );
+    }
+    r
+}
+
+#[test]
+#[ignore = "needs GLUSTER_REPO pointing at a full GlusterFS clone"]
+fn every_backported_master_commit_is_present_on_the_branch_tip_by_history() {
+    let Some(upstream) = gluster_repo("every_backported_master_commit_is_present") else {
+        return;
+    };
+    let p = corpus::presence(&upstream, "release-4.1").unwrap();
+    assert!(p.len() >= 40, "found {} pairs", p.len());
+    let count = |f: &dyn Fn(&corpus::PairPresence) -> bool| p.iter().filter(|x| f(x)).count();
+    println!(
+        "{} pairs: ancestor {}, Change-Id {}, cherry-pick line {}, code {}, git cherry {}",
+        p.len(),
+        count(&|x| x.ancestor),
+        count(&|x| x.change_id),
+        count(&|x| x.cherry_pick),
+        count(&|x| x.code),
+        count(&|x| x.git_cherry)
+    );
+    let missed: Vec<_> = p
+        .iter()
+        .filter(|x| !x.change_id && !x.cherry_pick)
+        .map(|x| &x.pair)
+        .collect();
+    assert!(missed.is_empty(), "not found by history: {missed:#?}");
+}
+
+#[test]
+#[ignore = "needs GLUSTER_REPO pointing at a full GlusterFS clone"]
+fn survey_status_matches_what_commit_does_on_each_backport_parent() {
+    use xtask::backport::{
+        self,
+        survey::{self, Status},
+    };
+    let Some(upstream) = gluster_repo("survey_status_matches_what_commit_does") else {
+        return;
+    };
+    let up = git2::Repository::open(&upstream).unwrap();
+    let pairs = corpus::pairs(&up, "release-4.1").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = xtask::history::scratch_repo(&upstream, &dir.path().join("bare")).unwrap();
+    let mut mismatches = Vec::new();
+    for p in &pairs {
+        let parent = up
+            .find_commit(git2::Oid::from_str(&p.backport).unwrap())
+            .unwrap()
+            .parent_id(0)
+            .unwrap();
+        for b in ["s", "c"] {
+            scratch
+                .reference(&format!("refs/heads/{b}"), parent, true, "test")
+                .unwrap();
+        }
+        let s = survey::run(&survey::Options {
+            branch: "s".into(),
+            repo: scratch.path().to_path_buf(),
+            upstream: Some(upstream.clone()),
+            range: format!("{}^..{}", p.master, p.master),
+            ..Default::default()
+        })
+        .unwrap();
+        let status = s.commits[0].status;
+        let run = backport::run(&backport::Options {
+            branch: "c".into(),
+            repo: scratch.path().to_path_buf(),
+            upstream: Some(upstream.clone()),
+            commits: vec![p.master.clone()],
+            ..Default::default()
+        });
+        let did = match &run {
+            Ok(o) if o.commits.is_empty() => "present",
+            Ok(_) => "ported",
+            Err(_) => "refused",
+        };
+        let expected = match status {
+            Status::Present => "present",
+            Status::Clean | Status::ContextDropped => "ported",
+            Status::Unplaceable | Status::Needs | Status::NotApplicable => "refused",
+        };
+        println!("{} {:<15} --commit {did}", &p.master[..10], status.name());
+        if did != expected {
+            mismatches.push((p.master.clone(), status, did, s.commits[0].how.clone()));
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}

@@ -38,12 +38,19 @@ fn glusterfs(dir: &Path, version: &str) -> std::path::PathBuf {
     p
 }
 
+/// The doctor on crafted files; `etc/proc` (empty unless a test links its
+/// own processes there) stands in for /proc, so gluster processes other
+/// tests run on this machine do not change the verdict.
 fn doctor(etc: &Path, gfs: &Path, legacy: bool) -> (i32, Value) {
+    let proc = etc.join("proc");
+    std::fs::create_dir_all(&proc).unwrap();
     let mut cmd = Command::new(heal_info_bin());
     cmd.args(["doctor", "--json", "--etc"])
         .arg(etc)
         .arg("--glusterfs")
-        .arg(gfs);
+        .arg(gfs)
+        .arg("--proc")
+        .arg(&proc);
     if legacy {
         cmd.arg("--probe-keeps-preload")
             .env("LD_PRELOAD", legacy_resolv_so());
@@ -114,4 +121,222 @@ fn doctor_measures_the_resolver_and_names_the_risk_and_the_remedies() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["path_probe"]["sends_paths_to_dns"], false);
     assert_eq!(v["path_probe"]["queries"], 0);
+}
+
+/// A glusterd (`-N`, in the foreground) in private mount, network and PID
+/// namespaces: state and logs in tmpfs for the system build, and for a
+/// prefix build an overlay over the prefix whose writes land in a temp dir,
+/// so the build stays read-only. Killed, with its namespace, on drop.
+struct Glusterd {
+    holder: std::process::Child,
+    pid: u32,
+    _dir: tempfile::TempDir,
+}
+
+impl Glusterd {
+    // The holder is waited for in Drop, which clippy cannot see.
+    #[allow(clippy::zombie_processes)]
+    fn start(prefix: Option<&Path>, exe: &Path) -> Glusterd {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let mounts = match prefix {
+            Some(p) => format!(
+                "mkdir -p {d}/up {d}/work && mount -t overlay overlay -o lowerdir={p},upperdir={d}/up,workdir={d}/work {p}",
+                p = p.display()
+            ),
+            None => "mount -t tmpfs tmpfs /var/lib/glusterd && mount -t tmpfs tmpfs /var/log/glusterfs && mount -t tmpfs tmpfs /run".into(),
+        };
+        let script = format!(
+            "set -e\nip link set lo up\n{mounts}\nexec {} -N\n",
+            exe.display()
+        );
+        let mut holder = Command::new("unshare")
+            .args([
+                "-m",
+                "-n",
+                "-p",
+                "--fork",
+                "--mount-proc",
+                "bash",
+                "-c",
+                &script,
+            ])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let children =
+                std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", holder.id()))
+                    .unwrap_or_default();
+            let pid: Option<u32> = children
+                .split_whitespace()
+                .next()
+                .and_then(|p| p.parse().ok());
+            let comm = pid
+                .map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default())
+                .unwrap_or_default();
+            if let (Some(pid), "glusterd") = (pid, comm.trim()) {
+                // Up once it maps its libraries and listens.
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                return Glusterd {
+                    holder,
+                    pid,
+                    _dir: dir,
+                };
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = holder.kill();
+                let _ = holder.wait();
+                panic!("{} did not start", exe.display());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// A directory standing in for /proc with only this glusterd in it.
+    fn proc_dir(&self, under: &Path) -> std::path::PathBuf {
+        let proc = under.join(format!("proc-{}", self.pid));
+        std::fs::create_dir_all(&proc).unwrap();
+        std::os::unix::fs::symlink(
+            format!("/proc/{}", self.pid),
+            proc.join(self.pid.to_string()),
+        )
+        .unwrap();
+        proc
+    }
+}
+
+impl Drop for Glusterd {
+    fn drop(&mut self) {
+        // glusterd is PID 1 of its namespace: killing it ends everything in it.
+        unsafe { libc::kill(self.pid as i32, libc::SIGKILL) };
+        let _ = self.holder.wait();
+    }
+}
+
+fn doctor_on(etc: &Path, gfs: &Path, proc: &Path) -> (i32, Value) {
+    let out = Command::new(heal_info_bin())
+        .args(["doctor", "--json", "--no-measure", "--etc"])
+        .arg(etc)
+        .arg("--glusterfs")
+        .arg(gfs)
+        .arg("--proc")
+        .arg(proc)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), v)
+}
+
+/// A real 3.12.15 build: the one `cargo xtask test` made (`var`).
+fn legacy_prefix(var: &str) -> Option<std::path::PathBuf> {
+    let prefix = std::env::var_os(var).map(std::path::PathBuf::from)?;
+    prefix.join("sbin/glusterd").exists().then_some(prefix)
+}
+
+#[test]
+fn doctor_judges_the_running_glusterd_not_the_packaged_glusterfs() {
+    if let Err(why) = can_unshare() {
+        return skip("doctor_judges_the_running_glusterd", &why);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    etc(d, "", "");
+
+    // The system's 10.3 runs while the packaged binary claims 3.12.15.
+    if Path::new("/usr/sbin/glusterd").exists() {
+        let g = Glusterd::start(None, Path::new("/usr/sbin/glusterd"));
+        let (code, v) = doctor_on(d, &glusterfs(d, "3.12.15"), &g.proc_dir(d));
+        let p = &v["processes"][0];
+        assert_eq!(
+            (p["pid"].as_u64(), p["name"].as_str()),
+            (Some(g.pid as u64), Some("glusterd")),
+            "{v}"
+        );
+        assert_eq!(p["version"], "10.3", "{v}");
+        assert_eq!(p["has_fix"], true, "{v}");
+        assert_eq!(
+            (code, v["running_has_fix"].as_bool()),
+            (0, Some(true)),
+            "{v}"
+        );
+    } else {
+        skip(
+            "doctor_judges_the_running_glusterd (10.3 part)",
+            "glusterfs-server is not installed",
+        );
+    }
+
+    // The real unfixed 3.12.15 runs while the packaged binary claims 10.3:
+    // from its prefix, and from a copy deleted after it started.
+    let Some(prefix) = legacy_prefix("GLUSTER_LEGACY_PREFIX") else {
+        return skip(
+            "doctor_judges_the_running_glusterd (3.12.15 part)",
+            "no real 3.12.15 build (GLUSTER_LEGACY_PREFIX is not set; cargo xtask test sets it)",
+        );
+    };
+    let fixed_package = glusterfs(d, "10.3");
+    let g = Glusterd::start(Some(&prefix), &prefix.join("sbin/glusterd"));
+    let (code, v) = doctor_on(d, &fixed_package, &g.proc_dir(d));
+    let p = &v["processes"][0];
+    assert_eq!(p["version"], "3.12.15", "{v}");
+    assert_eq!(p["has_fix"], false, "{v}");
+    assert!(
+        p["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("no transport check"),
+        "{v}"
+    );
+    assert_eq!(code, 1, "{v}");
+    let verdict = v["verdict"].as_str().unwrap();
+    assert!(
+        verdict.starts_with("AT RISK: running glusterd (pid ")
+            && verdict.contains(&format!("{}/sbin/glusterfsd 3.12.15", prefix.display())),
+        "{verdict}"
+    );
+    drop(g);
+
+    let copy = d.join("glusterd");
+    std::fs::copy(prefix.join("sbin/glusterfsd"), &copy).unwrap();
+    let g = Glusterd::start(Some(&prefix), &copy);
+    std::fs::remove_file(&copy).unwrap();
+    let (code, v) = doctor_on(d, &fixed_package, &g.proc_dir(d));
+    let p = &v["processes"][0];
+    assert!(
+        p["exe"].as_str().unwrap().ends_with("glusterd (deleted)"),
+        "{v}"
+    );
+    assert_eq!(p["exe_deleted"], true);
+    assert_eq!(
+        (p["version"].as_str(), p["has_fix"].as_bool()),
+        (Some("3.12.15"), Some(false)),
+        "{v}"
+    );
+    assert_eq!(code, 1, "{v}");
+    drop(g);
+
+    // The same tree with the backport: the version says 3.12.15 too, the
+    // code says fixed.
+    let Some(backport) = legacy_prefix("GLUSTER_LEGACY_FIXED_PREFIX") else {
+        return skip(
+            "doctor_judges_the_running_glusterd (backport part)",
+            "no backported 3.12.15 build (GLUSTER_LEGACY_FIXED_PREFIX is not set; cargo xtask test sets it)",
+        );
+    };
+    let g = Glusterd::start(Some(&backport), &backport.join("sbin/glusterd"));
+    let (code, v) = doctor_on(d, &glusterfs(d, "3.12.15"), &g.proc_dir(d));
+    let p = &v["processes"][0];
+    assert_eq!(
+        (p["version"].as_str(), p["has_fix"].as_bool()),
+        (Some("3.12.15"), Some(true)),
+        "{v}"
+    );
+    assert!(
+        p["evidence"].as_str().unwrap().contains("backported"),
+        "{v}"
+    );
+    assert_eq!(code, 0, "{v}");
 }

@@ -1,6 +1,7 @@
 //! libgfresolv.so against this machine's glibc, and against glibc 2.17's
 //! behaviour (the legacy resolver layer) under a black-hole DNS server.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use tests::{blackhole_bin, can_unshare, legacy_resolv_so, probe, shim_so, skip};
 use xtask::blackhole;
@@ -286,7 +287,7 @@ fn log_only_and_bad_settings_never_break_the_host() {
     );
     assert_eq!(field(&out, "rc"), -2.0);
     assert_eq!(
-        err.matches("cannot write GFRESOLV_LOG file /nonexistent/dir/log")
+        err.matches("cannot write log file /nonexistent/dir/log")
             .count(),
         1,
         "{err}"
@@ -365,4 +366,190 @@ fn heal_info_names_the_events_stall_and_its_remedies() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["exit"], 0, "{v}");
     assert_eq!(run.queries, 0);
+}
+
+/// Datagrams the probe's `events` (3.12's _gf_event(), call for call) gets
+/// to a local events port for `k` subvolumes, with `env`.
+fn events_delivered(k: usize, env: &[(&str, String)]) -> usize {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let port = sock.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("glfsheal-probe.log");
+    let mut env = env.to_vec();
+    env.push(("EVENTS_PORT", port));
+    let (out, err) = run_probe(
+        &["events", log.to_str().unwrap(), SOCKET, &k.to_string()],
+        &env,
+    );
+    assert!(out.contains("Number of entries: 0"), "{out} {err}");
+    let mut buf = [0u8; 256];
+    let mut n = 0;
+    while let Ok((len, _)) = sock.recv_from(&mut buf) {
+        let msg = String::from_utf8_lossy(&buf[..len]);
+        assert!(msg.contains("subvol=probe-disperse-"), "{msg}");
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn loopback_mode_delivers_every_event_of_3_12s_gf_event() {
+    // 3.12 turns the first answer into text and gives it to inet_addr() for
+    // an AF_INET socket: "::1" first would be 255.255.255.255, and lost.
+    let shim = shim().display().to_string();
+    let loopback = [
+        ("LD_PRELOAD", shim.clone()),
+        ("GFRESOLV_MODE", "loopback".to_string()),
+    ];
+    assert_eq!(events_delivered(3, &loopback), 3);
+    // Fail mode (and this glibc without the shim) resolve nothing: no event,
+    // as 3.12 gives up with EVENT_ERROR_RESOLVE.
+    assert_eq!(events_delivered(2, &[("LD_PRELOAD", shim)]), 0);
+    assert_eq!(events_delivered(2, &[]), 0);
+}
+
+/// The real unfixed GlusterFS build `cargo xtask test` makes (its A/B base):
+/// its prefix (GLUSTER_LEGACY_PREFIX), and its kept build tree
+/// (GLUSTER_LEGACY_TREE) for the headers libglusterfs does not install.
+/// The backported build (GLUSTER_LEGACY_FIXED_PREFIX) shares the base's
+/// headers: the series changes events.c only.
+fn real_build(prefix_var: &str) -> Result<(PathBuf, PathBuf), String> {
+    let name = "3.12.15";
+    let var = |v: &str| {
+        std::env::var_os(v).map(PathBuf::from).ok_or_else(|| {
+            format!("{v} is not set (cargo xtask test sets it to the {name} build it makes)")
+        })
+    };
+    let prefix = var(prefix_var)?;
+    let tree = var("GLUSTER_LEGACY_TREE")?;
+    let config = std::fs::read_to_string(tree.join("config.h")).unwrap_or_default();
+    let version = name.split('-').next().unwrap_or(name);
+    if !config.contains(&format!("#define PACKAGE_VERSION \"{version}\""))
+        || !tree.join("libglusterfs/src/eventtypes.h").exists()
+    {
+        return Err(format!(
+            "{} is not a built {version} tree (its headers are needed)",
+            tree.display()
+        ));
+    }
+    Ok((prefix, tree))
+}
+
+/// The harness that calls the build's own _gf_event(), built against it.
+fn real_gf_event_bin(prefix: &Path, tree: &Path, out: &Path) -> PathBuf {
+    let bin = out.join("real_gf_event");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("c/real_gf_event.c");
+    let inc = |p: &Path| format!("-I{}", p.display());
+    let st = Command::new("cc")
+        .args([
+            "-O1",
+            "-DHAVE_CONFIG_H",
+            "-D_GNU_SOURCE",
+            "-DGF_LINUX_HOST_OS",
+        ])
+        .args([
+            "-D_FILE_OFFSET_BITS=64",
+            "-I/usr/include/tirpc",
+            "-I/usr/include/uuid",
+        ])
+        .arg(inc(tree))
+        .arg(inc(&tree.join("libglusterfs/src")))
+        .arg(inc(&tree.join("rpc/xdr/src")))
+        .arg(inc(&prefix.join("include/glusterfs")))
+        .arg("-o")
+        .arg(&bin)
+        .arg(src)
+        .arg(format!("-L{}", prefix.join("lib").display()))
+        .arg(format!("-Wl,-rpath,{}", prefix.join("lib").display()))
+        .arg("-lglusterfs")
+        .status()
+        .unwrap();
+    assert!(
+        st.success(),
+        "building real_gf_event against {}",
+        prefix.display()
+    );
+    bin
+}
+
+/// Addresses of an IPv4-only host (as verify's cluster has): 127.0.0.2 is
+/// not 127.0.0.1, so glibc's AI_ADDRCONFIG counts IPv4 as configured.
+const IPV4_HOST: &str = "ip addr add 127.0.0.2/8 dev lo";
+/// A dual-stack host: non-loopback IPv4 and IPv6 addresses.
+const DUAL_STACK_HOST: &str =
+    "ip addr add 198.18.0.2/32 dev lo && ip addr add 2001:db8::2/128 dev lo";
+
+/// `_gf_event()` of the real build `k` times in a private network
+/// namespace with the addresses `host` adds: its return codes and the
+/// events that reached port 24009.
+fn real_events(bin: &Path, host: &str, k: usize, env: &[(&str, String)]) -> (Vec<i32>, usize) {
+    let script = format!(
+        "ip link set lo up && {host} && exec {} {SOCKET} {k}",
+        bin.display()
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-n", "bash", "-c", &script]);
+    for (key, v) in env {
+        cmd.env(key, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let codes = text.lines().filter_map(|l| l.parse().ok()).collect();
+    let received = text
+        .lines()
+        .find_map(|l| l.strip_prefix("received "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    (codes, received)
+}
+
+#[test]
+fn real_3_12_15_gf_event_loses_no_event_with_the_shim_in_loopback_mode() {
+    if let Err(why) = can_unshare() {
+        return skip("real_3_12_15_gf_event", &why);
+    }
+    let (prefix, tree) = match real_build("GLUSTER_LEGACY_PREFIX") {
+        Ok(b) => b,
+        Err(why) => return skip("real_3_12_15_gf_event", &why),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bin = real_gf_event_bin(&prefix, &tree, dir.path());
+    let shim = shim().display().to_string();
+    // Unfixed, no shim: this glibc refuses the path; nothing is sent.
+    assert_eq!(real_events(&bin, IPV4_HOST, 3, &[]), (vec![5, 5, 5], 0));
+    // Loopback mode: 127.0.0.1 first, so inet_addr() gets an IPv4 address,
+    // on an IPv4-only host and on a dual-stack one.
+    let loopback = [
+        ("LD_PRELOAD", shim.clone()),
+        ("GFRESOLV_MODE", "loopback".to_string()),
+    ];
+    for host in [IPV4_HOST, DUAL_STACK_HOST] {
+        assert_eq!(
+            real_events(&bin, host, 3, &loopback),
+            (vec![0, 0, 0], 3),
+            "{host}"
+        );
+    }
+    assert_eq!(
+        real_events(&bin, IPV4_HOST, 2, &[("LD_PRELOAD", shim)]),
+        (vec![5, 5], 0)
+    );
+    // The backported build (the four-fix series) sends every event with no
+    // shim at all on an IPv4-only host. (On a dual-stack host it sends ::1
+    // over its AF_INET socket and loses them, until upstream's 0d79397fb1.)
+    match real_build("GLUSTER_LEGACY_FIXED_PREFIX") {
+        Ok((prefix, tree)) => {
+            let fixed_dir = tempfile::tempdir().unwrap();
+            let fixed = real_gf_event_bin(&prefix, &tree, fixed_dir.path());
+            assert_eq!(real_events(&fixed, IPV4_HOST, 3, &[]), (vec![0, 0, 0], 3));
+        }
+        Err(why) => skip("real_3_12_15_gf_event (backport part)", &why),
+    }
 }

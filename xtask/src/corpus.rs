@@ -332,3 +332,54 @@ pub fn table(results: &[PairResult]) -> String {
     }
     s
 }
+
+/// Which presence rules find one pair's master commit on the branch tip.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PairPresence {
+    pub pair: Pair,
+    pub ancestor: bool,
+    pub change_id: bool,
+    pub cherry_pick: bool,
+    /// The code check (the master commit's effect is in the tip's files).
+    pub code: bool,
+    /// `git cherry` (patch ids) says an equivalent commit is on the branch.
+    pub git_cherry: bool,
+}
+
+/// On `branch`'s tip, every pair's master commit through each presence rule
+/// on its own, beside `git cherry BRANCH MASTER MASTER^` (patch ids).
+pub fn presence(upstream: &Path, branch: &str) -> Result<Vec<PairPresence>> {
+    use crate::backport::{plan, port::State, presence};
+    let up = Repository::open(upstream)?;
+    let tip = up
+        .refname_to_id(&format!("refs/heads/{branch}"))
+        .with_context(|| format!("no branch {branch}"))?;
+    let history = presence::History::read(&up, tip)?;
+    let tree = plan::Worktree::new(&up, up.find_commit(tip)?.tree()?);
+    let mut out = Vec::new();
+    for pair in pairs(&up, branch)? {
+        let m = Oid::from_str(&pair.master)?;
+        let msg = up.find_commit(m)?.message().unwrap_or_default().to_string();
+        let rules = history.rules(&presence::Identity::of_commit(m, &msg));
+        let has = |f: fn(&presence::How) -> bool| rules.iter().any(f);
+        let code = plan::state_of(&upstream::read(&up, m)?, &tree)? == State::Present;
+        let cherry = cmd!(
+            "git",
+            "cherry",
+            branch,
+            &pair.master,
+            format!("{}^", pair.master)
+        )
+        .dir(upstream)
+        .read()?;
+        out.push(PairPresence {
+            ancestor: has(|h| matches!(h, presence::How::Ancestor(_))),
+            change_id: has(|h| matches!(h, presence::How::ChangeId(_))),
+            cherry_pick: has(|h| matches!(h, presence::How::CherryPick(_))),
+            code,
+            git_cherry: cherry.lines().any(|l| l.starts_with('-')),
+            pair,
+        });
+    }
+    Ok(out)
+}

@@ -1,9 +1,13 @@
 //! `cargo xtask demo`: the main job on the built-in example. Builds a legacy
 //! GNU-style repository and an upstream clang-format one in a temp dir, ports
-//! the upstream fixes onto the legacy branch, and prints the new commits.
+//! the upstream fixes onto the legacy branch, and prints the new commits;
+//! then the stall and the rescue under a black-hole DNS server. Every claim
+//! it prints is checked: a port that made no commit, a second run that
+//! changed something, a stall that did not happen or a rescue that did not,
+//! ends the demo with an error.
 
 use crate::{backport, fixture};
-use anyhow::Result;
+use anyhow::{bail, ensure, Result};
 use git2::{DiffFormat, Repository};
 
 pub fn run() -> Result<()> {
@@ -32,6 +36,10 @@ pub fn run() -> Result<()> {
     };
     let outcome = backport::run(&opts)?;
     print!("{}", backport::report::text(&outcome));
+    ensure!(
+        !outcome.commits.is_empty(),
+        "demo: the port made no commit on v1.2"
+    );
 
     println!("\n== the new commits (git log -p v1.2)\n");
     let repo = Repository::open(&ex.legacy)?;
@@ -60,7 +68,45 @@ pub fn run() -> Result<()> {
     println!("== a second run changes nothing\n");
     let again = backport::run(&opts)?;
     print!("{}", backport::report::text(&again));
+    ensure!(
+        again.commits.is_empty(),
+        "demo: a second run made {} more commits",
+        again.commits.len()
+    );
     shim_demo()
+}
+
+/// Lookups in the demo: one per subvolume of a 3-subvolume volume.
+const CALLS: usize = 3;
+
+/// The numbers the demo prints must show the stall and the rescue.
+fn check_rescue(
+    without: &crate::blackhole::Run,
+    with: &crate::blackhole::Run,
+    calls: usize,
+) -> Result<()> {
+    let stall = 0.8 * calls as f64 * 2.0;
+    if without.seconds < stall || without.queries < calls as u64 {
+        bail!(
+            "demo: without the shim the lookups took {:.3} s with {} DNS queries; a stall of at least {stall:.1} s and {calls} queries was expected, so the black hole or the legacy layer is not working ({})",
+            without.seconds,
+            without.queries,
+            without.stderr.trim()
+        );
+    }
+    if with.seconds > 0.5 || with.queries != 0 {
+        bail!(
+            "demo: the shim did not rescue: {:.3} s and {} DNS queries with libgfresolv.so preloaded ({})",
+            with.seconds,
+            with.queries,
+            with.stderr.trim()
+        );
+    }
+    println!(
+        "  checked: the shim took the stall from {:.3} s to {:.3} s and DNS queries from {} to 0",
+        without.seconds, with.seconds, without.queries
+    );
+    Ok(())
 }
 
 /// The stall and the rescue: 3.12's lookup of the socket path, once per
@@ -98,11 +144,18 @@ fn shim_demo() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (probe, legacy) = crate::bench::build_c_helpers(dir.path())?;
     let p = probe.to_string_lossy().into_owned();
-    let argv = [p.as_str(), "call", "/var/run/glusterd.socket", "3"];
+    let calls = CALLS.to_string();
+    let argv = [
+        p.as_str(),
+        "call",
+        "/var/run/glusterd.socket",
+        calls.as_str(),
+    ];
     println!(
         "resolv.conf in the namespace: {}",
         crate::blackhole::RESOLV_CONF.replace('\n', "; ")
     );
+    let mut runs = Vec::new();
     for (label, preload) in [
         ("without the shim", legacy.display().to_string()),
         (
@@ -117,7 +170,9 @@ fn shim_demo() -> Result<()> {
             r.queries,
             r.stdout.trim()
         );
+        runs.push(r);
     }
+    check_rescue(&runs[0], &runs[1], CALLS)?;
     heal_info_demo(&root, &bh, &p, &legacy.display().to_string())
 }
 
@@ -151,5 +206,17 @@ fn heal_info_demo(
     );
     let r = crate::blackhole::run(bh, &["bash", "-c", &script], &[("LD_PRELOAD", legacy)]);
     print!("{}", r.stdout);
+    if !r.stdout.contains("events.c resolver stall") || r.seconds > 5.0 + 2.0 {
+        bail!(
+            "demo: heal-info did not keep its 5 s deadline and name the events resolver stall ({:.2} s): {}{}",
+            r.seconds,
+            r.stdout,
+            r.stderr
+        );
+    }
+    println!(
+        "\n  checked: heal-info stopped after {:.2} s and named the events resolver stall",
+        r.seconds
+    );
     Ok(())
 }

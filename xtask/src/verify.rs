@@ -1,12 +1,17 @@
 //! `cargo xtask verify`: builds what the matrix needs (heal-info with its
 //! libgfapi bindings, the portable shim, the probe and the black hole), then
-//! runs the `verify` program of the tests crate, which owns the cluster.
+//! runs the `verify` program of the tests crate, which owns the cluster and
+//! the flags (declared once, there), and passes its exit code on. The
+//! benches and the suite's A/B run the same program through `run_json`.
 
-use anyhow::{bail, Result};
+use anyhow::{Context, Result};
 use duct::cmd;
+use std::ffi::OsString;
+use std::process::ExitCode;
 
-pub fn run(prefixes: &[std::path::PathBuf], subvols: usize, json: bool) -> Result<()> {
-    let root = crate::paths::root();
+/// Builds the portable shim and the workspace's programs (verify, heal-info,
+/// blackhole) with heal-info's libgfapi bindings; progress on stderr.
+pub fn build_tools() -> Result<()> {
     crate::shim::build()?;
     eprintln!(
         "==> cargo build --workspace --features {}",
@@ -20,22 +25,36 @@ pub fn run(prefixes: &[std::path::PathBuf], subvols: usize, json: bool) -> Resul
         "--features",
         crate::test::FEATURES
     )
-    .dir(&root)
+    .dir(crate::paths::root())
+    .stdout_to_stderr()
     .run()?;
-    let mut args: Vec<String> = vec!["--subvols".into(), subvols.to_string()];
-    for p in prefixes {
-        args.push("--prefix".into());
-        args.push(p.display().to_string());
-    }
-    if json {
-        args.push("--json".into());
-    }
-    let status = cmd(crate::paths::built("debug", "verify")?, &args)
+    Ok(())
+}
+
+pub fn run(args: &[String]) -> Result<ExitCode> {
+    build_tools()?;
+    let status = cmd(crate::paths::built("debug", "verify")?, args)
         .unchecked()
         .run()?
         .status;
-    if !status.success() {
-        bail!("verify failed (exit {:?})", status.code());
-    }
-    Ok(())
+    Ok(ExitCode::from(status.code().unwrap_or(2) as u8))
+}
+
+/// Runs the built verify program with `--json` added; returns its document
+/// and whether it exited 0 with every verdict passing.
+pub fn run_json(args: &[OsString]) -> Result<(serde_json::Value, bool)> {
+    let mut argv = args.to_vec();
+    argv.push("--json".into());
+    let out = cmd(crate::paths::built("debug", "verify")?, &argv)
+        .stdout_capture()
+        .unchecked()
+        .run()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "verify printed no JSON document (exit {:?})",
+            out.status.code()
+        )
+    })?;
+    let ok = out.status.success() && v["ok"] == true;
+    Ok((v, ok))
 }

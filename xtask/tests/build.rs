@@ -50,6 +50,7 @@ fn options(repo: &Path, rev: &str, prefix: &Path) -> Options {
         prefix: prefix.to_path_buf(),
         jobs: 1,
         force: false,
+        keep_tree: false,
     }
 }
 
@@ -112,6 +113,7 @@ fn sample_report(prefix: &Path, commit: &str) -> Report {
     Report {
         rev: "v3.12.15".into(),
         commit: commit.into(),
+        repo: PathBuf::from("/src/glusterfs"),
         prefix: prefix.to_path_buf(),
         version: "3.12.15".into(),
         events: true,
@@ -119,6 +121,7 @@ fn sample_report(prefix: &Path, commit: &str) -> Report {
         compat: vec!["-fcommon (gcc 12 defaults to -fno-common)".into()],
         reused: false,
         seconds: Seconds::default(),
+        tree: None,
     }
 }
 
@@ -378,6 +381,7 @@ fn real_build_of_shared_3_12_15() {
         prefix: prefix.clone(),
         jobs: 0,
         force: false,
+        keep_tree: false,
     })
     .unwrap();
     assert!(r.events && !r.reused);
@@ -403,6 +407,7 @@ fn real_build_of_shared_3_12_15() {
         prefix,
         jobs: 0,
         force: false,
+        keep_tree: false,
     })
     .unwrap();
     assert!(again.reused);

@@ -132,6 +132,8 @@ pub fn commit_all(
             &up.id.to_string(),
             p.change_id.as_deref(),
             &p.bugs,
+            &up.left_out,
+            &p.filter,
         );
         let failed = p.failed_hunks();
         let msg = if failed.is_empty() {

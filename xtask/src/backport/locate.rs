@@ -18,6 +18,9 @@ pub struct Target<'a> {
     pub words: Vec<&'a str>,
     /// Byte offset where each line starts.
     pub line_starts: Vec<usize>,
+    /// Where each distinct token occurs, so a search starts from the
+    /// needle's rarest token instead of scanning the whole file.
+    at: std::collections::HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Target<'a> {
@@ -26,12 +29,44 @@ impl<'a> Target<'a> {
         let words = tokens::texts(src, &toks);
         let mut line_starts = vec![0];
         line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        let mut at: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        for (i, w) in words.iter().enumerate() {
+            at.entry(*w).or_default().push(i);
+        }
         Target {
             src,
             toks,
             words,
             line_starts,
+            at,
         }
+    }
+
+    /// How many times `word` occurs.
+    pub fn count(&self, word: &str) -> usize {
+        self.at.get(word).map_or(0, Vec::len)
+    }
+
+    /// Every index where `needle` starts in the target's tokens (as
+    /// `occurrences` over `words`, from the index).
+    pub fn find(&self, needle: &[&str]) -> Vec<usize> {
+        if needle.is_empty() || needle.len() > self.words.len() {
+            return Vec::new();
+        }
+        let Some((k, starts)) = needle
+            .iter()
+            .enumerate()
+            .map(|(k, w)| (k, self.at.get(w).map_or(&[][..], Vec::as_slice)))
+            .min_by_key(|(_, v)| v.len())
+        else {
+            return Vec::new();
+        };
+        starts
+            .iter()
+            .filter(|&&p| p >= k && p - k + needle.len() <= self.words.len())
+            .map(|&p| p - k)
+            .filter(|&i| self.words[i..i + needle.len()] == *needle)
+            .collect()
     }
 
     pub fn line_count(&self) -> usize {
@@ -156,7 +191,7 @@ pub fn locate(hunk: &Hunk, side: Side, target: &Target) -> Result<Placement, Mis
             if kept_context < MIN_CONTEXT_TOKENS.min(context_tokens) {
                 continue;
             }
-            for start in occurrences(&target.words, &words[from..to]) {
+            for start in target.find(&words[from..to]) {
                 if !found.iter().any(|f| f.0 == start && f.1 == from) {
                     found.push((start, from, to));
                 }
@@ -250,7 +285,7 @@ fn candidates(target: &Target, words: &[&str]) -> Vec<Candidate> {
         .iter()
         .enumerate()
         .filter(|(_, w)| w.len() > 2)
-        .map(|(i, w)| (i, target.words.iter().filter(|t| *t == w).count()))
+        .map(|(i, w)| (i, target.count(w)))
         .filter(|&(_, n)| n > 0)
         .min_by_key(|&(_, n)| n)
         .map(|(i, _)| i)
@@ -258,11 +293,11 @@ fn candidates(target: &Target, words: &[&str]) -> Vec<Candidate> {
         return Vec::new();
     };
     let mut out: Vec<Candidate> = Vec::new();
-    for (pos, _) in target
-        .words
+    for &pos in target
+        .at
+        .get(words[rarest])
+        .map_or(&[][..], Vec::as_slice)
         .iter()
-        .enumerate()
-        .filter(|(_, w)| **w == words[rarest])
         .take(50)
     {
         let start = pos.saturating_sub(rarest);

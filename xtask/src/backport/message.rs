@@ -27,7 +27,16 @@ fn is_trailer(line: &str) -> bool {
 }
 
 /// Builds the message. `signed_off` lines of the original are kept last.
-pub fn compose(original: &str, port: &str, change_id: Option<&str>, bugs: &[String]) -> String {
+/// `left_out` names the upstream files this port leaves out and `filter`
+/// the options that did, so a partial port says so.
+pub fn compose(
+    original: &str,
+    port: &str,
+    change_id: Option<&str>,
+    bugs: &[String],
+    left_out: &[String],
+    filter: &[String],
+) -> String {
     let lines: Vec<&str> = original.trim_end().lines().collect();
     // The trailing block of trailers (and any quoted "Backport of" block) goes.
     let mut end = lines.len();
@@ -45,6 +54,16 @@ pub fn compose(original: &str, port: &str, change_id: Option<&str>, bugs: &[Stri
         .copied()
         .collect();
     let mut out = lines[..end].join("\n");
+    if !left_out.is_empty() {
+        out.push_str(&format!(
+            "\n\nLeft out of this backport ({}):\n",
+            filter.join(" ")
+        ));
+        for p in left_out {
+            out.push_str(&format!("  {p}\n"));
+        }
+        out.pop();
+    }
     out.push_str(&format!("\n\n(cherry picked from commit {port})\n"));
     if let Some(id) = change_id {
         out.push_str(&format!("Change-Id: {id}\n"));
@@ -104,10 +123,28 @@ mod tests {
             "f4f24c8c",
             Some("I1"),
             &["bz#1".into(), "bz#2".into()],
+            &[],
+            &[],
         );
         assert_eq!(
             m,
             "gf-event: Handle unix volfile-servers\n\nProblem:\nx\n\n(cherry picked from commit f4f24c8c)\nChange-Id: I1\nFixes: bz#1\nFixes: bz#2\nSigned-off-by: A <a@x>\n"
+        );
+    }
+
+    #[test]
+    fn names_the_files_left_out() {
+        let m = compose(
+            "x: y\n\nChange-Id: I1\n",
+            "abc",
+            Some("I1"),
+            &[],
+            &["tests/a.t".into(), "tests/b.rc".into()],
+            &["--exclude 'tests/**'".into()],
+        );
+        assert_eq!(
+            m,
+            "x: y\n\nLeft out of this backport (--exclude 'tests/**'):\n  tests/a.t\n  tests/b.rc\n\n(cherry picked from commit abc)\nChange-Id: I1\n"
         );
     }
 }

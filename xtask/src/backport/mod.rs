@@ -5,7 +5,9 @@
 //! `manifest` and `upstream` read; `tokens`, `hunks` and `locate` find where
 //! each hunk goes; `edit`, `style`, `align` and `render` write it in the
 //! target's style (`port` drives those per file); `plan` decides per fix;
-//! `apply` commits and moves the ref; `report` prints.
+//! `apply` commits and moves the ref; `report` prints. `presence` answers
+//! from history whether a fix is already there; `select` picks files of a
+//! commit; `survey` classifies a whole upstream range without writing.
 
 pub mod align;
 pub mod apply;
@@ -16,9 +18,12 @@ pub mod manifest;
 pub mod message;
 pub mod plan;
 pub mod port;
+pub mod presence;
 pub mod render;
 pub mod report;
+pub mod select;
 pub mod style;
+pub mod survey;
 pub mod tokens;
 pub mod upstream;
 
@@ -41,6 +46,10 @@ pub struct Options {
     pub check: bool,
     /// Write hunks that cannot be placed as conflict markers on BRANCH-wip.
     pub wip: bool,
+    /// `--path GLOB`: port only the files of each commit that match.
+    pub paths: Vec<String>,
+    /// `--exclude GLOB`: leave matching files out.
+    pub excludes: Vec<String>,
 }
 
 /// What a run did, for `report`.
@@ -89,8 +98,13 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     } else {
         None
     };
+    let filter = select::PathFilter::new(&opts.paths, &opts.excludes)?;
+    if !filter.is_empty() && manifest.is_some() {
+        bail!("--path and --exclude choose files of a --commit; the series ports whole fixes");
+    }
     let base = repo.find_commit(branch.tip)?.tree()?;
     let mut tree = plan::Worktree::new(&repo, base);
+    let history = presence::History::read(&repo, branch.tip)?;
 
     let units = match &manifest {
         Some(m) => {
@@ -104,8 +118,12 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         manifest.as_ref(),
         &units,
         &mut tree,
-        opts.check,
-        opts.wip,
+        &plan::Settings {
+            check: opts.check,
+            wip: opts.wip,
+            history: &history,
+            filter: &filter,
+        },
     )?;
     let conflicted = planned.iter().any(|p| !p.failed_hunks().is_empty());
     let mut wip_branch = None;
@@ -207,9 +225,14 @@ fn series_units<'m>(
                 upstream_hint(opts, &m.series.upstream_url)
             );
         }
+        let identity = presence::Identity {
+            commits: candidates.iter().map(|c| c.1).collect(),
+            change_id: Some(fix.change_id.clone()),
+        };
         units.push(plan::Unit {
             fix: Some(fix),
             candidates,
+            identity,
             selected,
         });
     }
@@ -231,9 +254,15 @@ fn commit_units<'m>(
                     upstream_hint(opts, "https://github.com/gluster/glusterfs")
                 )
             })?;
+            let message = upstream_repo
+                .find_commit(id)?
+                .message()
+                .unwrap_or_default()
+                .to_string();
             Ok(plan::Unit {
                 fix: None,
                 candidates: vec![(None, id)],
+                identity: presence::Identity::of_commit(id, &message),
                 selected: true,
             })
         })

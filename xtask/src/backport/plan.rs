@@ -4,7 +4,9 @@
 
 use super::manifest::{Fix, Manifest};
 use super::port::{self, Failure, HunkReport, State};
+use super::presence::{self, History};
 use super::render::Rendering;
+use super::select::PathFilter;
 use super::upstream::{self, Commit, FileChange};
 use anyhow::{anyhow, bail, Result};
 use git2::{Oid, Repository, Tree};
@@ -31,8 +33,14 @@ pub struct FilePlan {
 
 #[derive(Debug, Clone)]
 pub enum Verdict {
-    /// Already on the branch; `via` names the later fix that superseded it.
-    Present { via: Option<String> },
+    /// Already on the branch; `via` names the later fix that superseded it,
+    /// `how` the rule that found it. `since_changed`: history says the fix
+    /// is there but the code no longer shows it (later commits rewrote it).
+    Present {
+        via: Option<String>,
+        how: presence::How,
+        since_changed: bool,
+    },
     Port {
         files: Vec<FilePlan>,
         writes: Vec<FileWrite>,
@@ -51,6 +59,8 @@ pub struct Planned {
     pub change_id: Option<String>,
     pub bugs: Vec<String>,
     pub verdict: Verdict,
+    /// `--path`/`--exclude` as given, named in the message of a partial port.
+    pub filter: Vec<String>,
 }
 
 impl Planned {
@@ -70,6 +80,8 @@ impl Planned {
 pub struct Unit<'a> {
     pub fix: Option<&'a Fix>,
     pub candidates: Vec<(Option<String>, Oid)>,
+    /// Its commits and Change-Id, to find it in the branch's history.
+    pub identity: presence::Identity,
     /// False for a series fix outside `--only`: it is not ported, but its
     /// state still tells whether a selected fix was superseded by it.
     pub selected: bool,
@@ -148,10 +160,12 @@ pub fn choose_port(
     upstream_repo: &Repository,
     unit: &Unit,
     tree: &Worktree,
+    filter: &PathFilter,
 ) -> Result<(Option<String>, Commit)> {
     let mut best: Option<((usize, f32), Option<String>, Commit)> = None;
     for (branch, id) in &unit.candidates {
-        let c = upstream::read(upstream_repo, *id)?;
+        let mut c = upstream::read(upstream_repo, *id)?;
+        filter.apply(&mut c)?;
         let (mut misfit, mut likeness) = (0, 0.0);
         for ch in &c.changes {
             let path = ch
@@ -242,13 +256,42 @@ pub fn port_commit(
 ) -> Result<(Vec<FilePlan>, Vec<FileWrite>), PortError> {
     let mut files = Vec::new();
     let mut writes = Vec::new();
+    let mut failures = Vec::new();
+    let mut fine = Vec::new();
     for ch in &commit.changes {
+        match port_file(ch, tree, wip) {
+            Ok((f, w)) => {
+                fine.extend(f.iter().map(|f| f.path.clone()));
+                files.extend(f);
+                writes.extend(w);
+            }
+            Err(e) => failures.push(e),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(PortError { failures, fine });
+    }
+    for w in &writes {
+        tree.write(w);
+    }
+    Ok((files, writes))
+}
+
+/// One file of an upstream commit, or why it cannot be ported.
+fn port_file(
+    ch: &FileChange,
+    tree: &Worktree,
+    wip: bool,
+) -> Result<(Vec<FilePlan>, Vec<FileWrite>), FileFailure> {
+    let mut files = Vec::new();
+    let mut writes = Vec::new();
+    {
         let shown = ch
             .new_path
             .clone()
             .or(ch.old_path.clone())
             .unwrap_or_default();
-        let err = |failure: Failure| PortError {
+        let err = |failure: Failure| FileFailure {
             path: shown.clone(),
             failure: Box::new(failure),
         };
@@ -339,16 +382,56 @@ pub fn port_commit(
             (None, None) => {}
         }
     }
-    for w in &writes {
-        tree.write(w);
-    }
     Ok((files, writes))
 }
 
+/// Why one file of a commit cannot be ported.
 #[derive(Debug)]
-pub struct PortError {
+pub struct FileFailure {
     pub path: String,
     pub failure: Box<Failure>,
+}
+
+/// Every file that failed, and the files that would port, so one test file
+/// does not hide how the rest of a commit stands.
+#[derive(Debug)]
+pub struct PortError {
+    pub failures: Vec<FileFailure>,
+    pub fine: Vec<String>,
+}
+
+impl std::fmt::Display for PortError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let each: Vec<String> = self
+            .failures
+            .iter()
+            .map(|x| format!("{}: {}", x.path, x.failure))
+            .collect();
+        write!(f, "{}", each.join("; "))?;
+        if !self.fine.is_empty() {
+            let ex: Vec<String> = self
+                .failures
+                .iter()
+                .map(|x| format!("--exclude '{}'", x.path))
+                .collect();
+            write!(
+                f,
+                "; these files would port: {} (to port them without the rest: {})",
+                self.fine.join(", "),
+                ex.join(" ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// How `plan` runs: `check` classifies only; `wip` writes conflicts;
+/// `history` answers presence before the code does; `filter` picks files.
+pub struct Settings<'a> {
+    pub check: bool,
+    pub wip: bool,
+    pub history: &'a History,
+    pub filter: &'a PathFilter,
 }
 
 /// Plans `units` in order on top of `tree`. In `check` mode nothing is ported;
@@ -358,28 +441,38 @@ pub fn plan(
     manifest: Option<&Manifest>,
     units: &[Unit],
     tree: &mut Worktree,
-    check: bool,
-    wip: bool,
+    settings: &Settings,
 ) -> Result<Vec<Planned>> {
+    let Settings {
+        check,
+        wip,
+        history,
+        filter,
+    } = *settings;
     // First, where each unit stands on the branch as it is.
     let mut chosen = Vec::new();
     let mut initial = Vec::new();
+    let mut in_history = Vec::new();
     for unit in units {
-        let (branch, commit) = choose_port(upstream_repo, unit, tree)?;
+        let (branch, commit) = choose_port(upstream_repo, unit, tree, filter)?;
         initial.push(state_of(&commit, tree)?);
+        in_history.push(history.find(&unit.identity));
         chosen.push((branch, commit));
     }
     // A fix a later present fix builds on is there too, even if the later
     // fix rewrote its lines beyond recognition (fix 4 replaces fix 1's code).
-    let superseded = |i: usize| -> Option<String> {
+    // With `by_code`, only a later fix the code shows counts: history alone
+    // says the series is there, not that its code still is.
+    let superseded_by = |i: usize, by_code: bool| -> Option<String> {
         let id = &units[i].fix?.id;
         let m = manifest?;
         (i + 1..units.len()).find_map(|j| {
             let later = units[j].fix?;
-            (initial[j] == State::Present && needs_transitively(m, later, id))
-                .then(|| later.id.clone())
+            let there = initial[j] == State::Present || (!by_code && in_history[j].is_some());
+            (there && needs_transitively(m, later, id)).then(|| later.id.clone())
         })
     };
+    let superseded = |i: usize| superseded_by(i, false);
     let mut out = Vec::new();
     for (i, (unit, (branch, commit))) in units.iter().zip(chosen).enumerate() {
         if !unit.selected {
@@ -406,10 +499,27 @@ pub fn plan(
             ),
         };
         let now = state_of(&commit, tree)?;
-        let verdict = if initial[i] == State::Present || now == State::Present {
-            Verdict::Present { via: None }
+        let shows = initial[i] == State::Present || now == State::Present;
+        let verdict = if let Some(how) = in_history[i].clone() {
+            let in_code = shows || superseded_by(i, true).is_some();
+            let via = if shows { None } else { superseded(i) };
+            Verdict::Present {
+                since_changed: !in_code,
+                via,
+                how,
+            }
+        } else if shows {
+            Verdict::Present {
+                via: None,
+                how: presence::How::Code,
+                since_changed: false,
+            }
         } else if let Some(via) = superseded(i) {
-            Verdict::Present { via: Some(via) }
+            Verdict::Present {
+                via: Some(via),
+                how: presence::How::Code,
+                since_changed: false,
+            }
         } else if check {
             Verdict::Missing { state: initial[i] }
         } else if now == State::Partial {
@@ -423,7 +533,7 @@ pub fn plan(
                 .iter()
                 .any(|p: &Planned| matches!(p.verdict, Verdict::Port { .. }));
             let (branch, commit) = if tree_changed {
-                choose_port(upstream_repo, unit, tree)?
+                choose_port(upstream_repo, unit, tree, filter)?
             } else {
                 (branch.clone(), commit.clone())
             };
@@ -431,10 +541,8 @@ pub fn plan(
             match port_commit(&commit, tree, wip) {
                 Ok((files, writes)) => Verdict::Port { files, writes },
                 Err(e) => bail!(
-                    "{id} ({}): {}: {}; nothing was changed",
+                    "{id} ({}): {e}; nothing was changed",
                     upstream::short(chosen_now.as_ref().map_or(commit.id, |c| c.1.id)),
-                    e.path,
-                    e.failure
                 ),
             }
         };
@@ -447,6 +555,7 @@ pub fn plan(
             change_id,
             bugs,
             verdict,
+            filter: filter.described.clone(),
         });
     }
     Ok(out)

@@ -171,18 +171,29 @@ fn place(h: &Hunk, side: Side, t: &Target, old: &str) -> Result<locate::Placemen
 /// The hunks of `old -> new`, with any hunk whose context no longer matches
 /// `target` as a whole cut into its runs, each with its own context.
 fn hunks_for(old: &str, new: &str, t: &Target) -> Vec<(String, Hunk)> {
+    hunks_counted(old, new, t)
+        .into_iter()
+        .map(|(n, h, _)| (n, h))
+        .collect()
+}
+
+/// `hunks_for`, with how many context lines each `*` hunk left out.
+fn hunks_counted(old: &str, new: &str, t: &Target) -> Vec<(String, Hunk, usize)> {
     let placeable =
         |h: &Hunk| place(h, Side::Pre, t, old).is_ok() || place(h, Side::Post, t, old).is_ok();
     // A hunk that cannot be placed as it is may be once the context lines
     // the branch never had are left out; such hunks are marked `*`.
     let placed_or_reduced = |id: String, h: Hunk| match without_missing_context(&h, old, t) {
-        Some(reduced) => (format!("{id}*"), reduced),
-        None => (id, h),
+        Some(reduced) => {
+            let left_out = h.lines.len() - reduced.lines.len();
+            (format!("{id}*"), reduced, left_out)
+        }
+        None => (id, h, 0),
     };
     let mut out = Vec::new();
     for (i, h) in hunks::diff(old, new).into_iter().enumerate() {
         if placeable(&h) {
-            out.push(((i + 1).to_string(), h));
+            out.push(((i + 1).to_string(), h, 0));
             continue;
         }
         let parts = h.split_runs();
@@ -193,7 +204,7 @@ fn hunks_for(old: &str, new: &str, t: &Target) -> Vec<(String, Hunk)> {
         for (j, part) in parts.into_iter().enumerate() {
             let id = format!("{}.{}", i + 1, j + 1);
             out.push(if placeable(&part) {
-                (id, part)
+                (id, part, 0)
             } else {
                 placed_or_reduced(id, part)
             });
@@ -318,57 +329,156 @@ pub fn fit(old: &str, new: &str, target: &str) -> Option<usize> {
 
 /// Where each hunk that changes tokens stands in `target`.
 pub fn hunk_states(old: &str, new: &str, target: &str) -> Vec<(String, State)> {
-    let t = Target::new(target);
-    hunks_for(old, new, &t)
+    hunk_states_in(old, new, &Target::new(target))
+}
+
+fn hunk_states_in(old: &str, new: &str, t: &Target) -> Vec<(String, State)> {
+    hunks_for(old, new, t)
         .iter()
         .filter(|(_, h)| changes_tokens(h))
         .map(|(n, h)| {
-            let pre = place(h, Side::Pre, &t, old);
-            let post = place(h, Side::Post, &t, old);
-            let adds = h
-                .lines
-                .iter()
-                .any(|l| l.tag == Tag::Insert && has_tokens(&l.text));
-            let deletes = h
-                .lines
-                .iter()
-                .any(|l| l.tag == Tag::Delete && has_tokens(&l.text));
-            // A side made of context alone proves nothing: a pure deletion is
-            // judged by whether the deleted code is still there, a pure
-            // insertion by whether the inserted code is.
-            let st = match (pre, post) {
-                (Ok(_), _) if !adds => State::Pending,
-                (Err(_), Ok(_)) if !adds => State::Present,
-                (Ok(p), Ok(q)) if fuzz(q.how) < fuzz(p.how) => State::Present,
-                (Ok(p), Ok(q)) if fuzz(p.how) < fuzz(q.how) => State::Pending,
-                (_, Ok(_)) if !deletes => State::Present,
-                (Ok(_), Err(_)) => State::Pending,
-                (Err(_), Ok(_)) => State::Present,
-                _ => State::Unknown,
-            };
-            (n.clone(), st)
+            let pre = place(h, Side::Pre, t, old);
+            let post = place(h, Side::Post, t, old);
+            (n.clone(), hunk_state(h, &pre, &post))
         })
         .collect()
 }
 
-/// Where the change stands in `target`, judged by its effect on the code.
-pub fn state(old: &str, new: &str, target: &str) -> State {
-    let states = hunk_states(old, new, target);
-    let count = |s: State| states.iter().filter(|(_, x)| *x == s).count();
-    let (present, pending, unknown) = (
+type Placed = Result<locate::Placement, Miss>;
+
+/// Where one hunk stands, from where its two sides were found.
+fn hunk_state(h: &Hunk, pre: &Placed, post: &Placed) -> State {
+    let adds = h
+        .lines
+        .iter()
+        .any(|l| l.tag == Tag::Insert && has_tokens(&l.text));
+    let deletes = h
+        .lines
+        .iter()
+        .any(|l| l.tag == Tag::Delete && has_tokens(&l.text));
+    // A side made of context alone proves nothing: a pure deletion is
+    // judged by whether the deleted code is still there, a pure
+    // insertion by whether the inserted code is.
+    match (pre, post) {
+        (Ok(_), _) if !adds => State::Pending,
+        (Err(_), Ok(_)) if !adds => State::Present,
+        (Ok(p), Ok(q)) if fuzz(q.how) < fuzz(p.how) => State::Present,
+        (Ok(p), Ok(q)) if fuzz(p.how) < fuzz(q.how) => State::Pending,
+        (_, Ok(_)) if !deletes => State::Present,
+        (Ok(_), Err(_)) => State::Pending,
+        (Err(_), Ok(_)) => State::Present,
+        _ => State::Unknown,
+    }
+}
+
+fn combine(states: &[State]) -> State {
+    let count = |s: State| states.iter().filter(|x| **x == s).count();
+    match (
         count(State::Present),
         count(State::Pending),
         count(State::Unknown),
-    );
-    if std::env::var_os("BACKPORT_DEBUG").is_some() {
-        eprintln!("hunk states: {states:?}");
-    }
-    match (present, pending, unknown) {
+    ) {
         (_, 0, 0) => State::Present,
         (0, _, 0) => State::Pending,
         (_, _, 0) => State::Partial,
         _ => State::Unknown,
     }
+}
+
+/// For the survey: where the change stands in `t` (as `state`) and, unless
+/// it is present, whether it would port (as `port` would place it, without
+/// writing or rendering): the context lines dropped (outer fuzz plus lines
+/// the branch's function lacks), or the first hunk that cannot be placed.
+/// Each hunk is located once per side.
+pub fn judge_in(old: &str, new: &str, t: &Target) -> (State, Result<usize, Unplaced>) {
+    let mut states = Vec::new();
+    let mut edits: Vec<LineEdit> = Vec::new();
+    let mut dropped = 0;
+    let mut names = Vec::new();
+    let mut failure = None;
+    for (n, h, left_out) in hunks_counted(old, new, t) {
+        let tokens = changes_tokens(&h);
+        let pre = place(&h, Side::Pre, t, old);
+        if tokens {
+            states.push(hunk_state(&h, &pre, &place(&h, Side::Post, t, old)));
+        }
+        match pre {
+            Ok(p) => {
+                dropped += fuzz(p.how) + left_out;
+                edits.extend(edit::plan(names.len(), &h, &p, t));
+                names.push(n);
+            }
+            Err(_) if !tokens => {}
+            Err(miss) => {
+                if failure.is_none() {
+                    failure = Some(unplaced(n, &h, miss));
+                }
+            }
+        }
+    }
+    let state = combine(&states);
+    if state == State::Present {
+        return (state, Ok(0));
+    }
+    if let Some(u) = failure {
+        return (state, Err(u));
+    }
+    let placed = edit::apply(t, &edits)
+        .map(|_| dropped)
+        .map_err(|(a, b)| Unplaced {
+            hunk: format!(
+                "{}+{}",
+                names.get(a).cloned().unwrap_or_default(),
+                names.get(b).cloned().unwrap_or_default()
+            ),
+            headline: "hunks land on the same lines".into(),
+            candidates: Vec::new(),
+            pre_image: Vec::new(),
+        });
+    (state, placed)
+}
+
+fn unplaced(hunk: String, h: &Hunk, miss: Miss) -> Unplaced {
+    let (_, pre_text) = locate::side_text(h, Side::Pre);
+    Unplaced {
+        hunk,
+        headline: h.headline(),
+        candidates: match miss {
+            Miss::Missing { candidates } => candidates,
+            Miss::Ambiguous { lines, .. } => lines
+                .into_iter()
+                .map(|line| Candidate {
+                    line,
+                    similarity: 1.0,
+                })
+                .collect(),
+        },
+        pre_image: pre_text.lines().map(String::from).collect(),
+    }
+}
+
+/// Where the change stands in `target`, judged by its effect on the code.
+pub fn state(old: &str, new: &str, target: &str) -> State {
+    state_in(old, new, &Target::new(target))
+}
+
+/// `state` on a target tokenized once, for callers that ask many times.
+pub fn state_in(old: &str, new: &str, t: &Target) -> State {
+    let states = hunk_states_in(old, new, t);
+    if std::env::var_os("BACKPORT_DEBUG").is_some() {
+        eprintln!("hunk states: {states:?}");
+    }
+    combine(&states.iter().map(|(_, s)| *s).collect::<Vec<_>>())
+}
+
+/// A hunk `judge_in` could not place, with its pre-image lines (what the
+/// hunk needs the target to have).
+#[derive(Debug, Clone)]
+pub struct Unplaced {
+    pub hunk: String,
+    pub headline: String,
+    pub candidates: Vec<Candidate>,
+    pub pre_image: Vec<String>,
 }
 
 /// Ports `old -> new` onto `target`. Whitespace-only hunks that cannot be

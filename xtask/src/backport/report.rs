@@ -63,8 +63,18 @@ pub fn text(o: &Outcome) -> String {
         );
         let mut line = format!("  {:<18} {:<10} {from}", p.id, st);
         match &p.verdict {
-            Verdict::Present { via: Some(v) } => {
-                line.push_str(&format!("  (superseded by {v}, which is present)"))
+            Verdict::Present {
+                via,
+                how,
+                since_changed,
+            } => {
+                line.push_str(&format!("  {how}"));
+                if let Some(v) = via {
+                    line.push_str(&format!(" (superseded by {v}, which is present)"));
+                }
+                if *since_changed {
+                    line.push_str(" (present, since changed: the code no longer shows it)");
+                }
             }
             Verdict::Port { files, .. } => {
                 if let Some((_, id)) = o.commits.iter().find(|(i, _)| i == &p.id) {
@@ -139,7 +149,7 @@ pub fn json(o: &Outcome) -> Value {
         .planned
         .iter()
         .map(|p| {
-            let (files, superseded) = match &p.verdict {
+            let (files, superseded, present_how, since_changed) = match &p.verdict {
                 Verdict::Port { files, .. } => (
                     files
                         .iter()
@@ -154,9 +164,15 @@ pub fn json(o: &Outcome) -> Value {
                         })
                         .collect(),
                     None,
+                    None,
+                    false,
                 ),
-                Verdict::Present { via } => (vec![], via.clone()),
-                Verdict::Missing { .. } => (vec![], None),
+                Verdict::Present {
+                    via,
+                    how,
+                    since_changed,
+                } => (vec![], via.clone(), Some(how.to_string()), *since_changed),
+                Verdict::Missing { .. } => (vec![], None, None, false),
             };
             let commit = o
                 .commits
@@ -168,6 +184,9 @@ pub fn json(o: &Outcome) -> Value {
                 "subject": p.subject,
                 "status": status(o, &p.verdict),
                 "superseded_by": superseded,
+                "present_how": present_how,
+                "since_changed": since_changed,
+                "left_out": p.upstream.left_out,
                 "upstream_commit": p.upstream.id.to_string(),
                 "port_branch": p.port_branch,
                 "change_id": p.change_id,

@@ -22,6 +22,8 @@ pub struct Commit {
     pub author_time: git2::Time,
     pub message: String,
     pub changes: Vec<FileChange>,
+    /// Files of the commit left out by `--path`/`--exclude`.
+    pub left_out: Vec<String>,
 }
 
 /// Resolves `spec` (a SHA or prefix) in `repo` to a commit, if it is there.
@@ -87,6 +89,7 @@ pub fn read(repo: &Repository, id: Oid) -> Result<Commit> {
             .ok_or_else(|| anyhow!("upstream commit {} has a non-UTF-8 message", short(id)))?
             .to_string(),
         changes,
+        left_out: Vec::new(),
     })
     .with_context(|| format!("reading upstream commit {}", short(id)))
 }

@@ -75,6 +75,7 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize) -> Resu
             prefix: tmp.path().join(format!("prefix-{label}")),
             jobs,
             force: true,
+            keep_tree: false,
         })?;
         rows.push((label, report, ccache_counts()?));
     }

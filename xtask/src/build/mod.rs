@@ -32,6 +32,9 @@ pub struct Options {
     pub jobs: usize,
     /// Rebuild even when PREFIX already holds an install of the same commit.
     pub force: bool,
+    /// Keep the built tree (its generated headers, config.h) after install,
+    /// for code that compiles against the build; its path is in the report.
+    pub keep_tree: bool,
 }
 
 /// Builds `opts.rev` and installs it into `opts.prefix`, or reports the
@@ -51,7 +54,9 @@ pub fn run(opts: &Options) -> Result<Report> {
 
 fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant) -> Result<Report> {
     if !opts.force {
-        if let Some(r) = report::reused(prefix, &opts.rev, &source.commit) {
+        let reusable = report::reused(prefix, &opts.rev, &source.commit)
+            .filter(|r| !opts.keep_tree || r.tree.as_ref().is_some_and(|t| t.is_dir()));
+        if let Some(r) = reusable {
             eprintln!(
                 "==> {} ({}) is already installed in {}; reusing it (--force rebuilds)",
                 opts.rev,
@@ -106,17 +111,24 @@ fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant)
     seconds.install = steps.run("install", &src, &env, &["make", "install"])?;
     seconds.total = start.elapsed().as_secs_f64();
 
+    let origin = report::Origin {
+        repo: &opts.repo,
+        rev: &opts.rev,
+        commit: &source.commit,
+    };
     let report = report::finish(
         prefix,
-        &opts.rev,
-        &source.commit,
+        origin,
         events,
         plan.items,
         seconds,
+        opts.keep_tree.then_some(src.as_path()),
     )?;
-    // The export is only needed again by a rebuild, which starts from a
-    // fresh one; the log stays beside it.
-    let _ = std::fs::remove_dir_all(&src);
+    // Otherwise the export is only needed again by a rebuild, which starts
+    // from a fresh one; the log stays beside it.
+    if !opts.keep_tree {
+        let _ = std::fs::remove_dir_all(&src);
+    }
     eprintln!(
         "==> installed glusterfs {} in {} ({:.0} s; log: {})",
         report.version,

@@ -22,6 +22,10 @@ pub struct Seconds {
 pub struct Report {
     pub rev: String,
     pub commit: String,
+    /// The repository the commit was read from, so `verify --prefix` can ask
+    /// `backport --check` whether the build has the fix.
+    #[serde(default)]
+    pub repo: PathBuf,
     pub prefix: PathBuf,
     pub version: String,
     pub events: bool,
@@ -29,6 +33,9 @@ pub struct Report {
     pub compat: Vec<String>,
     pub reused: bool,
     pub seconds: Seconds,
+    /// The built tree, when it was kept (`--keep-tree`).
+    #[serde(default)]
+    pub tree: Option<PathBuf>,
 }
 
 pub fn stamp_path(prefix: &Path) -> PathBuf {
@@ -51,13 +58,21 @@ pub fn reused(prefix: &Path, rev: &str, commit: &str) -> Option<Report> {
 }
 
 /// Checks the install and writes the stamp.
+/// Where a build came from: the repository, the revision asked for, and
+/// the commit it resolved to.
+pub struct Origin<'a> {
+    pub repo: &'a Path,
+    pub rev: &'a str,
+    pub commit: &'a str,
+}
+
 pub fn finish(
     prefix: &Path,
-    rev: &str,
-    commit: &str,
+    origin: Origin,
     events: bool,
     compat: Vec<String>,
     seconds: Seconds,
+    tree: Option<&Path>,
 ) -> Result<Report> {
     let glfsheal = prefix.join("sbin/glfsheal");
     if !glfsheal.is_file() {
@@ -67,8 +82,12 @@ pub fn finish(
         );
     }
     let report = Report {
-        rev: rev.to_string(),
-        commit: commit.to_string(),
+        rev: origin.rev.to_string(),
+        commit: origin.commit.to_string(),
+        repo: origin
+            .repo
+            .canonicalize()
+            .unwrap_or_else(|_| origin.repo.to_path_buf()),
         prefix: prefix.to_path_buf(),
         version: installed_version(prefix)?,
         events,
@@ -76,6 +95,7 @@ pub fn finish(
         compat,
         reused: false,
         seconds,
+        tree: tree.map(Path::to_path_buf),
     };
     let stamp = stamp_path(prefix);
     std::fs::create_dir_all(stamp.parent().expect("stamp has a directory"))?;

@@ -1,0 +1,164 @@
+//! The verify verdicts: what each cell of the matrix must show, judged
+//! strictly from what the kit knows about the build (its role, and whether
+//! `backport --check` says it has the events.c fix), never from how the
+//! cell happened to behave.
+//!
+//! - healthy DNS: heal-info exits 0.
+//! - black hole, a fixed build or any shim: within 1.2x (+ slack) of the same
+//!   build and shim under healthy DNS, no DNS query, exit 0.
+//! - black hole, an unfixed build without the shim: it stalls about k x 2 s,
+//!   with at least k DNS queries and "Going UP" gaps of about 2 s.
+//! - the branch of an A/B delivers at least k more events than its base.
+//! - loopback mode delivers what the fix delivers: k more events than the
+//!   unfixed build without the shim, and as many as the branch.
+//! - every disperse subvolume's "Going UP" line is in glfsheal's log.
+//! - a build whose fix status is unknown cannot be judged, and fails.
+
+use crate::verify::{Cell, LOOKUP_STALL};
+
+/// Cells under a second differ by process start-up noise more than by 20%.
+pub const SLACK: f64 = 0.5;
+
+/// Fills in each cell's verdict. Returns whether all passed.
+pub fn judge(cells: &mut [Cell]) -> bool {
+    let snapshot = cells.to_vec();
+    for cell in cells.iter_mut() {
+        let (ok, why) = verdict(cell, &snapshot);
+        cell.verdict = if ok { "pass" } else { "fail" }.into();
+        cell.why = why;
+    }
+    cells.iter().all(|c| c.verdict == "pass")
+}
+
+fn find<'a>(
+    cells: &'a [Cell],
+    pick: impl Fn(&Cell) -> bool,
+    resolver: &str,
+    shim: &str,
+) -> Option<&'a Cell> {
+    cells
+        .iter()
+        .find(|c| pick(c) && c.resolver == resolver && c.shim == shim)
+}
+
+fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
+    let k = cell.subvolumes as f64;
+    let Some(fixed) = cell.fixed else {
+        return (
+            false,
+            format!(
+                "cannot judge {}: whether it has the events.c fix is unknown (build it with cargo xtask build, or name it with --fixed/--unfixed)",
+                cell.build
+            ),
+        );
+    };
+    let (mut ok, mut why) = if cell.resolver == "healthy" {
+        (
+            cell.exit == 0,
+            format!("heal-info exit {} on healthy DNS", cell.exit),
+        )
+    } else if fixed || cell.shim != "none" {
+        fast(cell, all)
+    } else {
+        stalled(cell)
+    };
+    if ok && cell.subvolumes_up != cell.subvolumes {
+        ok = false;
+        why = format!(
+            "glfsheal's log shows {} of {} disperse subvolumes Going UP",
+            cell.subvolumes_up, cell.subvolumes
+        );
+    }
+    if ok && cell.role == "branch" && cell.shim == "none" {
+        if let Some(base) = find(all, |c| c.role == "base", &cell.resolver, "none") {
+            let need = base.events + cell.subvolumes as u64;
+            if cell.events < need {
+                ok = false;
+                why = format!(
+                    "the branch delivered {} events, its base {}: expected at least {need} (k more)",
+                    cell.events, base.events
+                );
+            } else {
+                why.push_str(&format!("; {} events, base {}", cell.events, base.events));
+            }
+        }
+    }
+    if ok && cell.shim == "loopback" {
+        let own_none = find(all, |c| c.build == cell.build, "healthy", "none");
+        let mut expected = own_none.map_or(0, |n| n.events);
+        if !fixed {
+            expected += k as u64;
+        }
+        let branch = find(all, |c| c.role == "branch", &cell.resolver, "none");
+        if let Some(b) = branch {
+            expected = expected.max(b.events);
+        }
+        if cell.events < expected {
+            ok = false;
+            why = format!(
+                "loopback mode delivered {} events, expected at least {expected}{}",
+                cell.events,
+                if branch.is_some() {
+                    " (as many as the fixed branch)"
+                } else {
+                    ""
+                }
+            );
+        } else {
+            why.push_str(&format!("; {} events delivered", cell.events));
+        }
+    }
+    (ok, why)
+}
+
+/// A cell that must not wait on DNS.
+fn fast(cell: &Cell, all: &[Cell]) -> (bool, String) {
+    let healthy = find(all, |c| c.build == cell.build, "healthy", &cell.shim);
+    let Some(h) = healthy else {
+        return (
+            false,
+            format!(
+                "no healthy-DNS cell for {} / shim {} to compare with",
+                cell.build, cell.shim
+            ),
+        );
+    };
+    let limit = 1.2 * h.seconds + SLACK;
+    let ok = cell.seconds <= limit && cell.dns_queries == 0 && cell.exit == 0;
+    (
+        ok,
+        format!(
+            "{:.2} s against a limit of {limit:.2} s (1.2x healthy + {SLACK} s), {} DNS queries, exit {}",
+            cell.seconds, cell.dns_queries, cell.exit
+        ),
+    )
+}
+
+/// An unfixed build under the black hole: one lookup's full wait per
+/// subvolume, visible as DNS queries and as the gaps between "Going UP".
+fn stalled(cell: &Cell) -> (bool, String) {
+    let k = cell.subvolumes as f64;
+    let (lo, hi) = (0.8 * k * LOOKUP_STALL, 1.5 * k * LOOKUP_STALL + 2.0 * SLACK);
+    let in_time = cell.seconds >= lo && cell.seconds <= hi;
+    let queried = cell.dns_queries as f64 >= k;
+    let gap_ok = |g: &f64| *g >= 0.8 * LOOKUP_STALL && *g <= 1.5 * LOOKUP_STALL;
+    let gaps_ok =
+        cell.going_up_gaps.len() + 1 >= cell.subvolumes && cell.going_up_gaps.iter().all(gap_ok);
+    let gaps: Vec<String> = cell
+        .going_up_gaps
+        .iter()
+        .map(|g| format!("{g:.2}"))
+        .collect();
+    (
+        in_time && queried && gaps_ok,
+        format!(
+            "stalled {:.2} s (expected {lo:.1}-{hi:.1} s: {} subvolumes x {LOOKUP_STALL} s) with {} DNS queries (expected >= {}), Going UP gaps [{}] (expected {} of about {LOOKUP_STALL} s)",
+            cell.seconds,
+            cell.subvolumes,
+            cell.dns_queries,
+            cell.subvolumes,
+            gaps.join(" "),
+            cell.subvolumes.saturating_sub(1)
+        ),
+    )
+}

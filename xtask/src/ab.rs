@@ -1,0 +1,311 @@
+//! The A/B behind `verify --branch`: which two revisions to build (the
+//! branch, and its base, by default the newest release tag it contains),
+//! building them with `cargo xtask build`, and asking the kit itself
+//! (`backport --check` on each revision) which one has the events.c fix, so
+//! the verdicts rest on what the code is, not on how a cell behaved.
+//!
+//! And the suite's real A/B on GlusterFS 3.12.15, from the small upstream
+//! repository in `../shared/glusterfs/` (read-only: it is extracted to a temp
+//! dir): clone it as a user's fork, port the series onto release-3.12 with
+//! the engine, build base and branch before the tests (so the legacy-build
+//! tests run on them), then `verify --branch release-3.12`, which reuses the
+//! builds and judges both strictly.
+
+use anyhow::{bail, Context, Result};
+use duct::cmd;
+use git2::{DescribeOptions, Repository};
+use std::path::{Path, PathBuf};
+
+pub struct Options {
+    pub branch: String,
+    pub repo: PathBuf,
+    /// Where the series' upstream commits are read from [default: repo].
+    pub upstream: Option<PathBuf>,
+    /// The revision to compare with [default: newest tag in the branch].
+    pub base: Option<String>,
+    pub jobs: usize,
+    /// Where builds are installed, one prefix per commit.
+    pub builds_dir: PathBuf,
+    /// Keep the base's built tree (the suite compiles against it).
+    pub keep_base_tree: bool,
+}
+
+/// A revision by the ref that names it, since `backport --check` reads refs.
+#[derive(Debug, Clone)]
+pub struct Rev {
+    pub name: String,
+    pub refname: String,
+    pub commit: String,
+}
+
+fn resolve(repo: &Repository, name: &str) -> Result<Rev> {
+    for refname in [
+        name.to_string(),
+        format!("refs/heads/{name}"),
+        format!("refs/tags/{name}"),
+    ] {
+        if !refname.starts_with("refs/") {
+            continue;
+        }
+        if let Ok(r) = repo.find_reference(&refname) {
+            let commit = r.peel_to_commit()?.id().to_string();
+            return Ok(Rev {
+                name: name.trim_start_matches("refs/heads/").to_string(),
+                refname,
+                commit,
+            });
+        }
+    }
+    bail!(
+        "no branch or tag {name} in {}: name a branch or tag (the fix check reads refs; for a bare commit, make a branch: git branch NAME SHA)",
+        repo.path().display()
+    )
+}
+
+/// The newest release tag that `branch` contains, as `git describe --tags --abbrev=0`.
+fn newest_tag(repo: &Repository, branch: &Rev) -> Result<String> {
+    let obj = repo.revparse_single(&branch.commit)?;
+    let d = obj
+        .describe(DescribeOptions::new().describe_tags().pattern("v[0-9]*"))
+        .with_context(|| {
+            format!(
+                "{} contains no release tag (v*): pass --base REV",
+                branch.name
+            )
+        })?;
+    Ok(d.format(Some(git2::DescribeFormatOptions::new().abbreviated_size(0)))?)
+}
+
+/// The base and the branch, resolved (nothing built yet).
+pub fn revisions(opts: &Options) -> Result<(Rev, Rev)> {
+    let repo = crate::backport::open_repo(&opts.repo, "--repo")?;
+    let branch = resolve(&repo, &opts.branch)?;
+    let base_name = match &opts.base {
+        Some(b) => b.clone(),
+        None => newest_tag(&repo, &branch)?,
+    };
+    let base = resolve(&repo, &base_name)?;
+    if base.commit == branch.commit {
+        bail!(
+            "{} and its base {} are the same commit: there is nothing to compare. Port the fix first (cargo xtask backport {}), or pass --base",
+            branch.name,
+            base.name,
+            branch.name
+        );
+    }
+    Ok((base, branch))
+}
+
+/// Whether `rev` has the stall fix, by the kit's own `backport --check`.
+pub fn has_fix(repo: &Path, upstream: Option<&Path>, rev: &Rev) -> Result<bool> {
+    let opts = crate::backport::Options {
+        branch: rev.refname.clone(),
+        repo: repo.to_path_buf(),
+        upstream: upstream.map(Path::to_path_buf),
+        series: crate::paths::root().join("patches/events.toml"),
+        only: vec![STALL_FIX.into()],
+        check: true,
+        ..Default::default()
+    };
+    let outcome = crate::backport::run(&opts)
+        .with_context(|| format!("checking {} for the events.c fix", rev.name))?;
+    Ok(outcome.all_present())
+}
+
+fn prefix_for(builds_dir: &Path, rev: &Rev) -> PathBuf {
+    let safe: String = rev
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    builds_dir.join(format!("{safe}-{}", &rev.commit[..10]))
+}
+
+/// One side of the A/B, built.
+pub struct Built {
+    /// "base" or "branch".
+    pub role: &'static str,
+    pub rev: Rev,
+    pub prefix: PathBuf,
+    /// `backport --check` on the revision: it has the stall fix.
+    pub fixed: bool,
+    pub report: crate::build::Report,
+}
+
+/// Builds base and branch (reusing a prefix that already holds the same
+/// commit). Refuses an A/B whose base has the fix or whose branch lacks it.
+pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
+    let (base, branch) = revisions(opts)?;
+    let mut built = Vec::new();
+    let fixes = [
+        has_fix(&opts.repo, opts.upstream.as_deref(), &base)?,
+        has_fix(&opts.repo, opts.upstream.as_deref(), &branch)?,
+    ];
+    if fixes[0] {
+        bail!(
+            "the base {} already has the events.c fix: an A/B needs an unfixed base; pass an older --base",
+            base.name
+        );
+    }
+    if !fixes[1] {
+        bail!(
+            "{} lacks the events.c fix: port it first (cargo xtask backport {} --repo {}), then verify",
+            branch.name,
+            branch.name,
+            opts.repo.display()
+        );
+    }
+    for ((role, rev), fixed) in [("base", &base), ("branch", &branch)]
+        .into_iter()
+        .zip(fixes)
+    {
+        eprintln!(
+            "[verify] {role} {} ({}): {}",
+            rev.name,
+            &rev.commit[..10],
+            if fixed {
+                "has the events.c fix"
+            } else {
+                "lacks the events.c fix"
+            }
+        );
+        let prefix = prefix_for(&opts.builds_dir, rev);
+        let report = crate::build::run(&crate::build::Options {
+            rev: rev.commit.clone(),
+            repo: opts.repo.clone(),
+            prefix: prefix.clone(),
+            jobs: opts.jobs,
+            force: false,
+            keep_tree: opts.keep_base_tree && role == "base",
+        })
+        .with_context(|| format!("building {role} {}", rev.name))?;
+        built.push(Built {
+            role,
+            rev: rev.clone(),
+            prefix,
+            fixed,
+            report,
+        });
+    }
+    Ok(built)
+}
+
+/// The small upstream repository in `../shared/glusterfs/`, when it is there.
+pub fn shared_tar() -> Option<PathBuf> {
+    crate::paths::shared_glusterfs().map(|d| d.join("glusterfs-v3.12.15.git.tar"))
+}
+
+/// The upstream repo and a fork with the series ported onto release-3.12.
+pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    cmd!("tar", "-xf", tar, "-C", dir)
+        .run()
+        .with_context(|| format!("extracting {}", tar.display()))?;
+    let upstream = dir.join("glusterfs.git");
+    let fork = dir.join("fork");
+    cmd!("git", "clone", "--quiet", &upstream, &fork)
+        .run()
+        .context("cloning the fork")?;
+    let outcome = crate::backport::run(&crate::backport::Options {
+        branch: "release-3.12".into(),
+        repo: fork.clone(),
+        upstream: Some(upstream.clone()),
+        series: crate::paths::root().join("patches/events.toml"),
+        ..Default::default()
+    })?;
+    eprint!("{}", crate::backport::report::text(&outcome));
+    if outcome.commits.is_empty() {
+        bail!("the backport made no commit on release-3.12");
+    }
+    Ok((upstream, fork))
+}
+
+/// The suite's A/B material: the fork with the series ported, and both builds.
+pub struct Shared {
+    _dir: tempfile::TempDir,
+    pub upstream: PathBuf,
+    pub fork: PathBuf,
+    pub built: Vec<Built>,
+}
+
+impl Shared {
+    pub fn prefix(&self, role: &str) -> Option<&Path> {
+        self.built
+            .iter()
+            .find(|b| b.role == role)
+            .map(|b| b.prefix.as_path())
+    }
+
+    /// The base's kept build tree.
+    pub fn base_tree(&self) -> Option<&Path> {
+        self.built
+            .iter()
+            .find(|b| b.role == "base")
+            .and_then(|b| b.report.tree.as_deref())
+    }
+}
+
+/// Ports the series onto the shared 3.12.15 and builds base and branch;
+/// None (skipped, and why) where it cannot run.
+pub fn prepare_shared() -> Result<Option<Shared>> {
+    let Some(tar) = shared_tar() else {
+        eprintln!(
+            "SKIPPED a/b: ../shared/glusterfs is not beside the project. With a GlusterFS clone: \
+             cargo xtask backport release-3.12 --repo $GLUSTER_REPO && \
+             cargo xtask verify --branch release-3.12 --repo $GLUSTER_REPO"
+        );
+        return Ok(None);
+    };
+    if !crate::test::is_root() {
+        eprintln!("SKIPPED a/b: needs root to install build dependencies and for the cluster's namespaces");
+        return Ok(None);
+    }
+    eprintln!("==> a/b: backport onto release-3.12 of v3.12.15, build base and branch");
+    let dir = tempfile::tempdir()?;
+    let (upstream, fork) = fork_with_backport(&tar, dir.path())?;
+    let built = prepare(&Options {
+        branch: "release-3.12".into(),
+        repo: fork.clone(),
+        upstream: Some(upstream.clone()),
+        base: None,
+        jobs: 2,
+        builds_dir: builds_dir()?,
+        keep_base_tree: true,
+    })?;
+    Ok(Some(Shared {
+        _dir: dir,
+        upstream,
+        fork,
+        built,
+    }))
+}
+
+/// Where `verify --branch` installs its builds unless told otherwise.
+pub fn builds_dir() -> Result<PathBuf> {
+    Ok(crate::paths::target_dir()?.join("gluster-builds"))
+}
+
+/// `verify --branch release-3.12` on the shared fork (the builds are reused).
+pub fn run_shared(shared: &Shared) -> Result<bool> {
+    eprintln!("==> a/b: verify --branch release-3.12 (base v3.12.15)");
+    crate::test::verify_step(
+        "a/b",
+        &[
+            "--branch".into(),
+            "release-3.12".into(),
+            "--repo".into(),
+            shared.fork.clone().into(),
+            "--upstream".into(),
+            shared.upstream.clone().into(),
+        ],
+        "verify-ab.json",
+    )
+}
+
+/// The fix whose presence decides the verdicts: the one for the stall.
+pub const STALL_FIX: &str = "unix-volfile";

@@ -1,0 +1,54 @@
+//! The two programs, built against glibc 2.17 symbols with cargo-zigbuild:
+//! the shim through `cargo xtask shim`, heal-info here with the `gfapi`
+//! feature (bindgen runs on the build host; libgfapi is opened at run time
+//! with libloading, so it is not linked). Each is checked with `objdump -T`.
+
+use crate::shim::{max_glibc, MAX_GLIBC, TARGET};
+use anyhow::{bail, Context, Result};
+use duct::cmd;
+use std::path::{Path, PathBuf};
+
+pub use crate::shim::install_tools;
+
+/// The unstripped portable builds.
+pub struct Built {
+    pub shim: PathBuf,
+    pub heal_info: PathBuf,
+}
+
+pub fn build() -> Result<Built> {
+    let shim = crate::shim::build()?;
+    eprintln!("==> cargo zigbuild -p heal-info --features gfapi --release --target {TARGET}");
+    cmd!(
+        "cargo",
+        "zigbuild",
+        "--quiet",
+        "-p",
+        "heal-info",
+        "--features",
+        "gfapi",
+        "--release",
+        "--target",
+        TARGET
+    )
+    .dir(crate::paths::root())
+    .run()
+    .context("building heal-info for glibc 2.17 (the gfapi feature needs libglusterfs-dev and libclang-dev)")?;
+    let heal_info = crate::paths::target_dir()?
+        .join(super::TRIPLE)
+        .join("release/heal-info");
+    check_glibc(&heal_info)?;
+    Ok(Built { shim, heal_info })
+}
+
+/// Refuses a file that needs a glibc newer than CentOS 7's.
+pub fn check_glibc(file: &Path) -> Result<()> {
+    let (a, b) = max_glibc(file)?;
+    if (a, b) > MAX_GLIBC {
+        bail!(
+            "{} needs GLIBC_{a}.{b}, above 2.17: it would not run on CentOS 7",
+            file.display()
+        );
+    }
+    Ok(())
+}

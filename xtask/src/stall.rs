@@ -1,0 +1,81 @@
+//! `cargo xtask bench stall`: the stall curve on real builds. For k disperse
+//! subvolumes under the black hole, heal info on the unfixed 3.12.15, the
+//! backported branch, and the unfixed build with the shim, measured side by
+//! side in one run through `verify --branch` (which builds both once, then
+//! reuses them). The field saw 30 s per subvolume on 12x(4+1); here one
+//! lookup waits 2 s (timeout:1 attempts:1, A and AAAA), so unfixed should
+//! take about 2k s and the others stay flat.
+
+use anyhow::{bail, Result};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn seconds(v: &Value, role: &str, shim: &str) -> (f64, u64) {
+    v["cells"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["role"] == role && c["resolver"] == "blackhole" && c["shim"] == shim)
+        .map_or((f64::NAN, 0), |c| {
+            (
+                c["seconds"].as_f64().unwrap_or(f64::NAN),
+                c["dns_queries"].as_u64().unwrap_or(0),
+            )
+        })
+}
+
+/// `fork`: a repository whose release-3.12 already has the series, and the
+/// upstream it reads it from (its builds are reused); else the shared
+/// repository is cloned and ported afresh.
+pub fn run(ks: &[usize], fork: Option<(PathBuf, PathBuf)>) -> Result<()> {
+    crate::verify::build_tools()?;
+    let dir = tempfile::tempdir()?;
+    let (upstream, fork) = match fork {
+        Some((f, u)) => (u, f),
+        None => {
+            let Some(tar) = crate::ab::shared_tar() else {
+                bail!("bench stall builds 3.12.15 from ../shared/glusterfs, which is not beside the project: pass --repo FORK --upstream UPSTREAM");
+            };
+            crate::ab::fork_with_backport(&tar, dir.path())?
+        }
+    };
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::ASCII_MARKDOWN);
+    t.set_header(vec![
+        "k",
+        "unfixed s (DNS)",
+        "backported s",
+        "unfixed + shim fail s",
+        "unfixed + shim loopback s",
+        "unfixed / backported",
+        "verdicts",
+    ]);
+    for &k in ks {
+        eprintln!("==> bench stall: k = {k} disperse subvolumes");
+        let (v, ok) = crate::verify::run_json(&[
+            "--branch".into(),
+            "release-3.12".into(),
+            "--repo".into(),
+            fork.clone().into(),
+            "--upstream".into(),
+            upstream.clone().into(),
+            "--subvols".into(),
+            k.to_string().into(),
+        ])?;
+        let (u, uq) = seconds(&v, "base", "none");
+        let (b, _) = seconds(&v, "branch", "none");
+        let (f, _) = seconds(&v, "base", "fail");
+        let (l, _) = seconds(&v, "base", "loopback");
+        t.add_row(vec![
+            k.to_string(),
+            format!("{u:.2} ({uq})"),
+            format!("{b:.3}"),
+            format!("{f:.3}"),
+            format!("{l:.3}"),
+            format!("{:.0}x", u / b),
+            if ok { "all pass" } else { "FAILED" }.to_string(),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
