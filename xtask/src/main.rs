@@ -61,7 +61,7 @@ struct BuildArgs {
     #[arg(long)]
     prefix: PathBuf,
     /// make -j [default: number of CPUs]
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
     jobs: usize,
     /// Rebuild even if PREFIX already holds this commit.
     #[arg(long)]
@@ -85,7 +85,8 @@ enum BenchCmd {
         base: String,
         #[arg(long, default_value = "release-3.12")]
         branch: String,
-        #[arg(long, default_value_t = 0)]
+        /// make -j [default: number of CPUs]
+        #[arg(long, default_value_t = 0, hide_default_value = true)]
         jobs: usize,
     },
     /// The events.c series onto real release tags, beside git cherry-pick.
