@@ -135,9 +135,15 @@ impl Sandbox {
                 .collect::<std::collections::BTreeMap<_, _>>(),
         )
         .unwrap();
+        // A PID namespace of its own too: the role's doctor check judges the
+        // gluster processes it can see, and a cluster another test or a
+        // bench runs on this host is not the role's business.
         let out = Command::new("unshare")
             .args([
                 "-m",
+                "-p",
+                "--fork",
+                "--mount-proc",
                 "ansible-playbook",
                 "-i",
                 "localhost,",
@@ -369,7 +375,19 @@ fn ansible_role_installs_the_gfresolv_package_and_purges_it() {
     );
     script += &(play("present") + &check + &play("present") + &play("absent") + &check);
     let out = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        // Its own PID namespace, as in `Sandbox::play`: the doctor sees
+        // only the role's world.
+        .args([
+            "-m",
+            "--propagation",
+            "private",
+            "-p",
+            "--fork",
+            "--mount-proc",
+            "sh",
+            "-c",
+            &script,
+        ])
         .env("ANSIBLE_NOCOLOR", "1")
         .env("ANSIBLE_LOCAL_TEMP", s.p("ansible-tmp"))
         .env("ANSIBLE_PYTHON_INTERPRETER", &python)

@@ -224,6 +224,8 @@ pub fn run() -> Result<()> {
         &[
             "test",
             "--workspace",
+            // Every test binary runs, so one failure does not hide others.
+            "--no-fail-fast",
             "--features",
             FEATURES,
             "--color",
