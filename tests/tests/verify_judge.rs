@@ -85,6 +85,29 @@ fn a_stall_without_going_up_gaps_of_two_seconds_fails() {
     assert!(!judge(&mut cells));
     let c = at(&mut cells, "base", "blackhole", "none");
     assert!(c.why.contains("Going UP gaps"), "{}", c.why);
+    // Subvolumes that all came up at once did not wait on DNS in between.
+    let mut cells = ab();
+    at(&mut cells, "base", "blackhole", "none").going_up_gaps = vec![0.01, 0.02];
+    assert!(!judge(&mut cells));
+}
+
+#[test]
+fn the_measured_12_subvolume_stall_with_overlapping_lookups_passes() {
+    // The real unfixed 3.12.15, 12x(2+1), black hole: 20.17 s, 24 queries.
+    let mut c = cell("base", "blackhole", "none", 20.17, 24, 72);
+    c.subvolumes = 12;
+    c.subvolumes_up = 12;
+    c.going_up_gaps = vec![
+        2.025, 2.006, 2.003, 2.004, 2.003, 0.931, 1.072, 0.93, 1.073, 2.003, 2.003,
+    ];
+    let mut h = cell("base", "healthy", "none", 0.16, 0, 72);
+    h.subvolumes = 12;
+    h.subvolumes_up = 12;
+    let mut cells = vec![h, c];
+    assert!(judge(&mut cells), "{:#?}", cells[1].why);
+    // The same with a stall of a few seconds only: the lookups did not wait.
+    cells[1].seconds = 4.0;
+    assert!(!judge(&mut cells));
 }
 
 #[test]

@@ -94,13 +94,16 @@ fn targets(a: &Args) -> Result<(Vec<Target>, Vec<serde_json::Value>)> {
             builds.push(serde_json::to_value(b.report)?);
         }
     }
-    for t in &targets {
+    for t in &mut targets {
         if !t.prefix.join("sbin").is_dir() {
             bail!(
                 "{} is not an installed GlusterFS build (no sbin/): build one with cargo xtask build",
                 t.prefix.display()
             );
         }
+        // The cluster runs in other namespaces, whose commands must not
+        // depend on this process's working directory.
+        t.prefix = t.prefix.canonicalize()?;
     }
     Ok((targets, builds))
 }
