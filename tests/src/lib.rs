@@ -45,6 +45,17 @@ pub fn probe() -> PathBuf {
     PathBuf::from(env!("PROBE_BIN"))
 }
 
+/// The probe's one lookup of glusterd's socket path with `so` preloaded:
+/// its report line (`rc=-2 ...` when the shim answered at once).
+pub fn probe_socket_path_with(so: &std::path::Path) -> String {
+    let out = std::process::Command::new(probe())
+        .args(["call", "/var/run/glusterd.socket", "1"])
+        .env("LD_PRELOAD", so)
+        .output()
+        .expect("running the probe");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Whether this process may make namespaces (root with unshare available).
 pub fn can_unshare() -> Result<(), String> {
     let ok = std::process::Command::new("unshare")

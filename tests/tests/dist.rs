@@ -388,12 +388,7 @@ fn check_installed(root: &Path, libdir: &str) {
     let so = root
         .join(libdir.trim_start_matches('/'))
         .join("libgfresolv.so");
-    let out = Command::new(tests::probe())
-        .args(["call", "/var/run/glusterd.socket", "1"])
-        .env("LD_PRELOAD", &so)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&out.stdout);
+    let out = tests::probe_socket_path_with(&so);
     assert!(out.starts_with("rc=-2 "), "{out}");
     // The drop-in example points at that library and is not active.
     let example =

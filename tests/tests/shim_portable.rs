@@ -1,8 +1,7 @@
 //! The portable libgfresolv.so (`cargo xtask shim`, which `cargo xtask test`
 //! runs first) must load on CentOS 7's glibc 2.17.
 
-use std::process::Command;
-use tests::{probe, skip, target_dir};
+use tests::{probe_socket_path_with, skip, target_dir};
 
 #[test]
 fn portable_shim_needs_nothing_above_glibc_2_17_and_works() {
@@ -24,11 +23,6 @@ fn portable_shim_needs_nothing_above_glibc_2_17_and_works() {
         "objdump found no GLIBC versions at all in {}",
         so.display()
     );
-    let out = Command::new(probe())
-        .args(["call", "/var/run/glusterd.socket", "1"])
-        .env("LD_PRELOAD", &so)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&out.stdout);
+    let out = probe_socket_path_with(&so);
     assert!(out.starts_with("rc=-2 "), "{out}");
 }

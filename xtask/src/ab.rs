@@ -201,12 +201,18 @@ pub fn shared_tar() -> Option<PathBuf> {
     crate::paths::shared_glusterfs().map(|d| d.join("glusterfs-v3.12.15.git.tar"))
 }
 
-/// The upstream repo and a fork with the series ported onto release-3.12.
-pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+/// Extracts the shared tar (never written to) into `dir`; the bare
+/// repository's path.
+pub fn extract(tar: &Path, dir: &Path) -> Result<PathBuf> {
     cmd!("tar", "-xf", tar, "-C", dir)
         .run()
         .with_context(|| format!("extracting {}", tar.display()))?;
-    let upstream = dir.join("glusterfs.git");
+    Ok(dir.join("glusterfs.git"))
+}
+
+/// The upstream repo and a fork with the series ported onto release-3.12.
+pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let upstream = extract(tar, dir)?;
     let fork = dir.join("fork");
     cmd!("git", "clone", "--quiet", &upstream, &fork)
         .run()

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use xtask::ab::{prepare, revisions, shared_tar, Options};
+use xtask::ab::{extract, prepare, revisions, shared_tar, Options};
 
 fn git(dir: &Path, args: &[&str]) {
     let st = Command::new("git")
@@ -88,14 +88,7 @@ fn refuses_a_branch_without_the_fix_before_building() {
         return;
     };
     let d = tempfile::tempdir().unwrap();
-    Command::new("tar")
-        .arg("-xf")
-        .arg(&tar)
-        .arg("-C")
-        .arg(d.path())
-        .status()
-        .unwrap();
-    let upstream = d.path().join("glusterfs.git");
+    let upstream = extract(&tar, d.path()).unwrap();
     let fork = d.path().join("fork");
     git(
         d.path(),

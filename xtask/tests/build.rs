@@ -366,14 +366,7 @@ fn real_build_of_shared_3_12_15() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    Command::new("tar")
-        .arg("-xf")
-        .arg(&tar)
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    let repo = dir.path().join("glusterfs.git");
+    let repo = xtask::ab::extract(&tar, dir.path()).unwrap();
     let prefix = dir.path().join("prefix");
     let r = xtask::build::run(&Options {
         rev: "v3.12.15".into(),
