@@ -121,10 +121,54 @@ pub fn version(build: &Build) -> Option<(u32, u32, String)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?, word))
 }
 
-/// glfsheal's XML switch: the positional word `xml` up to 5.x, `--xml` from 6.0.
-pub fn xml_arg(version: Option<(u32, u32)>) -> &'static str {
-    match version {
-        Some((major, _)) if major < 6 => "xml",
-        _ => "--xml",
+/// glfsheal's XML switch: the positional word `xml` at first, `--xml` from
+/// the `--nolog` change (e7dd46ae54), which is in 6.0 and was ported to
+/// 4.1.7 and 5.2 (4.1.10's glfsheal prints its usage for `VOL xml`).
+pub fn xml_arg(version: Option<&str>) -> &'static str {
+    let Some(word) = version else {
+        return "--xml";
+    };
+    let n: Vec<u32> = word
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .take(3)
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let dashed = match n.as_slice() {
+        [major, ..] if *major >= 6 => true,
+        [5, minor, ..] => *minor >= 2,
+        [4, 1, patch, ..] => *patch >= 7,
+        [4, minor, ..] => *minor > 1,
+        [] => true,
+        _ => false,
+    };
+    if dashed {
+        "--xml"
+    } else {
+        "xml"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xml_arg;
+
+    #[test]
+    fn xml_switch_follows_the_release_that_took_dashes() {
+        for (version, want) in [
+            ("3.12.15", "xml"),
+            ("4.1.6", "xml"),
+            ("4.1.7", "--xml"),
+            ("4.1.10", "--xml"),
+            ("5.1", "xml"),
+            ("5.2", "--xml"),
+            ("5.13", "--xml"),
+            ("6.0", "--xml"),
+            ("7.2", "--xml"),
+            ("10.3", "--xml"),
+        ] {
+            assert_eq!(xml_arg(Some(version)), want, "{version}");
+        }
+        assert_eq!(xml_arg(None), "--xml");
     }
 }

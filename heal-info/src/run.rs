@@ -23,11 +23,16 @@ enum Outcome {
 pub fn heal_info(build: &Build, opts: &Options) -> Report {
     let started = Instant::now();
     let version = find::version(build);
-    let arg = find::xml_arg(version.as_ref().map(|v| (v.0, v.1)));
+    let arg = find::xml_arg(version.as_ref().map(|v| v.2.as_str()));
     let mut report = attempt(build, opts, arg, started);
-    // Unknown version and a build that did not take this form of the XML
-    // switch: try the other form once.
-    if version.is_none() && report.exit == exit::FAILED && report.diagnosis.is_none() {
+    // A build that did not take this form of the XML switch (an unknown
+    // version, or a distribution's backport of the other form; glfsheal
+    // then prints its usage): try the other form once.
+    let usage = report
+        .error
+        .as_deref()
+        .is_some_and(|e| e.trim_start().starts_with("Usage:"));
+    if (version.is_none() || usage) && report.exit == exit::FAILED && report.diagnosis.is_none() {
         let other = if arg == "--xml" { "xml" } else { "--xml" };
         report = attempt(build, opts, other, started);
     }

@@ -43,7 +43,40 @@ fn one(clone: &Path, tag: &str, builds_dir: &Path) -> Result<Value> {
         "--builds-dir".into(),
         builds_dir.into(),
     ])?;
+    // Kept for the cells' detail, which the summary row leaves out.
+    let saved = crate::paths::target_dir()?.join(format!("bench-lines-{tag}.json"));
+    std::fs::write(&saved, serde_json::to_string(&v)?)?;
+    eprintln!(
+        "bench lines: {tag}: verify's document in {}",
+        saved.display()
+    );
     Ok(v)
+}
+
+/// What the summary row cannot hold: each build's compat items, and why
+/// each failed cell failed.
+fn notes(tag: &str, v: &Value) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(items) = v["builds"]
+        .as_array()
+        .and_then(|b| b.first())
+        .and_then(|b| b["compat"].as_array())
+    {
+        let items: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+        notes.push(format!("{tag} compat: {}", items.join("; ")));
+    }
+    for c in v["cells"].as_array().into_iter().flatten() {
+        if c["verdict"] != "pass" {
+            notes.push(format!(
+                "{tag} FAILED {} / {} / shim {}: {}",
+                c["build"].as_str().unwrap_or("?"),
+                c["resolver"].as_str().unwrap_or("?"),
+                c["shim"].as_str().unwrap_or("?"),
+                c["why"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    notes
 }
 
 pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
@@ -68,10 +101,12 @@ pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
         "events tag / branch / tag+loopback",
         "verdicts",
     ]);
+    let mut all_notes = Vec::new();
     for tag in tags {
         eprintln!("==> bench lines: {tag}");
         let row = match one(&clone, tag, &builds_dir) {
             Ok(v) => {
+                all_notes.extend(notes(tag, &v));
                 let secs = |role: &str| {
                     cell(&v, role, "blackhole", "none").map_or("-".into(), |c| {
                         format!(
@@ -115,6 +150,7 @@ pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
             }
             Err(e) => {
                 eprintln!("bench lines: {tag}: {e:#}");
+                all_notes.push(format!("{tag} did not run: {e:#}"));
                 vec![
                     tag.clone(),
                     format!("no: {e:#}").chars().take(80).collect(),
@@ -130,5 +166,31 @@ pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
         t.add_row(row);
     }
     println!("{t}");
+    for n in all_notes {
+        println!("{n}");
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_list_compat_items_and_only_failed_cells() {
+        let v = serde_json::json!({
+            "builds": [{"compat": ["-fcommon", "libtirpc"]}, {"compat": ["-fcommon"]}],
+            "cells": [
+                {"build": "v7.2", "resolver": "healthy", "shim": "none", "verdict": "pass", "why": "ok"},
+                {"build": "v7.2", "resolver": "blackhole", "shim": "none", "verdict": "fail", "why": "stalled 0.10 s"},
+            ],
+        });
+        assert_eq!(
+            notes("v7.2", &v),
+            vec![
+                "v7.2 compat: -fcommon; libtirpc".to_string(),
+                "v7.2 FAILED v7.2 / blackhole / shim none: stalled 0.10 s".to_string(),
+            ]
+        );
+    }
 }

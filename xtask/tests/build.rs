@@ -304,6 +304,56 @@ fn python2_assignment_in_configure_ac_becomes_overridable() {
     assert!(!p.items.iter().any(|i| i.contains("am_cv_python_version")));
 }
 
+/// A 4.1-like tree (configure picks Python itself, no `have_python2`), its
+/// geo-replication daemon in the given Python.
+fn tree_with_syncdaemon(src: &Path, master_py: &str) {
+    std::fs::create_dir_all(src.join("geo-replication/syncdaemon")).unwrap();
+    std::fs::write(
+        src.join("configure.ac"),
+        "AM_PATH_PYTHON([2.6],,[:])\n\
+         AC_ARG_ENABLE([georeplication], AC_HELP_STRING([--disable-georeplication]))\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("geo-replication/syncdaemon/gsyncd.py"),
+        "import sys\nprint(sys.argv)\n",
+    )
+    .unwrap();
+    std::fs::write(src.join("geo-replication/syncdaemon/master.py"), master_py).unwrap();
+}
+
+#[test]
+fn python2_geo_replication_daemon_is_disabled_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4.1's master.py: an octal literal Python 3 rejects, no print statement.
+    tree_with_syncdaemon(
+        dir.path(),
+        "import os\n\ndef f(p):\n    os.chmod(p, 0600)\n",
+    );
+    let p = compat::plan(dir.path(), &modern(), "v4.1.10").unwrap();
+    assert_eq!(p.configure_args, ["--disable-georeplication"]);
+    let item = p
+        .items
+        .iter()
+        .find(|i| i.starts_with("--disable-georeplication"))
+        .expect("an item for it");
+    assert!(
+        item.contains("master.py") && !item.contains("gsyncd.py"),
+        "{item}"
+    );
+}
+
+#[test]
+fn python3_geo_replication_daemon_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    tree_with_syncdaemon(
+        dir.path(),
+        "import os\n\ndef f(p):\n    os.chmod(p, 0o600)\n",
+    );
+    let p = compat::plan(dir.path(), &modern(), "v5.13").unwrap();
+    assert!(p.configure_args.is_empty(), "{:?}", p.configure_args);
+}
+
 #[test]
 fn mixed_tabs_and_spaces_are_expanded_as_python2_read_them() {
     let dir = tempfile::tempdir().unwrap();

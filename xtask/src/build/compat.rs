@@ -121,6 +121,7 @@ pub fn plan(src: &Path, tc: &Toolchain, describe: &str) -> Result<Plan> {
 
     if !tc.python2 {
         python3_configure(&configure_ac, &mut p);
+        georeplication(src, &configure_ac, &mut p)?;
         for script in build_scripts(src)? {
             let text = std::fs::read_to_string(src.join(&script))?;
             if is_python2(&text) {
@@ -192,6 +193,46 @@ fn python3_configure(configure_ac: &str, p: &mut Plan) {
         p.items
             .push("--disable-glupy (built against the Python 2 C API)".into());
     }
+}
+
+/// Geo-replication whose daemon is still Python 2 (4.1's is: its
+/// syncdaemon has `0644`-style octal literals and `iteritems`). Built, it
+/// is worse than absent: glusterd's init runs `gsyncd --version` and, when
+/// that fails, refuses to start at all.
+fn georeplication(src: &Path, configure_ac: &str, p: &mut Plan) -> Result<()> {
+    const FLAG: &str = "--disable-georeplication";
+    if !configure_ac.contains("[georeplication]") || p.configure_args.iter().any(|a| a == FLAG) {
+        return Ok(());
+    }
+    let dir = src.join("geo-replication/syncdaemon");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|f| f.extension().is_some_and(|x| x == "py"))
+        .collect();
+    files.sort();
+    let mut python2 = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f)?;
+        if is_python2(&text) || compiles(f).is_err() {
+            python2.push(
+                f.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    if !python2.is_empty() {
+        p.configure_args.push(FLAG.into());
+        p.items.push(format!(
+            "{FLAG} (geo-replication/syncdaemon is Python 2: {}; glusterd will not start when gsyncd fails)",
+            python2.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 fn is_python2_assignment(line: &str) -> bool {
