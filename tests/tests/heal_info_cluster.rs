@@ -5,7 +5,8 @@ use serde_json::Value;
 use std::process::Output;
 use std::time::{Duration, Instant};
 use tests::cluster::{self, Cluster, Flavor, HOST};
-use tests::{blackhole_bin, heal_info_bin, skip};
+use tests::verify::Counter;
+use tests::{heal_info_bin, skip};
 
 /// Runs heal-info inside the cluster; a legacy cluster's build is named with --prefix.
 fn heal_info(c: &Cluster, args: &[&str]) -> (Option<i32>, String, String) {
@@ -186,23 +187,7 @@ fn scenario(flavor: Flavor) {
         format!("127.0.0.1 localhost\n{} {HOST}\n", c.host_addr()),
     )
     .unwrap();
-    let bh = blackhole_bin();
-    let count = c.dir.path().join("dns-count");
-    let ready = c.dir.path().join("dns-ready");
-    let mut hole = c
-        .command(&[
-            bh.to_str().unwrap(),
-            "127.0.0.1:53",
-            count.to_str().unwrap(),
-            ready.to_str().unwrap(),
-            "120",
-        ])
-        .spawn()
-        .unwrap();
-    c.poll("the black hole listens", Duration::from_secs(10), |_| {
-        Ok(ready.exists())
-    })
-    .unwrap();
+    let hole = Counter::start(&c, "127.0.0.1:53", "dns").unwrap();
     // A resolver that waits long, as a real unreachable DNS server makes it.
     let slow_resolver = c.dir.path().join("resolv-slow.conf");
     std::fs::write(
@@ -222,15 +207,10 @@ fn scenario(flavor: Flavor) {
         out.status.code().unwrap(),
         serde_json::from_slice(&out.stdout).unwrap(),
     );
-    let _ = hole.kill();
-    let _ = hole.wait();
+    let queries = hole.count();
+    drop(hole);
     assert_eq!(code, 3, "{v}");
     assert_eq!(v["diagnosis"]["cause"], "brick-host-dns", "{v}");
-    let queries: u64 = std::fs::read_to_string(&count)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
     assert!(queries > 0, "the black hole saw no query");
 
     // A volume that does not exist: its own clear failure.

@@ -39,14 +39,12 @@ pub struct Rev {
 }
 
 fn resolve(repo: &Repository, name: &str) -> Result<Rev> {
-    for refname in [
-        name.to_string(),
-        format!("refs/heads/{name}"),
-        format!("refs/tags/{name}"),
-    ] {
-        if !refname.starts_with("refs/") {
-            continue;
-        }
+    let candidates = if name.starts_with("refs/") {
+        vec![name.to_string()]
+    } else {
+        vec![format!("refs/heads/{name}"), format!("refs/tags/{name}")]
+    };
+    for refname in candidates {
         if let Ok(r) = repo.find_reference(&refname) {
             let commit = r.peel_to_commit()?.id().to_string();
             return Ok(Rev {

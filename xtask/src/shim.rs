@@ -58,6 +58,19 @@ pub fn max_glibc(so: &Path) -> Result<(u32, u32)> {
     Ok(max)
 }
 
+/// Refuses a file that needs a glibc newer than CentOS 7's; the highest
+/// version it needs.
+pub fn check_glibc(file: &Path) -> Result<(u32, u32)> {
+    let (a, b) = max_glibc(file)?;
+    if (a, b) > MAX_GLIBC {
+        bail!(
+            "{} needs GLIBC_{a}.{b}, above 2.17: it would not load on CentOS 7",
+            file.display()
+        );
+    }
+    Ok((a, b))
+}
+
 /// Builds and returns the path of the portable library.
 pub fn build() -> Result<PathBuf> {
     install_tools()?;
@@ -81,13 +94,7 @@ pub fn build() -> Result<PathBuf> {
     std::fs::create_dir_all(&out_dir)?;
     let out = out_dir.join("libgfresolv.so");
     std::fs::copy(&built, &out).with_context(|| format!("copying {}", built.display()))?;
-    let (a, b) = max_glibc(&out)?;
-    if (a, b) > MAX_GLIBC {
-        bail!(
-            "{} needs GLIBC_{a}.{b}, above 2.17: it would not load on CentOS 7",
-            out.display()
-        );
-    }
+    let (a, b) = check_glibc(&out)?;
     // stderr: callers such as `verify --json` own stdout.
     eprintln!(
         "{} (highest glibc symbol version: GLIBC_{a}.{b}; loads on glibc 2.17 and later)",

@@ -4,26 +4,13 @@
 //! no ref.
 
 use std::path::Path;
-use std::process::Command;
 use xtask::ab::{extract, prepare, revisions, shared_tar, Options};
 
-fn git(dir: &Path, args: &[&str]) {
-    let st = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(st.success(), "git {args:?}");
-}
+mod common;
+use common::git;
 
 fn refs(dir: &Path) -> String {
-    let out = Command::new("git")
-        .args(["show-ref"])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    git(dir, &["show-ref"])
 }
 
 /// A repo with v3.12.0 tagged, then a release branch two commits on.

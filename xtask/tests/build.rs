@@ -9,16 +9,8 @@ use std::process::Command;
 use xtask::build::compat::{self, Edit, Toolchain};
 use xtask::build::{report, Options, Report, Seconds};
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {:?}", out);
-    String::from_utf8(out.stdout).unwrap()
-}
+mod common;
+use common::git;
 
 /// A repository with a tagged commit holding a configure.ac and one edit
 /// left uncommitted in its work tree.
@@ -408,7 +400,7 @@ fn version_is_read_from_glusterfsd_output() {
 #[test]
 #[ignore]
 fn real_build_of_shared_3_12_15() {
-    let Some(tar) = xtask::build::bench::shared_tar() else {
+    let Some(tar) = xtask::ab::shared_tar() else {
         eprintln!(
             "SKIPPED real_build_of_shared_3_12_15: ../shared/glusterfs is absent beside the \
              project (or set GLK_SHARED); build your own tree with `cargo xtask build REV --repo $GLUSTER_REPO --prefix DIR`"

@@ -6,37 +6,9 @@
 //! and backported, so the branch is release-3.12 plus the kit's fixes.
 
 use super::{Options, Report};
-use crate::backport;
 use anyhow::{bail, Context, Result};
 use duct::cmd;
-use std::path::{Path, PathBuf};
-
-/// The shared real source, when present.
-pub fn shared_tar() -> Option<PathBuf> {
-    crate::paths::shared_glusterfs().map(|d| d.join("glusterfs-v3.12.15.git.tar"))
-}
-
-/// Extracts the shared tar into `dir` and returns (fork, upstream): a clone
-/// whose release-3.12 carries the backported series, and the bare original.
-pub fn shared_fork(dir: &Path) -> Result<(PathBuf, PathBuf)> {
-    let tar = shared_tar().context(
-        "../shared/glusterfs/glusterfs-v3.12.15.git.tar is absent beside the project (and \
-         GLK_SHARED is unset): pass --repo with a GlusterFS clone and --base/--branch",
-    )?;
-    cmd!("tar", "-xf", &tar, "-C", dir).run()?;
-    let upstream = dir.join("glusterfs.git");
-    let fork = dir.join("fork");
-    cmd!("git", "clone", "-q", &upstream, &fork).run()?;
-    backport::run(&backport::Options {
-        branch: "release-3.12".into(),
-        repo: fork.clone(),
-        upstream: Some(upstream.clone()),
-        series: crate::paths::root().join("patches/events.toml"),
-        ..Default::default()
-    })
-    .context("backporting the series onto the shared release-3.12")?;
-    Ok((fork, upstream))
-}
+use std::path::PathBuf;
 
 /// ccache's hits and misses since the last zeroing.
 fn ccache_counts() -> Result<(u64, u64)> {
@@ -59,7 +31,15 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize) -> Resu
     let tmp = tempfile::tempdir()?;
     let repo = match repo {
         Some(r) => r,
-        None => shared_fork(tmp.path())?.0,
+        None => {
+            let tar = crate::ab::shared_tar().context(
+                "../shared/glusterfs/glusterfs-v3.12.15.git.tar is absent beside the project (and \
+                 GLK_SHARED is unset): pass --repo with a GlusterFS clone and --base/--branch",
+            )?;
+            crate::ab::fork_with_backport(&tar, tmp.path())
+                .context("backporting the series onto the shared release-3.12")?
+                .1
+        }
     };
     // Both builds use this run's own cache and work dirs: the cold one
     // starts from nothing, whatever the user's ~/.cache/ccache holds.
