@@ -182,32 +182,19 @@ pub fn run() -> Result<()> {
     install_packages(PACKAGES)?;
     install_packages(DEV_PACKAGES)?;
     install_pip(PIP_PACKAGES);
-    // The portable shim (glibc 2.17 symbols) is what operators deploy; its
-    // test checks the built file, so build it first.
-    crate::shim::build()?;
     // The dist tests package with cargo-generate-rpm and cargo-deb: install
     // them here, once, rather than minutes into a test.
     crate::dist::package::install_tools()?;
-    eprintln!("==> cargo build --workspace --features {FEATURES}");
-    cmd!(
-        "cargo",
-        "build",
-        "--workspace",
-        "--quiet",
-        "--features",
-        FEATURES
-    )
-    .run()?;
+    // The portable shim (glibc 2.17 symbols) is what operators deploy; its
+    // test checks the built file, so build it with the programs first.
+    crate::verify::build_tools()?;
     // Before anything starts a cluster: the tests, the demo, verify, the A/B.
     let host_before = crate::host_dirs::snapshot();
     // The real 3.12.15 builds first, so the tests that need a legacy build
     // (GLUSTER_LEGACY_PREFIX, GLUSTER_LEGACY_FIXED_PREFIX) run on them.
-    let (shared, ab_error) = match crate::ab::prepare_shared() {
-        Ok(s) => (s, None),
-        Err(e) => (None, Some(e)),
-    };
+    let shared = crate::ab::prepare_shared();
     let mut env: Vec<(&str, std::path::PathBuf)> = Vec::new();
-    if let Some(s) = &shared {
+    if let Ok(Some(s)) = &shared {
         for (var, role) in [
             ("GLUSTER_LEGACY_PREFIX", "base"),
             ("GLUSTER_LEGACY_FIXED_PREFIX", "branch"),
@@ -234,10 +221,10 @@ pub fn run() -> Result<()> {
         &env,
     )?;
     let ab = || -> Result<Option<bool>> {
-        if let Some(e) = &ab_error {
-            bail!("{e:#}");
+        match &shared {
+            Err(e) => bail!("{e:#}"),
+            Ok(s) => s.as_ref().map(crate::ab::run_shared).transpose(),
         }
-        shared.as_ref().map(crate::ab::run_shared).transpose()
     };
     let steps: [(&str, &Step); 3] = [
         // What a new user runs first; it checks its own claims.
