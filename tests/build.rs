@@ -1,42 +1,19 @@
-//! Builds the tests' C parts with the `cc` crate's compiler detection: the
-//! legacy resolver layer (a shared library for LD_PRELOAD), the probe, and
-//! the lookup helper the attack tests make privileged.
+//! Builds the lookup helper the attack tests make privileged, with the `cc`
+//! crate's compiler detection. (The probe and the legacy resolver layer,
+//! which the verify cells run too, are built by the verify crate.)
 
 use std::path::PathBuf;
 
 fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let compiler = cc::Build::new().opt_level(2).get_compiler();
-    let run = |args: &[&str]| {
-        let mut cmd = compiler.to_command();
-        cmd.args(args);
-        let st = cmd.status().expect("running the C compiler");
-        assert!(st.success(), "C compiler failed: {args:?}");
-    };
-    let legacy = out.join("liblegacyresolv.so");
-    let probe = out.join("probe");
     let lookup = out.join("lookup");
-    run(&[
-        "-shared",
-        "-fPIC",
-        "-Wall",
-        "-o",
-        legacy.to_str().unwrap(),
-        "c/legacy_resolv.c",
-        "-ldl",
-        "-lresolv",
-    ]);
-    run(&[
-        "-Wall",
-        "-o",
-        probe.to_str().unwrap(),
-        "c/probe.c",
-        "-ldl",
-        "-lpthread",
-    ]);
-    run(&["-Wall", "-o", lookup.to_str().unwrap(), "c/lookup.c"]);
-    println!("cargo:rustc-env=LEGACY_RESOLV_SO={}", legacy.display());
+    let st = compiler
+        .to_command()
+        .args(["-Wall", "-o", lookup.to_str().unwrap(), "c/lookup.c"])
+        .status()
+        .expect("running the C compiler");
+    assert!(st.success(), "C compiler failed on c/lookup.c");
     println!("cargo:rustc-env=LOOKUP_BIN={}", lookup.display());
-    println!("cargo:rustc-env=PROBE_BIN={}", probe.display());
     println!("cargo:rerun-if-changed=c");
 }

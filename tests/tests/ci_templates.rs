@@ -4,14 +4,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tests::{can_unshare, heal_info_bin, skip};
+use tests::skip;
+use verify::tools::{can_unshare, heal_info_bin};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn have(program: &str) -> bool {
-    xtask::test::which(program).is_some()
+    xtask::host::which(program).is_some()
 }
 
 fn run(cmd: &mut Command) -> (bool, String) {
@@ -188,7 +189,7 @@ fn ansible_role_rolls_out_idempotently_and_rolls_back_exactly() {
             "ansible-core not installed (cargo xtask test installs it from PyPI)",
         );
     }
-    let so = tests::shim_so();
+    let so = verify::tools::shim_so();
     assert!(
         so.exists() && heal_info_bin().exists(),
         "build the workspace first"

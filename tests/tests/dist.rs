@@ -57,7 +57,7 @@ fn artifact(kind: &str, prefix: &str) -> PathBuf {
 }
 
 fn have(program: &str) -> bool {
-    xtask::test::which(program).is_some()
+    xtask::host::which(program).is_some()
 }
 
 fn run(cmd: &mut Command) -> String {
@@ -334,7 +334,7 @@ fn check_installed(root: &Path, libdir: &str) {
     assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).expect("doctor --json");
     assert!(v["glibc"].is_string() && v["verdict"].is_string(), "{v}");
-    if tests::can_unshare().is_ok() {
+    if verify::tools::can_unshare().is_ok() {
         assert!(v["path_probe"]["sends_paths_to_dns"].is_boolean(), "{v}");
     }
     // The gfapi feature is in: probe exists and opens libgfapi at run time.
@@ -413,7 +413,7 @@ fn rpms_install_into_a_throwaway_root_and_heal_info_runs_there() {
             "rpm not installed (cargo xtask test installs it)",
         );
     }
-    if let Err(why) = tests::can_unshare() {
+    if let Err(why) = verify::tools::can_unshare() {
         // rpm sets owners and modes of the files it installs.
         return skip("rpms_install", &why);
     }

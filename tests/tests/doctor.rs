@@ -6,7 +6,8 @@ use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
-use tests::{can_unshare, heal_info_bin, legacy_resolv_so, skip};
+use tests::skip;
+use verify::tools::{can_unshare, heal_info_bin, legacy_resolv_so};
 
 fn etc(dir: &Path, hosts_extra: &str, preload: &str) {
     std::fs::write(

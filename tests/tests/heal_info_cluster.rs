@@ -4,9 +4,10 @@
 use serde_json::Value;
 use std::process::Output;
 use std::time::{Duration, Instant};
-use tests::cluster::{self, Cluster, Flavor, HOST};
-use tests::verify::Counter;
-use tests::{heal_info_bin, skip};
+use tests::skip;
+use verify::cluster::{self, Cluster, Flavor, HOST};
+use verify::tools::heal_info_bin;
+use verify::Counter;
 
 /// Runs heal-info inside the cluster; a legacy cluster's build is named with --prefix.
 fn heal_info(c: &Cluster, args: &[&str]) -> (Option<i32>, String, String) {

@@ -8,9 +8,10 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
-use tests::cluster::{self, Cluster, Flavor};
-use tests::verify::{Counter, LOOKUP_STALL};
-use tests::{heal_info_bin, legacy_resolv_so, skip};
+use tests::skip;
+use verify::cluster::{self, Cluster, Flavor};
+use verify::tools::{heal_info_bin, legacy_resolv_so};
+use verify::{Counter, LOOKUP_STALL};
 
 const K: usize = 3;
 

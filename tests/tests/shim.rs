@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tests::{blackhole_bin, can_unshare, legacy_resolv_so, probe, shim_so, skip};
+use tests::skip;
+use verify::tools::{blackhole_bin, can_unshare, legacy_resolv_so, probe, shim_so};
 use xtask::blackhole;
 
 const SOCKET: &str = "/var/run/glusterd.socket";
@@ -199,7 +200,7 @@ fn sixty_four_threads_fork_and_dlopen_are_safe() {
 
 #[test]
 fn loopback_results_are_freed_cleanly_by_libc_under_valgrind() {
-    if xtask::test::which("valgrind").is_none() {
+    if xtask::host::which("valgrind").is_none() {
         return skip(
             "loopback_results_are_freed_cleanly_by_libc_under_valgrind",
             "valgrind is not installed",
@@ -299,7 +300,7 @@ fn heal_info_names_the_events_stall_and_its_remedies() {
     if let Err(why) = can_unshare() {
         return skip("heal_info_names_the_events_stall_and_its_remedies", &why);
     }
-    let heal_info = tests::heal_info_bin();
+    let heal_info = verify::tools::heal_info_bin();
     assert!(
         heal_info.exists(),
         "build heal-info first (cargo build --workspace)"

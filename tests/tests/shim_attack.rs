@@ -9,7 +9,8 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use tests::{can_unshare, probe, shim_so, skip};
+use tests::skip;
+use verify::tools::{can_unshare, probe, shim_so};
 
 const NOBODY: u32 = 65534;
 /// The name: a path, then a whole /etc/passwd line.
@@ -35,7 +36,7 @@ fn cannot_attack() -> Option<String> {
         return Some(why);
     }
     for prog in ["setpriv", "strace", "setcap"] {
-        if xtask::test::which(prog).is_none() {
+        if xtask::host::which(prog).is_none() {
             return Some(format!(
                 "{prog} is not installed (cargo xtask test installs it as root)"
             ));

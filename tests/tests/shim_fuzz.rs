@@ -17,10 +17,14 @@ type Gai = unsafe extern "C" fn(
 ) -> c_int;
 
 fn shim_getaddrinfo() -> Gai {
-    let so = CString::new(tests::shim_so().to_str().unwrap()).unwrap();
+    let so = CString::new(verify::tools::shim_so().to_str().unwrap()).unwrap();
     unsafe {
         let h = libc::dlopen(so.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL);
-        assert!(!h.is_null(), "dlopen {}", tests::shim_so().display());
+        assert!(
+            !h.is_null(),
+            "dlopen {}",
+            verify::tools::shim_so().display()
+        );
         let f = libc::dlsym(h, c"getaddrinfo".as_ptr());
         assert!(!f.is_null());
         std::mem::transmute::<*mut libc::c_void, Gai>(f)

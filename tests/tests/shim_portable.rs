@@ -1,7 +1,8 @@
 //! The portable libgfresolv.so (`cargo xtask shim`, which `cargo xtask test`
 //! runs first) must load on CentOS 7's glibc 2.17.
 
-use tests::{probe_socket_path_with, skip, target_dir};
+use tests::{probe_socket_path_with, skip};
+use verify::tools::target_dir;
 
 #[test]
 fn portable_shim_needs_nothing_above_glibc_2_17_and_works() {

@@ -15,6 +15,7 @@ use anyhow::{bail, Context, Result};
 use duct::cmd;
 use git2::{DescribeOptions, Repository};
 use std::path::{Path, PathBuf};
+use verify::Role;
 
 pub struct Options {
     pub branch: String,
@@ -94,13 +95,48 @@ pub fn revisions(opts: &Options) -> Result<(Rev, Rev)> {
     Ok((base, branch))
 }
 
+/// Whether the build installed at `prefix` has the stall fix: its stamp
+/// names the repository and commit, and `backport --check` is asked there.
+pub fn stamp_fixed(prefix: &Path, upstream: Option<&Path>) -> Result<bool> {
+    let report = verify::stamp::read(prefix)?;
+    let rev = ref_at(&report.repo, &report.commit)?;
+    has_fix(&report.repo, upstream, &rev)
+}
+
+/// A branch or tag of `repo` at `commit` (the fix check reads refs).
+fn ref_at(repo: &Path, commit: &str) -> Result<Rev> {
+    let r = crate::backport::open_repo(repo, "the build stamp's repo")?;
+    for reference in r.references()?.flatten() {
+        let Some(name) = reference.name().map(String::from) else {
+            continue;
+        };
+        if !(name.starts_with("refs/heads/") || name.starts_with("refs/tags/")) {
+            continue;
+        }
+        if reference
+            .peel_to_commit()
+            .is_ok_and(|c| c.id().to_string() == commit)
+        {
+            return Ok(Rev {
+                name: name.clone(),
+                refname: name,
+                commit: commit.into(),
+            });
+        }
+    }
+    bail!(
+        "no branch or tag of {} points at {commit}, the commit the build was made from: make one (git branch NAME {commit}), or pass --fixed/--unfixed",
+        repo.display()
+    )
+}
+
 /// Whether `rev` has the stall fix, by the kit's own `backport --check`.
 pub fn has_fix(repo: &Path, upstream: Option<&Path>, rev: &Rev) -> Result<bool> {
     let opts = crate::backport::Options {
         branch: rev.refname.clone(),
         repo: repo.to_path_buf(),
         upstream: upstream.map(Path::to_path_buf),
-        series: crate::paths::root().join("patches/events.toml"),
+        series: crate::paths::series(),
         only: vec![STALL_FIX.into()],
         check: true,
         ..Default::default()
@@ -127,8 +163,8 @@ fn prefix_for(builds_dir: &Path, rev: &Rev) -> PathBuf {
 
 /// One side of the A/B, built.
 pub struct Built {
-    /// "base" or "branch".
-    pub role: &'static str,
+    /// Base or branch.
+    pub role: Role,
     pub rev: Rev,
     pub prefix: PathBuf,
     /// `backport --check` on the revision: it has the stall fix.
@@ -159,7 +195,7 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
             opts.repo.display()
         );
     }
-    for ((role, rev), fixed) in [("base", &base), ("branch", &branch)]
+    for ((role, rev), fixed) in [(Role::Base, &base), (Role::Branch, &branch)]
         .into_iter()
         .zip(fixes)
     {
@@ -180,7 +216,7 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
             prefix: prefix.clone(),
             jobs: opts.jobs,
             force: false,
-            keep_tree: opts.keep_base_tree && role == "base",
+            keep_tree: opts.keep_base_tree && role == Role::Base,
         })
         .with_context(|| format!("building {role} {}", rev.name))?;
         built.push(Built {
@@ -219,7 +255,7 @@ pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> 
         branch: "release-3.12".into(),
         repo: fork.clone(),
         upstream: Some(upstream.clone()),
-        series: crate::paths::root().join("patches/events.toml"),
+        series: crate::paths::series(),
         ..Default::default()
     })?;
     eprint!("{}", crate::backport::report::text(&outcome));
@@ -238,7 +274,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn prefix(&self, role: &str) -> Option<&Path> {
+    pub fn prefix(&self, role: Role) -> Option<&Path> {
         self.built
             .iter()
             .find(|b| b.role == role)
@@ -249,7 +285,7 @@ impl Shared {
     pub fn base_tree(&self) -> Option<&Path> {
         self.built
             .iter()
-            .find(|b| b.role == "base")
+            .find(|b| b.role == Role::Base)
             .and_then(|b| b.report.tree.as_deref())
     }
 }
@@ -265,7 +301,7 @@ pub fn prepare_shared() -> Result<Option<Shared>> {
         );
         return Ok(None);
     };
-    if !crate::test::is_root() {
+    if !crate::host::is_root() {
         eprintln!("SKIPPED a/b: needs root to install build dependencies and for the cluster's namespaces");
         return Ok(None);
     }
@@ -292,23 +328,6 @@ pub fn prepare_shared() -> Result<Option<Shared>> {
 /// Where `verify --branch` installs its builds unless told otherwise.
 pub fn builds_dir() -> Result<PathBuf> {
     Ok(crate::paths::target_dir()?.join("gluster-builds"))
-}
-
-/// `verify --branch release-3.12` on the shared fork (the builds are reused).
-pub fn run_shared(shared: &Shared) -> Result<bool> {
-    eprintln!("==> a/b: verify --branch release-3.12 (base v3.12.15)");
-    crate::test::verify_step(
-        "a/b",
-        &[
-            "--branch".into(),
-            "release-3.12".into(),
-            "--repo".into(),
-            shared.fork.clone().into(),
-            "--upstream".into(),
-            shared.upstream.clone().into(),
-        ],
-        "verify-ab.json",
-    )
 }
 
 /// The fix whose presence decides the verdicts: the one for the stall.

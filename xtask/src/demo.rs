@@ -12,7 +12,7 @@ use git2::{DiffFormat, Repository};
 
 pub fn run() -> Result<()> {
     // The port restyles lines with clang-format; a fresh machine may lack it.
-    crate::test::install_packages(&[("clang-format", "clang-format"), ("iproute2", "ip")])?;
+    crate::host::install_packages(&[("clang-format", "clang-format"), ("iproute2", "ip")])?;
     let dir = tempfile::tempdir()?;
     let ex = fixture::build(dir.path(), fixture::LEGACY, false)?;
     println!("== built-in example in {}", dir.path().display());
@@ -141,8 +141,7 @@ fn shim_demo() -> Result<()> {
     .dir(&root)
     .run()?;
     let bh = crate::paths::built("release", "blackhole")?;
-    let dir = tempfile::tempdir()?;
-    let (probe, legacy) = crate::bench::build_c_helpers(dir.path())?;
+    let (probe, legacy) = (verify::tools::probe(), verify::tools::legacy_resolv_so());
     let p = probe.to_string_lossy().into_owned();
     let calls = CALLS.to_string();
     let argv = [

@@ -25,13 +25,8 @@ enum Cmd {
     /// Build the portable TARGET_DIR/shim/libgfresolv.so (glibc 2.17 symbols).
     Shim,
     /// heal-info against real glfsheal builds on a throwaway cluster: healthy
-    /// and black-hole DNS, without and with the shim (needs root). The flags
-    /// are the verify program's: `cargo xtask verify --help` lists them.
-    #[command(disable_help_flag = true)]
-    Verify {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    /// and black-hole DNS, without and with the shim (needs root).
+    Verify(xtask::cli::VerifyArgs),
     /// Build the RPMs and .debs of gfresolv and heal-info (glibc 2.17), with
     /// man pages and completions, into TARGET_DIR/dist/.
     Dist {
@@ -124,7 +119,7 @@ enum BenchCmd {
         /// A full GlusterFS clone [default: $GLUSTER_REPO]
         #[arg(long)]
         repo: Option<PathBuf>,
-        #[arg(long = "tag", default_values = xtask::lines::TAGS)]
+        #[arg(long = "tag", default_values = xtask::bench::lines::TAGS)]
         tags: Vec<String>,
     },
     /// heal-info parsing 1M-entry glfsheal output beside reference parsers.
@@ -215,15 +210,8 @@ struct BackportArgs {
     apply_clean: bool,
 }
 
-fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
-    let repo = a
-        .repo
-        .or_else(|| std::env::var_os("GLUSTER_REPO").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("."));
+    let repo = xtask::cli::repo(a.repo);
     if let Some(range) = a.survey {
         let s = backport::survey::run(&backport::survey::Options {
             branch: a.branch,
@@ -246,9 +234,7 @@ fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
         branch: a.branch,
         repo,
         upstream: a.upstream,
-        series: a
-            .series
-            .unwrap_or_else(|| project_root().join("patches/events.toml")),
+        series: a.series.unwrap_or_else(xtask::paths::series),
         only: a.only,
         commits: a.commits,
         dry_run: a.dry_run,
@@ -291,10 +277,7 @@ fn dist_cmd(json: bool, out_dir: Option<PathBuf>) -> Result<ExitCode> {
 }
 
 fn build_cmd(a: BuildArgs) -> Result<ExitCode> {
-    let repo = a
-        .repo
-        .or_else(|| std::env::var_os("GLUSTER_REPO").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("."));
+    let repo = xtask::cli::repo(a.repo);
     let report = xtask::build::run(&xtask::build::Options {
         rev: a.rev,
         repo,
@@ -318,7 +301,10 @@ fn main() -> ExitCode {
         Cmd::Build(a) => build_cmd(a),
         Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
         Cmd::Shim => xtask::shim::build().map(|_| ExitCode::SUCCESS),
-        Cmd::Verify { args } => xtask::verify::run(&args),
+        Cmd::Verify(a) => {
+            let json = a.json;
+            a.plan().map(|plan| xtask::verify::run(&plan, json))
+        }
         Cmd::Dist { json, out_dir } => dist_cmd(json, out_dir),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::Build {
@@ -326,15 +312,15 @@ fn main() -> ExitCode {
             base,
             branch,
             jobs,
-        }) => xtask::build::bench::run(repo, &base, &branch, jobs).map(|()| ExitCode::SUCCESS),
+        }) => xtask::bench::build::run(repo, &base, &branch, jobs).map(|()| ExitCode::SUCCESS),
         Cmd::Bench(BenchCmd::HealInfo { entries, rounds }) => {
             xtask::bench::heal_info(entries, rounds).map(|()| ExitCode::SUCCESS)
         }
         Cmd::Bench(BenchCmd::Lines { repo, tags }) => {
-            xtask::lines::run(repo, &tags).map(|()| ExitCode::SUCCESS)
+            xtask::bench::lines::run(repo, &tags).map(|()| ExitCode::SUCCESS)
         }
         Cmd::Bench(BenchCmd::Stall { ks, repo, upstream }) => {
-            xtask::stall::run(&ks, repo.zip(upstream)).map(|()| ExitCode::SUCCESS)
+            xtask::bench::stall::run(&ks, repo.zip(upstream)).map(|()| ExitCode::SUCCESS)
         }
         Cmd::Bench(BenchCmd::Shim { rounds }) => {
             xtask::bench::shim(rounds).map(|()| ExitCode::SUCCESS)

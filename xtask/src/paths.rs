@@ -58,3 +58,9 @@ pub fn shared_glusterfs() -> Option<PathBuf> {
         .is_file()
         .then_some(dir)
 }
+
+/// The project's series of events.c fixes, `patches/events.toml`: the
+/// default `--series`, and what the A/B and the benches port.
+pub fn series() -> PathBuf {
+    root().join("patches/events.toml")
+}

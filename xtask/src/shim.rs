@@ -21,7 +21,7 @@ fn have_zig() -> bool {
         .unchecked()
         .run()
         .is_ok_and(|o| o.status.success())
-        || crate::test::which("zig").is_some()
+        || crate::host::which("zig").is_some()
 }
 
 /// Installs Zig (PyPI `ziglang`) and cargo-zigbuild (crates.io) if missing.
@@ -32,7 +32,7 @@ pub fn install_tools() -> Result<()> {
             .run()
             .context("installing ziglang from PyPI")?;
     }
-    if crate::test::which("cargo-zigbuild").is_none() {
+    if crate::host::which("cargo-zigbuild").is_none() {
         eprintln!("==> cargo install cargo-zigbuild (a few minutes, once)");
         cmd!("cargo", "install", "--locked", "--quiet", "cargo-zigbuild")
             .run()

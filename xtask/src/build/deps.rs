@@ -33,7 +33,7 @@ const BUILD_DEPS: &[(&str, &str)] = &[
     ("libsqlite3-dev", "sqlite3.h"),
 ];
 
-/// Resolves a probe to what `test::install_packages` checks: a program name
+/// Resolves a probe to what `host::install_packages` checks: a program name
 /// as is, a header to its path in /usr/include or the multiarch directory.
 fn probe(what: &str, multiarch: &str) -> String {
     if !what.ends_with(".h") {
@@ -61,11 +61,11 @@ pub fn ensure() -> Result<()> {
     };
     let before = probes();
     let pairs: Vec<(&str, &str)> = before.iter().map(|(p, w)| (*p, w.as_str())).collect();
-    crate::test::install_packages(&pairs)?;
+    crate::host::install_packages(&pairs)?;
     // Probed again: an installed header may be in the multiarch directory.
     let after = probes();
     let pairs: Vec<(&str, &str)> = after.iter().map(|(p, w)| (*p, w.as_str())).collect();
-    let missing = crate::test::missing(&pairs);
+    let missing = crate::host::missing(&pairs);
     if !missing.is_empty() {
         bail!(
             "build dependencies missing: {m}; run as root (they are then installed) or \

@@ -8,7 +8,6 @@
 //! apply the toolchain fixes), `make` (the autotools steps, logged), `report`
 //! (the result and the stamp that lets a second call reuse the install).
 
-pub mod bench;
 pub mod compat;
 mod deps;
 mod export;

@@ -1,51 +1,22 @@
 //! The result of a build: what was installed where, with which compat
 //! items, and how long each step took. The same document is the stamp in
 //! PREFIX/share/gluster-legacy-kit/build.json, by which a later call sees
-//! that the prefix already holds this commit.
+//! that the prefix already holds this commit; its type, `Report`, is the
+//! verify crate's, which reads the stamp back.
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-pub struct Seconds {
-    pub deps: f64,
-    pub export: f64,
-    pub autogen: f64,
-    pub configure: f64,
-    pub make: f64,
-    pub install: f64,
-    pub total: f64,
-}
+pub use verify::stamp::{Report, Seconds};
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Report {
-    pub rev: String,
-    pub commit: String,
-    /// The repository the commit was read from, so `verify --prefix` can ask
-    /// `backport --check` whether the build has the fix.
-    #[serde(default)]
-    pub repo: PathBuf,
-    pub prefix: PathBuf,
-    pub version: String,
-    pub events: bool,
-    pub glfsheal: PathBuf,
-    pub compat: Vec<String>,
-    pub reused: bool,
-    pub seconds: Seconds,
-    /// The built tree, when it was kept (`--keep-tree`).
-    #[serde(default)]
-    pub tree: Option<PathBuf>,
-}
-
+/// Where the stamp of a build at `prefix` is (one path, `verify::stamp::STAMP`).
 pub fn stamp_path(prefix: &Path) -> PathBuf {
-    prefix.join("share/gluster-legacy-kit/build.json")
+    verify::stamp::path(prefix)
 }
 
 /// The stamped report when PREFIX holds a complete install of `commit`.
 pub fn reused(prefix: &Path, rev: &str, commit: &str) -> Option<Report> {
-    let text = std::fs::read_to_string(stamp_path(prefix)).ok()?;
-    let old: Report = serde_json::from_str(&text).ok()?;
+    let old = verify::stamp::load(prefix)?;
     if old.commit != commit || !old.glfsheal.is_file() {
         return None;
     }

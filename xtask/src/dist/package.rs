@@ -29,7 +29,7 @@ pub fn install_tools() -> Result<()> {
         bail!("{FIND_REQUIRES} is missing: install rpm (apt-get install rpm; on EL it is there)");
     }
     for tool in ["cargo-generate-rpm", "cargo-deb"] {
-        if crate::test::which(tool).is_none() {
+        if crate::host::which(tool).is_none() {
             eprintln!("==> cargo install --locked {tool} (a few minutes, once)");
             cmd!("cargo", "install", "--locked", "--quiet", tool)
                 .run()

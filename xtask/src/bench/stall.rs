@@ -6,29 +6,25 @@
 //! lookup waits 2 s (timeout:1 attempts:1, A and AAAA), so unfixed should
 //! take about 2k s and the others stay flat.
 
+use crate::matrix::Plan;
 use anyhow::{bail, Result};
-use serde_json::Value;
 use std::path::PathBuf;
+use verify::{Document, Key, Resolver, Role, Shim};
 
-fn seconds(v: &Value, role: &str, shim: &str) -> (f64, u64) {
-    v["cells"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|c| c["role"] == role && c["resolver"] == "blackhole" && c["shim"] == shim)
-        .map_or((f64::NAN, 0), |c| {
-            (
-                c["seconds"].as_f64().unwrap_or(f64::NAN),
-                c["dns_queries"].as_u64().unwrap_or(0),
-            )
-        })
+fn seconds(v: &Document, role: Role, shim: Shim) -> (f64, u64) {
+    let key = Key {
+        resolver: Resolver::Blackhole,
+        shim,
+    };
+    v.cell(role, key)
+        .map_or((f64::NAN, 0), |c| (c.seconds, c.dns_queries))
 }
 
 /// `fork`: a repository whose release-3.12 already has the series, and the
 /// upstream it reads it from (its builds are reused); else the shared
 /// repository is cloned and ported afresh.
 pub fn run(ks: &[usize], fork: Option<(PathBuf, PathBuf)>) -> Result<()> {
-    crate::verify::build_tools()?;
+    crate::tools::build_tools()?;
     let dir = tempfile::tempdir()?;
     let (upstream, fork) = match fork {
         Some((f, u)) => (u, f),
@@ -52,20 +48,25 @@ pub fn run(ks: &[usize], fork: Option<(PathBuf, PathBuf)>) -> Result<()> {
     ]);
     for &k in ks {
         eprintln!("==> bench stall: k = {k} disperse subvolumes");
-        let (v, ok) = crate::verify::run_json(&[
-            "--branch".into(),
-            "release-3.12".into(),
-            "--repo".into(),
-            fork.clone().into(),
-            "--upstream".into(),
-            upstream.clone().into(),
-            "--subvols".into(),
-            k.to_string().into(),
-        ])?;
-        let (u, uq) = seconds(&v, "base", "none");
-        let (b, _) = seconds(&v, "branch", "none");
-        let (f, _) = seconds(&v, "base", "fail");
-        let (l, _) = seconds(&v, "base", "loopback");
+        let v = crate::matrix::run(&Plan {
+            ab: Some(crate::ab::Options {
+                branch: "release-3.12".into(),
+                repo: fork.clone(),
+                upstream: Some(upstream.clone()),
+                base: None,
+                jobs: 2,
+                builds_dir: crate::ab::builds_dir()?,
+                keep_base_tree: false,
+            }),
+            upstream: Some(upstream.clone()),
+            subvols: k,
+            ..Default::default()
+        })?;
+        let ok = v.ok;
+        let (u, uq) = seconds(&v, Role::Base, Shim::None);
+        let (b, _) = seconds(&v, Role::Branch, Shim::None);
+        let (f, _) = seconds(&v, Role::Base, Shim::Fail);
+        let (l, _) = seconds(&v, Role::Base, Shim::Loopback);
         t.add_row(vec![
             k.to_string(),
             format!("{u:.2} ({uq})"),

@@ -1,25 +1,33 @@
 //! The verify verdicts on synthetic cells: they must be able to fail, and
 //! they judge by what the kit knows of each build, not by how it behaved.
 
-use tests::judge::judge;
-use tests::verify::Cell;
+use verify::judge::judge;
+use verify::{Cell, Resolver, Role, Shim, Verdict};
 
-fn cell(build: &str, resolver: &str, shim: &str, seconds: f64, dns: u64, events: u64) -> Cell {
+fn resolver(name: &str) -> Resolver {
+    *Resolver::ALL.iter().find(|r| r.name() == name).unwrap()
+}
+
+fn shim(name: &str) -> Shim {
+    *Shim::ALL.iter().find(|s| s.name() == name).unwrap()
+}
+
+fn cell(build: &str, resolver_: &str, shim_: &str, seconds: f64, dns: u64, events: u64) -> Cell {
     let (role, fixed) = match build {
-        "base" => ("base", Some(false)),
-        "branch" => ("branch", Some(true)),
-        "reference" => ("reference", Some(true)),
-        "probe" => ("probe", Some(false)),
-        _ => ("prefix", None),
+        "base" => (Role::Base, Some(false)),
+        "branch" => (Role::Branch, Some(true)),
+        "reference" => (Role::Reference, Some(true)),
+        "probe" => (Role::Probe, Some(false)),
+        _ => (Role::Prefix, None),
     };
-    let stalled = resolver == "blackhole" && seconds > 1.0;
+    let stalled = resolver_ == "blackhole" && seconds > 1.0;
     Cell {
         build: build.into(),
-        role: role.into(),
+        role,
         fixed,
-        resolver: resolver.into(),
+        resolver: resolver(resolver_),
         legacy_layer: true,
-        shim: shim.into(),
+        shim: shim(shim_),
         subvolumes: 3,
         seconds,
         dns_queries: dns,
@@ -27,7 +35,7 @@ fn cell(build: &str, resolver: &str, shim: &str, seconds: f64, dns: u64, events:
         subvolumes_up: 3,
         going_up_gaps: if stalled { vec![2.0, 2.01] } else { vec![] },
         exit: 0,
-        verdict: String::new(),
+        verdict: None,
         why: String::new(),
     }
 }
@@ -49,15 +57,15 @@ fn ab() -> Vec<Cell> {
 fn failed(cells: &[Cell]) -> Vec<(String, String, String)> {
     cells
         .iter()
-        .filter(|c| c.verdict == "fail")
-        .map(|c| (c.build.clone(), c.resolver.clone(), c.shim.clone()))
+        .filter(|c| c.verdict == Some(Verdict::Fail))
+        .map(|c| (c.build.clone(), c.resolver.to_string(), c.shim.to_string()))
         .collect()
 }
 
 fn at<'a>(cells: &'a mut [Cell], build: &str, resolver: &str, shim: &str) -> &'a mut Cell {
     cells
         .iter_mut()
-        .find(|c| c.build == build && c.resolver == resolver && c.shim == shim)
+        .find(|c| c.build == build && c.resolver.name() == resolver && c.shim.name() == shim)
         .unwrap()
 }
 

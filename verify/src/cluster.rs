@@ -102,7 +102,7 @@ fn progress(started: Instant, what: &str) {
 
 /// Whether this machine can run the cluster, or why not.
 pub fn available() -> Result<(), String> {
-    crate::can_unshare()?;
+    crate::tools::can_unshare()?;
     if !Path::new("/usr/sbin/glusterd").exists() {
         return Err(
             "glusterd is not installed (cargo xtask test installs glusterfs-server as root)".into(),

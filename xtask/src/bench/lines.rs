@@ -5,22 +5,20 @@
 //! `cargo xtask build` and judges both. One row per line: whether it built,
 //! the compat items it took, build times, and the stall against the fix.
 
+use crate::matrix::Plan;
 use anyhow::{Context, Result};
 use duct::cmd;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
+use verify::{Cell, Document, Key, Resolver, Role, Shim};
 
 pub const TAGS: &[&str] = &["v3.10.12", "v3.12.15", "v4.1.10", "v5.13", "v6.7", "v7.2"];
 
-fn cell<'a>(v: &'a Value, role: &str, resolver: &str, shim: &str) -> Option<&'a Value> {
-    v["cells"]
-        .as_array()?
-        .iter()
-        .find(|c| c["role"] == role && c["resolver"] == resolver && c["shim"] == shim)
+fn cell(v: &Document, role: Role, resolver: Resolver, shim: Shim) -> Option<&Cell> {
+    v.cell(role, Key { resolver, shim })
 }
 
 /// One tag's A/B: the verify document, or why it could not run.
-fn one(clone: &Path, tag: &str, builds_dir: &Path) -> Result<Value> {
+fn one(clone: &Path, tag: &str, builds_dir: &Path) -> Result<Document> {
     let branch = format!("kit-ab-{tag}");
     cmd!("git", "branch", "-f", &branch, tag)
         .dir(clone)
@@ -29,23 +27,26 @@ fn one(clone: &Path, tag: &str, builds_dir: &Path) -> Result<Value> {
     let outcome = crate::backport::run(&crate::backport::Options {
         branch: branch.clone(),
         repo: clone.to_path_buf(),
-        series: crate::paths::root().join("patches/events.toml"),
+        series: crate::paths::series(),
         ..Default::default()
     })?;
     eprint!("{}", crate::backport::report::text(&outcome));
-    let (v, _) = crate::verify::run_json(&[
-        "--branch".into(),
-        branch.into(),
-        "--repo".into(),
-        clone.into(),
-        "--base".into(),
-        tag.into(),
-        "--builds-dir".into(),
-        builds_dir.into(),
-    ])?;
+    let v = crate::matrix::run(&Plan {
+        ab: Some(crate::ab::Options {
+            branch,
+            repo: clone.to_path_buf(),
+            upstream: None,
+            base: Some(tag.into()),
+            jobs: 2,
+            builds_dir: builds_dir.to_path_buf(),
+            keep_base_tree: false,
+        }),
+        subvols: 3,
+        ..Default::default()
+    })?;
     // Kept for the cells' detail, which the summary row leaves out.
     let saved = crate::paths::target_dir()?.join(format!("bench-lines-{tag}.json"));
-    std::fs::write(&saved, serde_json::to_string(&v)?)?;
+    std::fs::write(&saved, v.json()?)?;
     eprintln!(
         "bench lines: {tag}: verify's document in {}",
         saved.display()
@@ -55,35 +56,25 @@ fn one(clone: &Path, tag: &str, builds_dir: &Path) -> Result<Value> {
 
 /// What the summary row cannot hold: each build's compat items, and why
 /// each failed cell failed.
-fn notes(tag: &str, v: &Value) -> Vec<String> {
+fn notes(tag: &str, v: &Document) -> Vec<String> {
     let mut notes = Vec::new();
-    if let Some(items) = v["builds"]
-        .as_array()
-        .and_then(|b| b.first())
-        .and_then(|b| b["compat"].as_array())
-    {
-        let items: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-        notes.push(format!("{tag} compat: {}", items.join("; ")));
+    if let Some(b) = v.builds.first() {
+        notes.push(format!("{tag} compat: {}", b.compat.join("; ")));
     }
-    for c in v["cells"].as_array().into_iter().flatten() {
-        if c["verdict"] != "pass" {
-            notes.push(format!(
-                "{tag} FAILED {} / {} / shim {}: {}",
-                c["build"].as_str().unwrap_or("?"),
-                c["resolver"].as_str().unwrap_or("?"),
-                c["shim"].as_str().unwrap_or("?"),
-                c["why"].as_str().unwrap_or("")
-            ));
-        }
+    for c in v.cells.iter().filter(|c| !c.passed()) {
+        notes.push(format!(
+            "{tag} FAILED {} / {} / shim {}: {}",
+            c.build, c.resolver, c.shim, c.why
+        ));
     }
     notes
 }
 
+/// `repo`: --repo or $GLUSTER_REPO (`cli::named_repo`).
 pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
-    let repo = repo
-        .or_else(|| std::env::var_os("GLUSTER_REPO").map(PathBuf::from))
-        .context("bench lines needs a full GlusterFS clone: pass --repo or set GLUSTER_REPO")?;
-    crate::verify::build_tools()?;
+    let repo =
+        repo.context("bench lines needs a full GlusterFS clone: pass --repo or set GLUSTER_REPO")?;
+    crate::tools::build_tools()?;
     // The user's clone keeps its refs: branches are made in a clone of it.
     let dir = tempfile::tempdir()?;
     let clone = dir.path().join("clone");
@@ -107,41 +98,35 @@ pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
         let row = match one(&clone, tag, &builds_dir) {
             Ok(v) => {
                 all_notes.extend(notes(tag, &v));
-                let secs = |role: &str| {
-                    cell(&v, role, "blackhole", "none").map_or("-".into(), |c| {
-                        format!(
-                            "{:.2} ({})",
-                            c["seconds"].as_f64().unwrap_or(0.0),
-                            c["dns_queries"]
-                        )
+                let secs = |role: Role| {
+                    cell(&v, role, Resolver::Blackhole, Shim::None).map_or("-".into(), |c| {
+                        format!("{:.2} ({})", c.seconds, c.dns_queries)
                     })
                 };
-                let events = |role: &str, shim: &str| {
-                    cell(&v, role, "healthy", shim).map_or("-".into(), |c| c["events"].to_string())
+                let events = |role: Role, shim: Shim| {
+                    cell(&v, role, Resolver::Healthy, shim)
+                        .map_or("-".into(), |c| c.events.to_string())
                 };
-                let builds = v["builds"].as_array().cloned().unwrap_or_default();
+                let builds = &v.builds;
                 let times: Vec<String> = builds
                     .iter()
-                    .map(|b| format!("{:.0}", b["seconds"]["total"].as_f64().unwrap_or(0.0)))
+                    .map(|b| format!("{:.0}", b.seconds.total))
                     .collect();
-                let compat = builds
-                    .first()
-                    .and_then(|b| b["compat"].as_array())
-                    .map_or(0, |c| c.len());
+                let compat = builds.first().map_or(0, |b| b.compat.len());
                 vec![
                     tag.clone(),
                     if builds.len() == 2 { "yes" } else { "no" }.into(),
                     times.join(", "),
                     format!("{compat} items"),
-                    secs("base"),
-                    secs("branch"),
+                    secs(Role::Base),
+                    secs(Role::Branch),
                     format!(
                         "{} / {} / {}",
-                        events("base", "none"),
-                        events("branch", "none"),
-                        events("base", "loopback")
+                        events(Role::Base, Shim::None),
+                        events(Role::Branch, Shim::None),
+                        events(Role::Base, Shim::Loopback)
                     ),
-                    if v["ok"] == true {
+                    if v.ok {
                         "all pass".into()
                     } else {
                         "FAILED".into()
@@ -176,15 +161,52 @@ pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn build(compat: &[&str]) -> verify::stamp::Report {
+        verify::stamp::Report {
+            rev: "v7.2".into(),
+            commit: "0".repeat(40),
+            repo: PathBuf::new(),
+            prefix: PathBuf::new(),
+            version: "7.2".into(),
+            events: true,
+            glfsheal: PathBuf::new(),
+            compat: compat.iter().map(|c| c.to_string()).collect(),
+            reused: false,
+            seconds: Default::default(),
+            tree: None,
+        }
+    }
+
+    fn cell(resolver: Resolver, verdict: verify::Verdict, why: &str) -> Cell {
+        Cell {
+            build: "v7.2".into(),
+            role: Role::Base,
+            fixed: Some(false),
+            resolver,
+            legacy_layer: false,
+            shim: Shim::None,
+            subvolumes: 3,
+            seconds: 0.1,
+            dns_queries: 0,
+            events: 0,
+            subvolumes_up: 3,
+            going_up_gaps: vec![],
+            exit: 0,
+            verdict: Some(verdict),
+            why: why.into(),
+        }
+    }
+
     #[test]
     fn notes_list_compat_items_and_only_failed_cells() {
-        let v = serde_json::json!({
-            "builds": [{"compat": ["-fcommon", "libtirpc"]}, {"compat": ["-fcommon"]}],
-            "cells": [
-                {"build": "v7.2", "resolver": "healthy", "shim": "none", "verdict": "pass", "why": "ok"},
-                {"build": "v7.2", "resolver": "blackhole", "shim": "none", "verdict": "fail", "why": "stalled 0.10 s"},
+        let v = Document {
+            builds: vec![build(&["-fcommon", "libtirpc"]), build(&["-fcommon"])],
+            cells: vec![
+                cell(Resolver::Healthy, verify::Verdict::Pass, "ok"),
+                cell(Resolver::Blackhole, verify::Verdict::Fail, "stalled 0.10 s"),
             ],
-        });
+            ok: false,
+        };
         assert_eq!(
             notes("v7.2", &v),
             vec![

@@ -15,7 +15,8 @@
 //! - every disperse subvolume's "Going UP" line is in glfsheal's log.
 //! - a build whose fix status is unknown cannot be judged, and fails.
 
-use crate::verify::{Cell, LOOKUP_STALL};
+use crate::cell::{Cell, Key, Resolver, Role, Shim, Verdict};
+use crate::matrix::LOOKUP_STALL;
 
 /// Cells under a second differ by process start-up noise more than by 20%.
 pub const SLACK: f64 = 0.5;
@@ -25,21 +26,15 @@ pub fn judge(cells: &mut [Cell]) -> bool {
     let snapshot = cells.to_vec();
     for cell in cells.iter_mut() {
         let (ok, why) = verdict(cell, &snapshot);
-        cell.verdict = if ok { "pass" } else { "fail" }.into();
+        cell.verdict = Some(if ok { Verdict::Pass } else { Verdict::Fail });
         cell.why = why;
     }
-    cells.iter().all(|c| c.verdict == "pass")
+    cells.iter().all(Cell::passed)
 }
 
-fn find<'a>(
-    cells: &'a [Cell],
-    pick: impl Fn(&Cell) -> bool,
-    resolver: &str,
-    shim: &str,
-) -> Option<&'a Cell> {
-    cells
-        .iter()
-        .find(|c| pick(c) && c.resolver == resolver && c.shim == shim)
+/// The first cell `pick` chooses at `key`.
+fn find(cells: &[Cell], pick: impl Fn(&Cell) -> bool, key: Key) -> Option<&Cell> {
+    cells.iter().find(|c| pick(c) && c.key() == key)
 }
 
 fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
@@ -53,12 +48,13 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
             ),
         );
     };
-    let (mut ok, mut why) = if cell.resolver == "healthy" {
+    let key = cell.key();
+    let (mut ok, mut why) = if cell.resolver == Resolver::Healthy {
         (
             cell.exit == 0,
             format!("heal-info exit {} on healthy DNS", cell.exit),
         )
-    } else if fixed || cell.shim != "none" {
+    } else if fixed || cell.shim != Shim::None {
         fast(cell, all)
     } else {
         stalled(cell)
@@ -70,8 +66,8 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
             cell.subvolumes_up, cell.subvolumes
         );
     }
-    if ok && cell.role == "branch" && cell.shim == "none" {
-        if let Some(base) = find(all, |c| c.role == "base", &cell.resolver, "none") {
+    if ok && cell.role == Role::Branch && cell.shim == Shim::None {
+        if let Some(base) = find(all, |c| c.role == Role::Base, key) {
             let need = base.events + cell.subvolumes as u64;
             if cell.events < need {
                 ok = false;
@@ -84,13 +80,17 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
             }
         }
     }
-    if ok && cell.shim == "loopback" {
-        let own_none = find(all, |c| c.build == cell.build, "healthy", "none");
+    if ok && cell.shim == Shim::Loopback {
+        let own_none = find(
+            all,
+            |c| c.build == cell.build,
+            key.with_resolver(Resolver::Healthy).with_shim(Shim::None),
+        );
         let mut expected = own_none.map_or(0, |n| n.events);
         if !fixed {
             expected += k as u64;
         }
-        let branch = find(all, |c| c.role == "branch", &cell.resolver, "none");
+        let branch = find(all, |c| c.role == Role::Branch, key.with_shim(Shim::None));
         if let Some(b) = branch {
             expected = expected.max(b.events);
         }
@@ -114,7 +114,11 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
 
 /// A cell that must not wait on DNS.
 fn fast(cell: &Cell, all: &[Cell]) -> (bool, String) {
-    let healthy = find(all, |c| c.build == cell.build, "healthy", &cell.shim);
+    let healthy = find(
+        all,
+        |c| c.build == cell.build,
+        cell.key().with_resolver(Resolver::Healthy),
+    );
     let Some(h) = healthy else {
         return (
             false,

@@ -1,4 +1,4 @@
-//! `cargo xtask verify`: the proof that the backport and the shim work, run
+//! The verify matrix: the proof that the backport and the shim work, run
 //! on the throwaway cluster. A matrix of builds (Debian's 10.3, the upstream
 //! fixed reference; a `probe` that makes 3.12's events.c calls once per
 //! subvolume; each `--prefix` build; the base and branch of an A/B),
@@ -8,51 +8,36 @@
 //! DNS queries the black hole counted, events that reached the events ports,
 //! and heal-info's exit code; `judge` then draws the verdicts.
 
+use crate::cell::{Cell, Key, Resolver, Role, Shim, Target};
 use crate::cluster::{Cluster, Flavor};
+use crate::counter::Counter;
 use anyhow::{Context, Result};
-use serde::Serialize;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Cell {
-    pub build: String,
-    /// "reference", "probe", "base", "branch" or "prefix".
-    pub role: String,
-    /// Whether the kit knows the build has the events.c fix.
-    pub fixed: Option<bool>,
-    pub resolver: String,
-    pub legacy_layer: bool,
-    pub shim: String,
-    pub subvolumes: usize,
-    pub seconds: f64,
-    pub dns_queries: u64,
-    pub events: u64,
-    /// Subvolumes whose "Going UP" line glfsheal's log shows.
-    pub subvolumes_up: usize,
-    pub going_up_gaps: Vec<f64>,
-    pub exit: i32,
-    pub verdict: String,
-    pub why: String,
-}
-
-/// One installed build to run the matrix on.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub name: String,
-    /// "base", "branch" or "prefix".
-    pub role: String,
-    pub prefix: PathBuf,
-    /// From `backport --check` on the build's revision, or the user's word.
-    pub fixed: Option<bool>,
-}
 
 pub struct Options {
     /// Debian's 10.3 and the probe, on the system's glusterd.
     pub reference: bool,
     pub targets: Vec<Target>,
     pub subvols: usize,
+    pub dimensions: Dimensions,
+}
+
+/// The values each build's cells take, one cell per combination, in this
+/// order. The default is every value of every dimension.
+#[derive(Debug, Clone)]
+pub struct Dimensions {
+    pub resolvers: Vec<Resolver>,
+    pub shims: Vec<Shim>,
+}
+
+impl Default for Dimensions {
+    fn default() -> Self {
+        Dimensions {
+            resolvers: Resolver::ALL.to_vec(),
+            shims: Shim::ALL.to_vec(),
+        }
+    }
 }
 
 /// Seconds one lookup waits on the black hole: A and AAAA, timeout:1 attempts:1.
@@ -77,55 +62,9 @@ extern "C" {
     fn libc_version() -> *const std::os::raw::c_char;
 }
 
-/// A `blackhole` listener inside a cluster's namespaces: counts what
-/// reaches `addr` (DNS queries on :53, events on the events ports).
-pub struct Counter {
-    child: std::process::Child,
-    file: PathBuf,
-}
-
-impl Counter {
-    pub fn start(c: &Cluster, addr: &str, name: &str) -> Result<Counter> {
-        let file = c.dir.path().join(format!("{name}.count"));
-        let ready = c.dir.path().join(format!("{name}.ready"));
-        // Its own process group: nsenter forks to enter the PID namespace, and
-        // the listener inside must die with it.
-        let child = c
-            .command(&[
-                crate::blackhole_bin().to_str().unwrap(),
-                addr,
-                file.to_str().unwrap(),
-                ready.to_str().unwrap(),
-                "3600",
-            ])
-            .process_group(0)
-            .spawn()
-            .context("starting a counting listener")?;
-        c.poll(&format!("{name} listens"), Duration::from_secs(10), |_| {
-            Ok(ready.exists())
-        })?;
-        Ok(Counter { child, file })
-    }
-
-    pub fn count(&self) -> u64 {
-        std::fs::read_to_string(&self.file)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Counter {
-    fn drop(&mut self) {
-        unsafe { libc::killpg(self.child.id() as i32, libc::SIGKILL) };
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 struct Build {
     name: String,
-    role: String,
+    role: Role,
     /// `--glfsheal` (the probe) or `--prefix` arguments for heal-info.
     heal_args: Vec<String>,
     volume: String,
@@ -135,19 +74,18 @@ struct Build {
 fn run_cell(
     c: &Cluster,
     b: &Build,
-    resolver: &str,
-    shim: &str,
+    key: Key,
     k: usize,
     dns: Option<&Counter>,
     events: &[Counter],
 ) -> Result<Cell> {
     let legacy = glibc_rejects_paths();
     let mut preload = Vec::new();
-    if shim != "none" {
-        preload.push(crate::target_dir().join("../shim/libgfresolv.so"));
+    if key.shim != Shim::None {
+        preload.push(crate::tools::portable_shim_so());
     }
     if legacy {
-        preload.push(crate::legacy_resolv_so());
+        preload.push(crate::tools::legacy_resolv_so());
     }
     let preload: Vec<String> = preload.iter().map(|p| p.display().to_string()).collect();
     let resolv = c.dir.path().join("resolv-cell.conf");
@@ -167,8 +105,11 @@ fn run_cell(
         "mount --bind {} /etc/resolv.conf && exec env LD_PRELOAD='{}' GFRESOLV_MODE={} EVENTS_PORT=24009 {} {} {} --format json --timeout {timeout}",
         resolv.display(),
         preload.join(":"),
-        if shim == "none" { "fail" } else { shim },
-        crate::heal_info_bin().display(),
+        match key.shim {
+            Shim::None => Shim::Fail,
+            shim => shim,
+        },
+        crate::tools::heal_info_bin().display(),
         b.volume,
         b.heal_args.join(" "),
     );
@@ -185,11 +126,11 @@ fn run_cell(
     let (up, gaps) = heal_info::diagnose::going_up(text.get(log_before..).unwrap_or(""));
     Ok(Cell {
         build: b.name.clone(),
-        role: b.role.clone(),
+        role: b.role,
         fixed: b.fixed,
-        resolver: resolver.into(),
+        resolver: key.resolver,
         legacy_layer: legacy,
-        shim: shim.into(),
+        shim: key.shim,
         subvolumes: k,
         seconds: (v["duration_seconds"].as_f64().unwrap_or(0.0) * 1000.0).round() / 1000.0,
         dns_queries: dns.map_or(0, |d| d.count()) - dns0,
@@ -197,7 +138,7 @@ fn run_cell(
         subvolumes_up: up.len(),
         going_up_gaps: gaps,
         exit: out.status.code().unwrap_or(-1),
-        verdict: String::new(),
+        verdict: None,
         why: String::new(),
     })
 }
@@ -208,7 +149,7 @@ fn probe_glfsheal(dir: &Path, socket: &Path, k: usize) -> Result<PathBuf> {
         &fake,
         format!(
             "#!/bin/sh\n# 3.12's glfsheal, as far as events.c goes: per subvolume, ec_up, then _gf_event()\nexec {} events /var/log/glusterfs/glfsheal-$1.log {} {k}\n",
-            crate::probe().display(),
+            crate::tools::probe().display(),
             socket.display()
         ),
     )?;
@@ -226,7 +167,7 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
     for t in &opts.targets {
         let b = Build {
             name: t.name.clone(),
-            role: t.role.clone(),
+            role: t.role,
             heal_args: vec!["--prefix".into(), t.prefix.display().to_string()],
             volume: "ec".into(),
             fixed: t.fixed,
@@ -248,7 +189,7 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
         if flavor.prefix.is_none() {
             builds.push(Build {
                 name: "debian-10.3".into(),
-                role: "reference".into(),
+                role: Role::Reference,
                 heal_args: vec![],
                 volume: "ec".into(),
                 fixed: Some(true),
@@ -256,29 +197,31 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
             let fake = probe_glfsheal(c.dir.path(), &flavor.socket(), k)?;
             builds.push(Build {
                 name: "probe".into(),
-                role: "probe".into(),
+                role: Role::Probe,
                 heal_args: vec!["--glfsheal".into(), fake.display().to_string()],
                 volume: "ec312".into(),
                 fixed: Some(false),
             });
         }
         for b in &builds {
-            for resolver in ["healthy", "blackhole"] {
-                let dns = if resolver == "blackhole" {
+            for &resolver in &opts.dimensions.resolvers {
+                let dns = if resolver == Resolver::Blackhole {
                     Some(Counter::start(&c, "127.0.0.1:53", "dns")?)
                 } else {
                     None
                 };
-                for shim in ["none", "fail", "loopback"] {
+                for &shim in &opts.dimensions.shims {
+                    let key = Key { resolver, shim };
                     eprintln!("[verify] {} / {resolver} / shim {shim} ...", b.name);
                     // Timings under a second swing with the machine's load:
                     // a cell that should be fast keeps the fastest of a few
                     // runs. One that should stall runs once, and must.
-                    let expect_stall =
-                        resolver == "blackhole" && shim == "none" && b.fixed == Some(false);
-                    let mut cell = run_cell(&c, b, resolver, shim, k, dns.as_ref(), &events)?;
+                    let expect_stall = resolver == Resolver::Blackhole
+                        && shim == Shim::None
+                        && b.fixed == Some(false);
+                    let mut cell = run_cell(&c, b, key, k, dns.as_ref(), &events)?;
                     for _ in 1..if expect_stall { 1 } else { FAST_RUNS } {
-                        let again = run_cell(&c, b, resolver, shim, k, dns.as_ref(), &events)?;
+                        let again = run_cell(&c, b, key, k, dns.as_ref(), &events)?;
                         if again.seconds < cell.seconds {
                             cell = again;
                         }
@@ -317,21 +260,21 @@ pub fn table(cells: &[Cell]) -> String {
         let gaps: Vec<String> = c.going_up_gaps.iter().map(|g| format!("{g:.2}")).collect();
         t.add_row(vec![
             c.build.clone(),
-            c.role.clone(),
-            c.resolver.clone(),
+            c.role.to_string(),
+            c.resolver.to_string(),
             if c.legacy_layer { "yes" } else { "no" }.into(),
-            c.shim.clone(),
+            c.shim.to_string(),
             format!("{:.3}", c.seconds),
             c.dns_queries.to_string(),
             c.events.to_string(),
             format!("{}/{}", c.subvolumes_up, c.subvolumes),
             gaps.join(" "),
             c.exit.to_string(),
-            c.verdict.clone(),
+            c.verdict.map_or("", |v| v.name()).into(),
         ]);
     }
     let mut s = format!("{t}\n");
-    for c in cells.iter().filter(|c| c.verdict != "pass") {
+    for c in cells.iter().filter(|c| !c.passed()) {
         s.push_str(&format!(
             "FAILED {} / {} / shim {}: {}\n",
             c.build, c.resolver, c.shim, c.why

@@ -5,7 +5,7 @@
 //! 3.12.15 repository (../shared/glusterfs beside the project) is cloned
 //! and backported, so the branch is release-3.12 plus the kit's fixes.
 
-use super::{Options, Report};
+use crate::build::{Options, Report};
 use anyhow::{bail, Context, Result};
 use duct::cmd;
 use std::path::PathBuf;
@@ -49,7 +49,7 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize) -> Resu
     let mut rows: Vec<(&str, Report, (u64, u64))> = Vec::new();
     for (label, rev) in [("cold", base), ("cached", branch)] {
         cmd!("ccache", "-z").stdout_null().run()?;
-        let report = super::run(&Options {
+        let report = crate::build::run(&Options {
             rev: rev.to_string(),
             repo: repo.clone(),
             prefix: tmp.path().join(format!("prefix-{label}")),

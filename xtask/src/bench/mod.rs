@@ -2,6 +2,10 @@
 //! side in one run. Machines are noisy, so each figure is the median of
 //! several runs and each comparison is taken in the same run.
 
+pub mod build;
+pub mod lines;
+pub mod stall;
+
 use crate::{backport, corpus, history};
 use anyhow::{bail, Context, Result};
 use duct::cmd;
@@ -24,8 +28,9 @@ pub fn time_median(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64
     Ok(median(xs))
 }
 
+/// `repo`: --repo or $GLUSTER_REPO, as `cli::named_repo` resolved it.
 fn gluster_repo(repo: Option<PathBuf>) -> Result<PathBuf> {
-    repo.or_else(|| std::env::var_os("GLUSTER_REPO").map(PathBuf::from)).context(
+    repo.context(
         "this benchmark needs the real GlusterFS history: pass --repo PATH or set GLUSTER_REPO to a full clone",
     )
 }
@@ -34,7 +39,7 @@ fn gluster_repo(repo: Option<PathBuf>) -> Result<PathBuf> {
 /// of the same upstream commits in a work tree at the same tag.
 pub fn backport(repo: Option<PathBuf>, tags: &[String], runs: usize) -> Result<()> {
     let upstream = gluster_repo(repo)?;
-    let series = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../patches/events.toml");
+    let series = crate::paths::series();
     let masters = ["aeb4545f35", "fc10f37028", "b6da637929", "6c48f1649d"];
     println!(
         "{:<10} {:>12} {:>12} {:>16} {:>8}",
@@ -130,44 +135,6 @@ pub fn corpus(repo: Option<PathBuf>, branch: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Compiles the tests' C probe and legacy resolver layer into `dir`, with
-/// the `cc` crate's compiler detection; returns (probe, legacy layer).
-pub fn build_c_helpers(dir: &Path) -> Result<(PathBuf, PathBuf)> {
-    let src = crate::paths::root().join("tests/c");
-    let compiler = cc::Build::new()
-        .opt_level(2)
-        .target("x86_64-unknown-linux-gnu")
-        .host("x86_64-unknown-linux-gnu")
-        .cargo_metadata(false)
-        .try_get_compiler()?;
-    let probe = dir.join("probe");
-    let legacy = dir.join("liblegacyresolv.so");
-    let run = |args: Vec<std::ffi::OsString>| -> Result<()> {
-        let st = compiler.to_command().args(args).status()?;
-        if !st.success() {
-            bail!("the C compiler failed");
-        }
-        Ok(())
-    };
-    run(vec![
-        "-o".into(),
-        probe.clone().into(),
-        src.join("probe.c").into(),
-        "-ldl".into(),
-        "-lpthread".into(),
-    ])?;
-    run(vec![
-        "-shared".into(),
-        "-fPIC".into(),
-        "-o".into(),
-        legacy.clone().into(),
-        src.join("legacy_resolv.c").into(),
-        "-ldl".into(),
-        "-lresolv".into(),
-    ])?;
-    Ok((probe, legacy))
-}
-
 fn probe_ns(
     probe: &Path,
     name: &str,
@@ -193,8 +160,7 @@ fn probe_ns(
 /// and the stall the legacy resolver layer shows under the black hole.
 pub fn shim(rounds: usize) -> Result<()> {
     let so = crate::shim::build()?;
-    let dir = tempfile::tempdir()?;
-    let (probe, legacy) = build_c_helpers(dir.path())?;
+    let (probe, legacy) = (verify::tools::probe(), verify::tools::legacy_resolv_so());
     let sock = "/var/run/glusterd.socket";
     let pre: [(&str, &Path); 1] = [("LD_PRELOAD", &so)];
     let (mut fail, mut loopback) = (Vec::new(), Vec::new());
@@ -375,7 +341,7 @@ pub fn heal_info(entries: usize, rounds: usize) -> Result<()> {
             ("heal-info (quick-xml / lines)", &ours),
             ("python3 iterparse / line loop", &py),
         ];
-        if xml && crate::test::which("xmllint").is_some() {
+        if xml && crate::host::which("xmllint").is_some() {
             rows.push(("xmllint --stream", &lint));
         }
         let mut results = Vec::new();

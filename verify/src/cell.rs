@@ -1,0 +1,176 @@
+//! One cell of the verify matrix, typed: the build's role, the matrix's
+//! dimensions (resolver, shim), and what was measured. Each dimension is an
+//! enum made by `named_enum!`, serialized by the same lowercase names the
+//! JSON has always carried; a new dimension is one more `named_enum!`, one
+//! more field of `Cell` and `Key`, its values in `matrix::Dimensions`, and
+//! the judge's rule for it.
+
+use crate::stamp::Report;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// An enum of named values: serde and `Display` use the names given, and
+/// `ALL` lists the values in order.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in the matrix's order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value's name, as in the JSON and the table.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// What a build is to the matrix.
+    Role {
+        /// Debian's 10.3, upstream with the fix.
+        Reference = "reference",
+        /// The probe: 3.12's events.c calls, once per subvolume.
+        Probe = "probe",
+        /// The unfixed side of an A/B.
+        Base = "base",
+        /// The fixed side of an A/B.
+        Branch = "branch",
+        /// A build named with --prefix, --fixed or --unfixed.
+        Prefix = "prefix",
+    }
+}
+
+named_enum! {
+    /// The DNS the cell's lookups reach.
+    Resolver {
+        /// Never asked: a healthy cluster needs no DNS.
+        Healthy = "healthy",
+        /// A server that counts queries and never answers.
+        Blackhole = "blackhole",
+    }
+}
+
+named_enum! {
+    /// Whether the resolver shim is preloaded, and in which mode.
+    Shim {
+        /// Not preloaded.
+        None = "none",
+        /// Socket paths fail at once (EAI_NONAME).
+        Fail = "fail",
+        /// Socket paths answer 127.0.0.1, so the events still go out.
+        Loopback = "loopback",
+    }
+}
+
+named_enum! {
+    /// The judge's word on a cell.
+    Verdict {
+        Pass = "pass",
+        Fail = "fail",
+    }
+}
+
+/// Where a cell stands in the matrix: one value of each dimension. The
+/// judge finds the cells it compares with by key, changing only the
+/// dimensions its rule names (`with_resolver`, `with_shim`), so a new
+/// dimension is matched on its own value by every rule that says nothing
+/// of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub resolver: Resolver,
+    pub shim: Shim,
+}
+
+impl Key {
+    pub fn with_resolver(self, resolver: Resolver) -> Key {
+        Key { resolver, ..self }
+    }
+
+    pub fn with_shim(self, shim: Shim) -> Key {
+        Key { shim, ..self }
+    }
+}
+
+/// One run of heal-info: a build under one value of each dimension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub build: String,
+    pub role: Role,
+    /// Whether the kit knows the build has the events.c fix.
+    pub fixed: Option<bool>,
+    pub resolver: Resolver,
+    pub legacy_layer: bool,
+    pub shim: Shim,
+    pub subvolumes: usize,
+    pub seconds: f64,
+    pub dns_queries: u64,
+    pub events: u64,
+    /// Subvolumes whose "Going UP" line glfsheal's log shows.
+    pub subvolumes_up: usize,
+    pub going_up_gaps: Vec<f64>,
+    pub exit: i32,
+    /// None until `judge` has looked at the cell.
+    pub verdict: Option<Verdict>,
+    pub why: String,
+}
+
+impl Cell {
+    pub fn key(&self) -> Key {
+        Key {
+            resolver: self.resolver,
+            shim: self.shim,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.verdict == Some(Verdict::Pass)
+    }
+}
+
+/// One installed build to run the matrix on.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    /// Base, branch or prefix.
+    pub role: Role,
+    pub prefix: PathBuf,
+    /// From `backport --check` on the build's revision, or the user's word.
+    pub fixed: Option<bool>,
+}
+
+/// What `verify --json` prints: every cell, the A/B's build reports, and
+/// whether every verdict passed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub builds: Vec<Report>,
+    pub cells: Vec<Cell>,
+    pub ok: bool,
+}
+
+impl Document {
+    /// The cell of the build with `role` at `key`.
+    pub fn cell(&self, role: Role, key: Key) -> Option<&Cell> {
+        self.cells.iter().find(|c| c.role == role && c.key() == key)
+    }
+
+    /// One JSON document on one line, its keys in order as a
+    /// `serde_json::Value` prints them (as verify has always printed it).
+    pub fn json(&self) -> serde_json::Result<String> {
+        Ok(serde_json::to_value(self)?.to_string())
+    }
+}

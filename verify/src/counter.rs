@@ -1,0 +1,52 @@
+//! A `blackhole` listener inside a cluster's namespaces: counts what
+//! reaches an address (DNS queries on :53, events on the events ports).
+
+use crate::cluster::Cluster;
+use anyhow::{Context, Result};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct Counter {
+    child: std::process::Child,
+    file: PathBuf,
+}
+
+impl Counter {
+    pub fn start(c: &Cluster, addr: &str, name: &str) -> Result<Counter> {
+        let file = c.dir.path().join(format!("{name}.count"));
+        let ready = c.dir.path().join(format!("{name}.ready"));
+        // Its own process group: nsenter forks to enter the PID namespace, and
+        // the listener inside must die with it.
+        let child = c
+            .command(&[
+                crate::tools::blackhole_bin().to_str().unwrap(),
+                addr,
+                file.to_str().unwrap(),
+                ready.to_str().unwrap(),
+                "3600",
+            ])
+            .process_group(0)
+            .spawn()
+            .context("starting a counting listener")?;
+        c.poll(&format!("{name} listens"), Duration::from_secs(10), |_| {
+            Ok(ready.exists())
+        })?;
+        Ok(Counter { child, file })
+    }
+
+    pub fn count(&self) -> u64 {
+        std::fs::read_to_string(&self.file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Counter {
+    fn drop(&mut self) {
+        unsafe { libc::killpg(self.child.id() as i32, libc::SIGKILL) };
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,81 @@
+//! What an installed build says of itself: `cargo xtask build` leaves a
+//! stamp (PREFIX/share/gluster-legacy-kit/build.json), its `Report`, naming
+//! the repository and commit it built, so `verify --prefix` can ask
+//! `backport --check` whether that commit has the fix, instead of guessing
+//! from behaviour, and a later build sees that the prefix already holds the
+//! commit. One type, written by `xtask build` and read back here.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The stamp's place under an install prefix.
+pub const STAMP: &str = "share/gluster-legacy-kit/build.json";
+
+/// Seconds each step of a build took.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Seconds {
+    pub deps: f64,
+    pub export: f64,
+    pub autogen: f64,
+    pub configure: f64,
+    pub make: f64,
+    pub install: f64,
+    pub total: f64,
+}
+
+/// The result of a build: what was installed where, with which compat
+/// items, and how long each step took.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Report {
+    pub rev: String,
+    pub commit: String,
+    /// The repository the commit was read from, so `verify --prefix` can ask
+    /// `backport --check` whether the build has the fix.
+    #[serde(default)]
+    pub repo: PathBuf,
+    pub prefix: PathBuf,
+    pub version: String,
+    pub events: bool,
+    pub glfsheal: PathBuf,
+    pub compat: Vec<String>,
+    pub reused: bool,
+    pub seconds: Seconds,
+    /// The built tree, when it was kept (`--keep-tree`).
+    #[serde(default)]
+    pub tree: Option<PathBuf>,
+}
+
+/// The stamp of the build installed at `prefix`.
+pub fn path(prefix: &Path) -> PathBuf {
+    prefix.join(STAMP)
+}
+
+/// The stamp at `prefix`, if there is a readable one.
+pub fn load(prefix: &Path) -> Option<Report> {
+    let text = std::fs::read_to_string(path(prefix)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The stamp at `prefix`, which must name the repository and commit it was
+/// built from; the errors say how to do without one.
+pub fn read(prefix: &Path) -> Result<Report> {
+    let path = path(prefix);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{} has no build stamp ({}), so the kit cannot tell whether it has the fix: build it with cargo xtask build, or pass --fixed {0} / --unfixed {0}",
+            prefix.display(),
+            path.display()
+        )
+    })?;
+    let report: Report =
+        serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+    if report.repo.as_os_str().is_empty() || report.commit.is_empty() {
+        bail!(
+            "{} names no repo and commit: rebuild with cargo xtask build, or pass --fixed/--unfixed {}",
+            path.display(),
+            prefix.display()
+        );
+    }
+    Ok(report)
+}

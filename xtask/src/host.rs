@@ -1,0 +1,102 @@
+//! What the host has and how to add to it: programs on PATH, root, Debian
+//! and PyPI packages, and the features the workspace is built with. A leaf:
+//! every task asks here, and this module asks no task.
+
+use anyhow::Result;
+use duct::cmd;
+
+/// The packages whose program (or file) is not there yet.
+pub fn missing<'a>(packages: &[(&'a str, &str)]) -> Vec<&'a str> {
+    let mut names: Vec<&str> = packages
+        .iter()
+        .filter(|(_, prog)| !have(prog))
+        .map(|(p, _)| *p)
+        .collect();
+    names.dedup();
+    names
+}
+
+/// Installs missing PyPI tools; a failure is reported, and the tests that
+/// need the tool say they are skipped.
+pub fn install_pip(packages: &[(&str, &str)]) {
+    let missing = missing(packages);
+    if missing.is_empty() {
+        return;
+    }
+    eprintln!("==> pip install {}", missing.join(" "));
+    let mut args = vec![
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ];
+    args.extend(&missing);
+    if let Err(e) = cmd("python3", &args).run() {
+        eprintln!("note: pip install failed ({e}); the tests that need these tools will say they are skipped");
+    }
+}
+
+/// The features the suite builds with: heal-info's libgfapi bindings.
+pub const FEATURES: &str = "heal-info/gfapi";
+
+fn have(program: &str) -> bool {
+    if program.starts_with('/') {
+        return std::path::Path::new(program).exists()
+            || program.contains("libclang") && libclang_present();
+    }
+    which(program).is_some()
+}
+
+fn libclang_present() -> bool {
+    std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            e.file_name().to_string_lossy().starts_with("llvm-")
+                && e.path().join("lib/libclang.so").exists()
+        })
+}
+
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+pub fn is_root() -> bool {
+    cmd!("id", "-u")
+        .read()
+        .map(|s| s.trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Installs missing packages with apt-get when running as root.
+pub fn install_packages(packages: &[(&str, &str)]) -> Result<()> {
+    let missing = missing(packages);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !is_root() {
+        eprintln!(
+            "note: not root, so not installing {}; tests that need them say so",
+            missing.join(" ")
+        );
+        return Ok(());
+    }
+    eprintln!("==> apt-get install {}", missing.join(" "));
+    // apt's chatter goes to stderr: callers may owe stdout one JSON document.
+    cmd!("apt-get", "update", "-qq")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdout_to_stderr()
+        .run()?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend(&missing);
+    cmd("apt-get", &args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdout_to_stderr()
+        .run()?;
+    Ok(())
+}
