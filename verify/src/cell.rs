@@ -174,3 +174,43 @@ impl Document {
         Ok(serde_json::to_value(self)?.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dimension_values_keep_their_json_names() {
+        let names = |v: serde_json::Value| v.to_string();
+        assert_eq!(
+            names(serde_json::to_value(Role::ALL).unwrap()),
+            r#"["reference","probe","base","branch","prefix"]"#
+        );
+        assert_eq!(
+            names(serde_json::to_value(Resolver::ALL).unwrap()),
+            r#"["healthy","blackhole"]"#
+        );
+        assert_eq!(
+            names(serde_json::to_value(Shim::ALL).unwrap()),
+            r#"["none","fail","loopback"]"#
+        );
+        let back: Shim = serde_json::from_str(r#""loopback""#).unwrap();
+        assert_eq!(back, Shim::Loopback);
+    }
+
+    #[test]
+    fn a_key_changed_in_one_dimension_keeps_the_others() {
+        let k = Key {
+            resolver: Resolver::Blackhole,
+            shim: Shim::Loopback,
+        };
+        assert_eq!(
+            k.with_shim(Shim::None),
+            Key {
+                resolver: Resolver::Blackhole,
+                shim: Shim::None
+            }
+        );
+        assert_eq!(k.with_resolver(Resolver::Healthy).shim, Shim::Loopback);
+    }
+}
