@@ -6,6 +6,7 @@
 
 use crate::{ab, matrix};
 use anyhow::Result;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// --repo, else $GLUSTER_REPO: a GlusterFS clone, when one was named.
@@ -16,6 +17,209 @@ pub fn named_repo(flag: Option<PathBuf>) -> Option<PathBuf> {
 /// --repo, else $GLUSTER_REPO, else the current directory.
 pub fn repo(flag: Option<PathBuf>) -> PathBuf {
     named_repo(flag).unwrap_or_else(|| PathBuf::from("."))
+}
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "gluster-legacy-kit tasks")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Port the upstream events.c fixes (or any upstream commit) onto a legacy branch.
+    Backport(BackportArgs),
+    /// Build and install a legacy GlusterFS tree (3.10 to 7.x) with this toolchain.
+    Build(BuildArgs),
+    /// Run the main job on the built-in example.
+    Demo,
+    /// Build the portable TARGET_DIR/shim/libgfresolv.so (glibc 2.17 symbols).
+    Shim,
+    /// heal-info against real glfsheal builds on a throwaway cluster: healthy
+    /// and black-hole DNS, without and with the shim (needs root).
+    Verify(VerifyArgs),
+    /// Build the RPMs and .debs of gfresolv and heal-info (glibc 2.17), with
+    /// man pages and completions, into TARGET_DIR/dist/.
+    Dist {
+        /// Print one JSON document: version and artifacts (path, kind, sha256).
+        #[arg(long)]
+        json: bool,
+        /// Output directory [default: TARGET_DIR/dist]
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
+    /// Run the whole test suite (installs missing Debian packages as root).
+    Test,
+    /// Benchmarks, each printing ratios measured side by side in one run.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(clap::Args)]
+pub struct BuildArgs {
+    /// Branch, tag or commit to build
+    #[arg(default_value = "HEAD")]
+    pub rev: String,
+    /// The GlusterFS repository [default: $GLUSTER_REPO, then .]
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// Install prefix (created if absent)
+    #[arg(long)]
+    pub prefix: PathBuf,
+    /// make -j [default: number of CPUs]
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
+    pub jobs: usize,
+    /// Rebuild even if PREFIX already holds this commit.
+    #[arg(long)]
+    pub force: bool,
+    /// Keep the built tree after install (for code built against it).
+    #[arg(long)]
+    pub keep_tree: bool,
+    /// Print the report as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// A cold build beside a ccache-warm build of a tree differing in one file.
+    Build {
+        /// A GlusterFS clone [default: the shared 3.12.15 repository, backported]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        #[arg(long, default_value = "v3.12.15")]
+        base: String,
+        #[arg(long, default_value = "release-3.12")]
+        branch: String,
+        /// make -j [default: number of CPUs]
+        #[arg(long, default_value_t = 0, hide_default_value = true)]
+        jobs: usize,
+    },
+    /// The events.c series onto real release tags, beside git cherry-pick.
+    Backport {
+        /// A full GlusterFS clone [default: $GLUSTER_REPO]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        #[arg(long = "tag", default_values = ["v3.12.15", "v4.1.10", "v6.0", "v7.2"])]
+        tags: Vec<String>,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// libgfresolv.so: intercepted calls, pass-through overhead, black-hole stall.
+    Shim {
+        #[arg(long, default_value_t = 7)]
+        rounds: usize,
+    },
+    /// heal info under the black hole on the real unfixed, backported and
+    /// shimmed 3.12.15 builds, for k disperse subvolumes (needs root and
+    /// ../shared/glusterfs).
+    Stall {
+        #[arg(long = "k", value_delimiter = ',', default_values_t = [1, 3, 6, 12])]
+        ks: Vec<usize>,
+        /// A fork whose release-3.12 has the series (its builds are reused)
+        /// [default: a fresh port of ../shared/glusterfs]
+        #[arg(long, requires = "upstream")]
+        repo: Option<PathBuf>,
+        /// Where the fork's series is read from.
+        #[arg(long, requires = "repo")]
+        upstream: Option<PathBuf>,
+    },
+    /// The real A/B on the last release of each line (3.10 to 7.2): backport,
+    /// build tag and branch, verify --branch (needs root and a full clone).
+    Lines {
+        /// A full GlusterFS clone [default: $GLUSTER_REPO]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        #[arg(long = "tag", default_values = crate::bench::lines::TAGS)]
+        tags: Vec<String>,
+    },
+    /// heal-info parsing 1M-entry glfsheal output beside reference parsers.
+    HealInfo {
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
+    /// Real human backports (release-4.1 after the reformat) beside the
+    /// engine, git cherry-pick -Xignore-all-space and patch -l -F3.
+    Corpus {
+        /// A full GlusterFS clone [default: $GLUSTER_REPO]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        #[arg(long, default_value = "release-4.1")]
+        branch: String,
+        /// Print every pair's result as JSON lines too.
+        #[arg(long)]
+        json: bool,
+    },
+    /// backport --survey RANGE beside git cherry and a git cherry-pick loop,
+    /// then the presence rules on the corpus pairs beside git cherry.
+    Survey {
+        /// A full GlusterFS clone [default: $GLUSTER_REPO]
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// The fork's base: a branch is made there in a scratch repository.
+        #[arg(long, default_value = "v3.12.15")]
+        base: String,
+        #[arg(long, default_value = "v3.12.15..v6.10")]
+        range: String,
+        /// At most this many commits go through the cherry-pick loop.
+        #[arg(long, default_value_t = 150)]
+        cap: usize,
+        #[arg(long, default_value = "release-4.1")]
+        corpus_branch: String,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct BackportArgs {
+    /// The branch to port onto (it need not be checked out).
+    pub branch: String,
+    /// The GlusterFS repository holding BRANCH [default: $GLUSTER_REPO, then .]
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// Repository to read upstream commits from [default: --repo]
+    #[arg(long)]
+    pub upstream: Option<PathBuf>,
+    /// Series manifest [default: patches/events.toml of this project]
+    #[arg(long)]
+    pub series: Option<PathBuf>,
+    /// Port only this fix (id, Change-Id or SHA prefix of any port); repeatable.
+    #[arg(long)]
+    pub only: Vec<String>,
+    /// Port this upstream commit instead of the series; repeatable, in order.
+    #[arg(long = "commit")]
+    pub commits: Vec<String>,
+    /// Print the diff that would be committed; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Exit 0 if every selected fix is present, 1 if some are missing.
+    #[arg(long)]
+    pub check: bool,
+    /// Print a machine-readable report on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// When a hunk cannot be placed, leave BRANCH alone and write BRANCH-wip
+    /// (overwritten if it exists) with the hunks that could be placed and
+    /// conflict markers for the rest; exits 3.
+    #[arg(long)]
+    pub wip: bool,
+    /// With --commit or --survey: only the files matching GLOB (e.g.
+    /// 'libglusterfs/**'); repeatable. Left-out files are named in the message.
+    #[arg(long = "path", value_name = "GLOB")]
+    pub paths: Vec<String>,
+    /// With --commit or --survey: leave out files matching GLOB (e.g. 'tests/**'); repeatable.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub excludes: Vec<String>,
+    /// Classify every non-merge upstream commit in RANGE (A..B) against
+    /// BRANCH: present, clean, context-dropped, unplaceable, not-applicable
+    /// or needs. Changes nothing unless --apply-clean.
+    #[arg(long, value_name = "RANGE", conflicts_with_all = ["commits", "only", "check", "dry_run", "wip"])]
+    pub survey: Option<String>,
+    /// With --survey: port the clean commits, in order, one commit each.
+    #[arg(long, requires = "survey")]
+    pub apply_clean: bool,
 }
 
 #[derive(clap::Args)]

@@ -24,6 +24,7 @@ pub mod host_dirs;
 pub mod matrix;
 pub mod paths;
 pub mod shim;
+pub mod tasks;
 pub mod test;
 pub mod tools;
 pub mod verify;

@@ -1,0 +1,98 @@
+//! The subcommands whose work is an engine's (`backport`, `build`, `dist`):
+//! each runs it on the options `cli` resolved and prints its report, as
+//! text or JSON, choosing the exit code.
+
+use crate::backport;
+use crate::cli::{BackportArgs, BuildArgs};
+use anyhow::Result;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `cargo xtask backport`: the engine (or the survey), its report on
+/// stdout; exit 3 when a WIP branch was written, 1 when --check finds a fix
+/// missing.
+pub fn backport(a: BackportArgs) -> Result<ExitCode> {
+    let repo = crate::cli::repo(a.repo);
+    if let Some(range) = a.survey {
+        let s = backport::survey::run(&backport::survey::Options {
+            branch: a.branch,
+            repo,
+            upstream: a.upstream,
+            range,
+            paths: a.paths,
+            excludes: a.excludes,
+            apply_clean: a.apply_clean,
+            progress: true,
+        })?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&s)?);
+        } else {
+            print!("{}", backport::survey::text(&s));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = backport::Options {
+        branch: a.branch,
+        repo,
+        upstream: a.upstream,
+        series: a.series.unwrap_or_else(crate::paths::series),
+        only: a.only,
+        commits: a.commits,
+        dry_run: a.dry_run,
+        check: a.check,
+        wip: a.wip,
+        paths: a.paths,
+        excludes: a.excludes,
+    };
+    let outcome = backport::run(&opts)?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&backport::report::json(&outcome))?
+        );
+    } else {
+        print!("{}", backport::report::text(&outcome));
+    }
+    Ok(if outcome.wip_branch.is_some() {
+        ExitCode::from(3)
+    } else if opts.check && !outcome.all_present() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `cargo xtask dist`: the packages, and their table or JSON.
+pub fn dist(json: bool, out_dir: Option<PathBuf>) -> Result<ExitCode> {
+    let out = match out_dir {
+        Some(d) => d,
+        None => crate::dist::default_out_dir()?,
+    };
+    let report = crate::dist::run(&out)?;
+    if json {
+        println!("{}", report.json()?);
+    } else {
+        print!("{}", report.text());
+        eprintln!("packages and files in {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask build`: one installed build, and its report.
+pub fn build(a: BuildArgs) -> Result<ExitCode> {
+    let repo = crate::cli::repo(a.repo);
+    let report = crate::build::run(&crate::build::Options {
+        rev: a.rev,
+        repo,
+        prefix: a.prefix,
+        jobs: a.jobs,
+        force: a.force,
+        keep_tree: a.keep_tree,
+    })?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", crate::build::report::text(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
