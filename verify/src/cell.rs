@@ -85,6 +85,9 @@ named_enum! {
     }
 }
 
+/// Seconds one lookup waits on the black hole: A and AAAA, timeout:1 attempts:1.
+pub const LOOKUP_STALL: f64 = 2.0;
+
 /// Where a cell stands in the matrix: one value of each dimension. The
 /// judge finds the cells it compares with by key, changing only the
 /// dimensions its rule names (`with_resolver`, `with_shim`), so a new

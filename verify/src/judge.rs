@@ -15,8 +15,7 @@
 //! - every disperse subvolume's "Going UP" line is in glfsheal's log.
 //! - a build whose fix status is unknown cannot be judged, and fails.
 
-use crate::cell::{Cell, Key, Resolver, Role, Shim, Verdict};
-use crate::matrix::LOOKUP_STALL;
+use crate::cell::{Cell, Key, Resolver, Role, Shim, Verdict, LOOKUP_STALL};
 
 /// Cells under a second differ by process start-up noise more than by 20%.
 pub const SLACK: f64 = 0.5;

@@ -8,7 +8,7 @@
 //! DNS queries the black hole counted, events that reached the events ports,
 //! and heal-info's exit code; `judge` then draws the verdicts.
 
-use crate::cell::{Cell, Key, Resolver, Role, Shim, Target};
+use crate::cell::{Cell, Key, Resolver, Role, Shim, Target, LOOKUP_STALL};
 use crate::cluster::{Cluster, Flavor};
 use crate::counter::Counter;
 use anyhow::{Context, Result};
@@ -40,8 +40,6 @@ impl Default for Dimensions {
     }
 }
 
-/// Seconds one lookup waits on the black hole: A and AAAA, timeout:1 attempts:1.
-pub const LOOKUP_STALL: f64 = 2.0;
 const RESOLV: &str = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
 /// Runs of a cell expected to be fast; the fastest is kept.
 const FAST_RUNS: usize = 3;
