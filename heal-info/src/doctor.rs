@@ -5,6 +5,7 @@
 //! counts only when no gluster process runs; how the shim is installed and
 //! whether its files are safe comes from `shim_install`.
 
+use crate::version::Version;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -58,21 +59,6 @@ pub fn glibc_version() -> String {
     unsafe { std::ffi::CStr::from_ptr(gnu_get_libc_version()) }
         .to_string_lossy()
         .into_owned()
-}
-
-/// Whether `version` (e.g. "3.12.15") is a release line with the fix.
-pub fn has_fix(version: &str) -> Option<bool> {
-    let mut it = version
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<u32>().ok());
-    let (major, minor) = (it.next()??, it.next().flatten().unwrap_or(0));
-    Some(match major {
-        0..=5 => false,
-        6 => minor >= 8,
-        7 => minor >= 3,
-        _ => true,
-    })
 }
 
 /// Runs the path probe in private mount and network namespaces (root only):
@@ -179,7 +165,10 @@ pub fn run(inputs: &Inputs) -> Report {
         .clone()
         .or_else(crate::find::system_glusterfs);
     let glusterfs_version = glusterfs.as_deref().and_then(crate::find::version_word);
-    let glusterfs_has_fix = glusterfs_version.as_deref().and_then(has_fix);
+    let glusterfs_has_fix = glusterfs_version
+        .as_deref()
+        .and_then(Version::parse)
+        .map(Version::has_stall_fix);
     let (path_probe, path_probe_note) = if inputs.measure {
         match std::env::current_exe()
             .map_err(|e| e.to_string())
@@ -372,21 +361,5 @@ impl Report {
             s.push_str(&format!("remedy: {r}\n"));
         }
         s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn release_lines_with_the_fix() {
-        assert_eq!(has_fix("3.12.15"), Some(false));
-        assert_eq!(has_fix("6.7"), Some(false));
-        assert_eq!(has_fix("6.8"), Some(true));
-        assert_eq!(has_fix("7.2"), Some(false));
-        assert_eq!(has_fix("7.3"), Some(true));
-        assert_eq!(has_fix("10.3"), Some(true));
-        assert_eq!(has_fix("git"), None);
     }
 }

@@ -20,6 +20,7 @@
 //! PREFIX/share/gluster-legacy-kit/build.json, names the commit built but
 //! not whether it has the fix; the code answers that for any build.)
 
+use crate::version::Version;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -143,7 +144,8 @@ fn inside(dir: &Path, path: &str) -> PathBuf {
 
 fn decide(version: Option<&str>, lib_file: Option<&Path>) -> (Option<bool>, String) {
     let v = version.unwrap_or("unknown");
-    if version.and_then(crate::doctor::has_fix) == Some(true) {
+    let release = version.and_then(Version::parse);
+    if release.is_some_and(Version::has_stall_fix) {
         return (
             Some(true),
             format!("version {v}: the release line has the fix"),
@@ -158,7 +160,7 @@ fn decide(version: Option<&str>, lib_file: Option<&Path>) -> (Option<bool>, Stri
             Some(false),
             format!("version {v}; _gf_event resolves the volfile server with no transport check"),
         ),
-        _ => match version.and_then(crate::doctor::has_fix) {
+        _ => match release.map(Version::has_stall_fix) {
             Some(false) => (
                 Some(false),
                 format!("version {v}: no fix on this release line (code not readable)"),
