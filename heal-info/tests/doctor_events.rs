@@ -74,8 +74,10 @@ fn gcc(dir: &Path, name: &str, src: &str, args: &[&str]) -> Option<PathBuf> {
 struct Running(Child);
 
 impl Running {
+    // The child is killed and waited for in Drop (or before the panic).
+    #[allow(clippy::zombie_processes)]
     fn start(program: &Path, lib: &Path) -> Running {
-        let child = Command::new(program)
+        let mut child = Command::new(program)
             .arg(lib)
             .stdin(Stdio::null())
             .spawn()
@@ -87,6 +89,8 @@ impl Running {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("{} did not map {}", program.display(), lib.display());
     }
 }
