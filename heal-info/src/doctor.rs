@@ -5,6 +5,7 @@
 //! counts only when no gluster process runs; how the shim is installed and
 //! whether its files are safe comes from `shim_install`.
 
+use crate::version::Version;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -46,10 +47,48 @@ pub struct Report {
     pub glusterfs_version: Option<String>,
     /// Whether that release line has the upstream fix (>= 6.8 on 6.x, >= 7.3 on 7.x, 8.0 on).
     pub glusterfs_has_fix: Option<bool>,
+    /// Whether events reach glustereventsd on this host (issue 16).
+    pub events_delivery: EventsDelivery,
     pub verdict: String,
     pub at_risk: bool,
     pub remedy: Option<String>,
 }
+
+/// Events on a host with IPv6: a build that makes its AF_INET socket before
+/// getaddrinfo resolves the local host sends to ::1 over it, and loses them.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventsDelivery {
+    /// This host's IPv6 addresses other than ::1 and link-local fe80::/10
+    /// (`/proc/net/if_inet6` of the doctor's network namespace).
+    pub ipv6_addresses: Vec<String>,
+    /// Whether the builds (as for the stall: the running ones, else the
+    /// installed one) lose events on such a host; None: unknown.
+    pub builds_lose_events: Option<bool>,
+    /// Both: events are lost here.
+    pub at_risk: bool,
+}
+
+/// The addresses in `/proc/net/if_inet6` text that make getaddrinfo
+/// answer ::1 first: any but ::1 and link-local (fe80::/10).
+pub fn routable_ipv6(if_inet6: &str) -> Vec<String> {
+    let mut out: Vec<String> = if_inet6
+        .lines()
+        .filter_map(|l| {
+            let hex = l.split_whitespace().next()?;
+            let bits = u128::from_str_radix(hex, 16)
+                .ok()
+                .filter(|_| hex.len() == 32)?;
+            let a = std::net::Ipv6Addr::from(bits);
+            let link_local = a.segments()[0] & 0xffc0 == 0xfe80;
+            (!a.is_loopback() && !link_local && !a.is_unspecified()).then(|| a.to_string())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+const DELIVERY_REMEDY: &str = "port the delivery stage (cargo xtask backport BRANCH ports it with the series) and run the rebuilt build; or, instead of the stall series, run the unpatched build with the shim in loopback mode (mode = loopback in /etc/gfresolv.conf, or GFRESOLV_MODE=loopback), which answers the socket path with 127.0.0.1 first; or glusterfs >= 8.2, which has upstream's 0d79397fb1 (release-8 93d48622d9, \"Events: Socket creation after getaddrinfo\")";
 
 pub fn glibc_version() -> String {
     extern "C" {
@@ -58,21 +97,6 @@ pub fn glibc_version() -> String {
     unsafe { std::ffi::CStr::from_ptr(gnu_get_libc_version()) }
         .to_string_lossy()
         .into_owned()
-}
-
-/// Whether `version` (e.g. "3.12.15") is a release line with the fix.
-pub fn has_fix(version: &str) -> Option<bool> {
-    let mut it = version
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<u32>().ok());
-    let (major, minor) = (it.next()??, it.next().flatten().unwrap_or(0));
-    Some(match major {
-        0..=5 => false,
-        6 => minor >= 8,
-        7 => minor >= 3,
-        _ => true,
-    })
 }
 
 /// Runs the path probe in private mount and network namespaces (root only):
@@ -179,7 +203,10 @@ pub fn run(inputs: &Inputs) -> Report {
         .clone()
         .or_else(crate::find::system_glusterfs);
     let glusterfs_version = glusterfs.as_deref().and_then(crate::find::version_word);
-    let glusterfs_has_fix = glusterfs_version.as_deref().and_then(has_fix);
+    let glusterfs_has_fix = glusterfs_version
+        .as_deref()
+        .and_then(Version::parse)
+        .map(Version::has_stall_fix);
     let (path_probe, path_probe_note) = if inputs.measure {
         match std::env::current_exe()
             .map_err(|e| e.to_string())
@@ -214,6 +241,36 @@ pub fn run(inputs: &Inputs) -> Report {
     } else {
         running_has_fix
     };
+    let builds_lose_events = if processes.is_empty() {
+        // Only the version speaks for an installed build: 8.2 has the fix;
+        // before it, 3.x as released loses nothing and the stall series'
+        // code does, which a version cannot tell apart.
+        glusterfs_version
+            .as_deref()
+            .and_then(Version::parse)
+            .filter(|v| v.has_delivery_fix())
+            .map(|_| false)
+    } else if processes
+        .iter()
+        .any(|p| p.loses_events_on_ipv6 == Some(true))
+    {
+        Some(true)
+    } else if processes
+        .iter()
+        .all(|p| p.loses_events_on_ipv6 == Some(false))
+    {
+        Some(false)
+    } else {
+        None
+    };
+    let ipv6_addresses = routable_ipv6(
+        &std::fs::read_to_string(inputs.proc.join("net/if_inet6")).unwrap_or_default(),
+    );
+    let events_delivery = EventsDelivery {
+        at_risk: !ipv6_addresses.is_empty() && builds_lose_events == Some(true),
+        ipv6_addresses,
+        builds_lose_events,
+    };
     let builds = if processes.is_empty() {
         glusterfs_version
             .as_deref()
@@ -238,7 +295,7 @@ pub fn run(inputs: &Inputs) -> Report {
         named.dedup();
         format!("running {}", named.join(", "))
     };
-    let (verdict, at_risk, remedy) = match (has_fix, sends) {
+    let (stall_verdict, stall_at_risk, stall_remedy) = match (has_fix, sends) {
         _ if shim.code_writable => (
             format!(
                 "AT RISK: shim files others than root can change: {}; any local user could run code in the processes that load it",
@@ -261,6 +318,40 @@ pub fn run(inputs: &Inputs) -> Report {
             Some("port the fix (cargo xtask backport BRANCH) and run the rebuilt build, or install the shim: a systemd drop-in or LD_PRELOAD with /usr/lib64/libgfresolv.so (/etc/ld.so.preload with /etc/gfresolv.conf for every glfsheal)".into()),
         ),
     };
+    let (verdict, at_risk, remedy) = if events_delivery.at_risk {
+        let losing: Vec<String> = processes
+            .iter()
+            .filter(|p| p.loses_events_on_ipv6 == Some(true))
+            .map(|p| {
+                format!(
+                    "{} (pid {}, {} {})",
+                    p.name,
+                    p.pid,
+                    p.exe,
+                    p.version.as_deref().unwrap_or("version unknown")
+                )
+            })
+            .collect();
+        let events = format!(
+            "AT RISK: events lost: {} makes its AF_INET events socket before getaddrinfo, which answers ::1 first on this host (IPv6 {}); every event sent there fails",
+            losing.join(", "),
+            events_delivery.ipv6_addresses.join(", ")
+        );
+        if stall_at_risk {
+            (
+                format!("{stall_verdict}; {events}"),
+                true,
+                Some(format!(
+                    "{}; and for the events: {DELIVERY_REMEDY}",
+                    stall_remedy.unwrap_or_default()
+                )),
+            )
+        } else {
+            (events, true, Some(DELIVERY_REMEDY.to_string()))
+        }
+    } else {
+        (stall_verdict, stall_at_risk, stall_remedy)
+    };
     Report {
         glibc: glibc_version(),
         path_probe,
@@ -280,6 +371,7 @@ pub fn run(inputs: &Inputs) -> Report {
         running_has_fix,
         glusterfs_version,
         glusterfs_has_fix,
+        events_delivery,
         verdict,
         at_risk,
         remedy,
@@ -367,6 +459,27 @@ impl Report {
                 None => "unknown",
             }
         ));
+        let d = &self.events_delivery;
+        s.push_str(&format!(
+            "events on IPv6        {}: {}\n",
+            if d.ipv6_addresses.is_empty() {
+                "no IPv6 address but ::1 and link-local".to_string()
+            } else {
+                format!("IPv6 {}", d.ipv6_addresses.join(", "))
+            },
+            match (d.at_risk, d.builds_lose_events) {
+                (true, _) => "EVENTS LOST (socket made before getaddrinfo)",
+                (false, Some(true)) => "the build would lose them on a host with IPv6",
+                (false, Some(false)) => "delivered",
+                (false, None) => "build unknown",
+            }
+        ));
+        for p in &self.processes {
+            s.push_str(&format!(
+                "process {:<13} pid {:<7} events: {}\n",
+                p.name, p.pid, p.delivery_evidence
+            ));
+        }
         s.push_str(&format!("verdict: {}\n", self.verdict));
         if let Some(r) = &self.remedy {
             s.push_str(&format!("remedy: {r}\n"));
@@ -380,13 +493,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn release_lines_with_the_fix() {
-        assert_eq!(has_fix("3.12.15"), Some(false));
-        assert_eq!(has_fix("6.7"), Some(false));
-        assert_eq!(has_fix("6.8"), Some(true));
-        assert_eq!(has_fix("7.2"), Some(false));
-        assert_eq!(has_fix("7.3"), Some(true));
-        assert_eq!(has_fix("10.3"), Some(true));
-        assert_eq!(has_fix("git"), None);
+    fn only_ipv6_addresses_beyond_loopback_and_link_local_count() {
+        let text = "fe8000000000000000fc00fffe000001 04 40 20 80     eth0\n\
+                    fd000000000000000000000000000002 04 40 00 82     eth0\n\
+                    00000000000000000000000000000001 01 80 10 80       lo\n\
+                    20010db8000000000000000000000007 05 40 00 80     eth1\n\
+                    garbage\n";
+        assert_eq!(routable_ipv6(text), vec!["2001:db8::7", "fd00::2"]);
+        let v4_only = "00000000000000000000000000000001 01 80 10 80       lo\n\
+                       fe800000000000000000000000000001 02 40 20 80     eth0\n";
+        assert!(routable_ipv6(v4_only).is_empty());
+        assert!(routable_ipv6("").is_empty());
     }
 }

@@ -3,6 +3,7 @@
 //! distribution paths. The build tells the version (so the XML flag) and
 //! where glfsheal writes its log.
 
+use crate::version::Version;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 
@@ -112,40 +113,22 @@ pub fn version_word(glusterfs: &Path) -> Option<String> {
         .map(String::from)
 }
 
-/// `(major, minor)` and the version word of the build's glusterfs.
-pub fn version(build: &Build) -> Option<(u32, u32, String)> {
+/// The version word of the build's glusterfs, when it reads as a version
+/// with at least a major and a minor number.
+pub fn version(build: &Build) -> Option<String> {
     let word = version_word(build.glusterfs.as_ref()?)?;
-    let mut it = word
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty());
-    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?, word))
+    Version::parse(&word)?.minor?;
+    Some(word)
 }
 
 /// glfsheal's XML switch: the positional word `xml` at first, `--xml` from
 /// the `--nolog` change (e7dd46ae54), which is in 6.0 and was ported to
 /// 4.1.7 and 5.2 (4.1.10's glfsheal prints its usage for `VOL xml`).
+/// Without a version (or one with no number), `--xml`.
 pub fn xml_arg(version: Option<&str>) -> &'static str {
-    let Some(word) = version else {
-        return "--xml";
-    };
-    let n: Vec<u32> = word
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .take(3)
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    let dashed = match n.as_slice() {
-        [major, ..] if *major >= 6 => true,
-        [5, minor, ..] => *minor >= 2,
-        [4, 1, patch, ..] => *patch >= 7,
-        [4, minor, ..] => *minor > 1,
-        [] => true,
-        _ => false,
-    };
-    if dashed {
-        "--xml"
-    } else {
-        "xml"
+    match version.and_then(Version::parse) {
+        Some(v) if !v.glfsheal_dashed_xml() => "xml",
+        _ => "--xml",
     }
 }
 

@@ -18,5 +18,6 @@ pub mod run;
 pub mod running;
 pub mod scan;
 pub mod shim_install;
+pub mod version;
 
 pub use cli::Cli;

@@ -23,7 +23,7 @@ enum Outcome {
 pub fn heal_info(build: &Build, opts: &Options) -> Report {
     let started = Instant::now();
     let version = find::version(build);
-    let arg = find::xml_arg(version.as_ref().map(|v| v.2.as_str()));
+    let arg = find::xml_arg(version.as_deref());
     let mut report = attempt(build, opts, arg, started);
     // A build that did not take this form of the XML switch (an unknown
     // version, or a distribution's backport of the other form; glfsheal
@@ -36,7 +36,7 @@ pub fn heal_info(build: &Build, opts: &Options) -> Report {
         let other = if arg == "--xml" { "xml" } else { "--xml" };
         report = attempt(build, opts, other, started);
     }
-    report.version = version.map(|v| v.2);
+    report.version = version;
     report
 }
 

@@ -15,11 +15,21 @@
 //!    with "unix" (a `strcmp` call) before `getaddrinfo`; without it there is
 //!    no `strcmp` in `_gf_event` at all (`objdump -d --disassemble=_gf_event`).
 //!
+//!
+//! Whether its events reach glustereventsd on a host with IPv6 is judged
+//! the same way: 8.2+ has upstream's fix; otherwise `_gf_event`'s code
+//! tells (`Delivery`): a socket made after `getaddrinfo` is made for the
+//! family it answered; one made before, with `inet_addr` (3.x as released),
+//! only ever sends to 127.0.0.1; one made before with no `inet_addr` (the
+//! stall series' "ipv6-family" code without the delivery stage) is AF_INET
+//! while getaddrinfo answers ::1 first where the host has IPv6: lost.
+//!
 //! A prefix build of a legacy tree with the backport says "3.12.15" like the
 //! unfixed one, so step 2 tells them apart. (The kit's build stamp,
 //! PREFIX/share/gluster-legacy-kit/build.json, names the commit built but
 //! not whether it has the fix; the code answers that for any build.)
 
+use crate::version::Version;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -41,6 +51,12 @@ pub struct Process {
     pub has_fix: Option<bool>,
     /// How `has_fix` was decided.
     pub evidence: String,
+    /// Whether the build loses its events on a host with a non-loopback
+    /// IPv6 address: it makes an AF_INET socket before getaddrinfo resolves
+    /// the local host, which answers ::1 first there (None: unknown).
+    pub loses_events_on_ipv6: Option<bool>,
+    /// How `loses_events_on_ipv6` was decided.
+    pub delivery_evidence: String,
     pub shim_mapped: bool,
 }
 
@@ -86,14 +102,17 @@ fn judge(pid: u32, name: &str, dir: &Path) -> Process {
             inside(dir, path)
         }
     });
-    let (has_fix, evidence, version) = if !trusted(dir) {
+    let untrusted = || {
         // Anyone can name a process "glusterd"; running or parsing their
         // files as root would hand them the doctor's privileges.
         (
             None,
             "not judged: not a root process running a root-owned program".to_string(),
-            None,
         )
+    };
+    let ((has_fix, evidence), (loses_events_on_ipv6, delivery_evidence), version) = if !trusted(dir)
+    {
+        (untrusted(), untrusted(), None)
     } else {
         let version = if name == "glfsheal" {
             None
@@ -101,8 +120,12 @@ fn judge(pid: u32, name: &str, dir: &Path) -> Process {
             exe_version(&dir.join("exe"))
         }
         .or_else(|| lib_file.as_deref().and_then(library_version));
-        let (has_fix, evidence) = decide(version.as_deref(), lib_file.as_deref());
-        (has_fix, evidence, version)
+        let calls = lib_file.as_deref().and_then(gf_event_calls);
+        (
+            decide(version.as_deref(), calls.as_deref()),
+            decide_delivery(version.as_deref(), calls.as_deref()),
+            version,
+        )
     };
     Process {
         pid,
@@ -113,6 +136,8 @@ fn judge(pid: u32, name: &str, dir: &Path) -> Process {
         version,
         has_fix,
         evidence,
+        loses_events_on_ipv6,
+        delivery_evidence,
         shim_mapped: maps.contains("libgfresolv"),
     }
 }
@@ -141,24 +166,25 @@ fn inside(dir: &Path, path: &str) -> PathBuf {
     }
 }
 
-fn decide(version: Option<&str>, lib_file: Option<&Path>) -> (Option<bool>, String) {
+fn decide(version: Option<&str>, calls: Option<&[String]>) -> (Option<bool>, String) {
     let v = version.unwrap_or("unknown");
-    if version.and_then(crate::doctor::has_fix) == Some(true) {
+    let release = version.and_then(Version::parse);
+    if release.is_some_and(Version::has_stall_fix) {
         return (
             Some(true),
             format!("version {v}: the release line has the fix"),
         );
     }
-    match lib_file.map(gf_event_checks_transport) {
-        Some(Some(true)) => (
+    match calls.and_then(checks_transport) {
+        Some(true) => (
             Some(true),
             format!("version {v}, but _gf_event checks the volfile transport before getaddrinfo (backported)"),
         ),
-        Some(Some(false)) => (
+        Some(false) => (
             Some(false),
             format!("version {v}; _gf_event resolves the volfile server with no transport check"),
         ),
-        _ => match version.and_then(crate::doctor::has_fix) {
+        _ => match release.map(Version::has_stall_fix) {
             Some(false) => (
                 Some(false),
                 format!("version {v}: no fix on this release line (code not readable)"),
@@ -218,17 +244,104 @@ pub fn library_version(lib: &Path) -> Option<String> {
         })
 }
 
-/// Whether `_gf_event` in `lib` compares the transport (a `strcmp` call)
-/// before it calls `getaddrinfo`; None when it cannot be disassembled.
-pub fn gf_event_checks_transport(lib: &Path) -> Option<bool> {
+/// Whether events are lost on a host with IPv6, from the version (8.2
+/// has upstream's fix) or else from `_gf_event`'s calls.
+fn decide_delivery(version: Option<&str>, calls: Option<&[String]>) -> (Option<bool>, String) {
+    let v = version.unwrap_or("unknown");
+    if version
+        .and_then(Version::parse)
+        .is_some_and(Version::has_delivery_fix)
+    {
+        return (
+            Some(false),
+            format!("version {v}: the release makes the events socket after getaddrinfo"),
+        );
+    }
+    match calls.and_then(delivery) {
+        Some(Delivery::PerFamily) => (
+            Some(false),
+            format!("version {v}, but _gf_event makes its socket after getaddrinfo, for the family it answers (delivery fix)"),
+        ),
+        Some(Delivery::Ipv4Only) => (
+            Some(false),
+            format!("version {v}; _gf_event sends to 127.0.0.1 (inet_addr) over its AF_INET socket, whatever the host's addresses"),
+        ),
+        Some(Delivery::LostOnIpv6) => (
+            Some(true),
+            format!("version {v}; _gf_event makes its socket before getaddrinfo resolves the local host (::1 first on a host with IPv6), with no delivery fix"),
+        ),
+        None => (None, format!("version {v}; the code could not be read")),
+    }
+}
+
+/// The functions `_gf_event` in `lib` calls, in the order its code has
+/// them (`objdump -d --disassemble=_gf_event`); None when it cannot be
+/// disassembled or has no such function.
+pub fn gf_event_calls(lib: &Path) -> Option<Vec<String>> {
     let out = duct::cmd!("objdump", "-d", "--disassemble=_gf_event", lib)
         .stderr_null()
         .unchecked()
         .read()
         .ok()?;
-    let calls: Vec<&str> = out.lines().filter(|l| l.contains("call")).collect();
-    let gai = calls.iter().position(|l| l.contains("<getaddrinfo@"))?;
-    Some(calls[..gai].iter().any(|l| l.contains("<strcmp@")))
+    let calls: Vec<String> = out.lines().filter_map(callee).collect();
+    (!calls.is_empty()).then_some(calls)
+}
+
+/// The function an objdump line calls: `call 1030 <getaddrinfo@plt>` and
+/// `call *0x2fe2(%rip)  # 3fd8 <getaddrinfo@GLIBC_2.2.5>` both give
+/// "getaddrinfo".
+fn callee(line: &str) -> Option<String> {
+    let (_, rest) = line.split_once('\t')?.1.split_once('\t')?;
+    if !(rest.starts_with("call") || rest.starts_with("bl\t") || rest.starts_with("bl ")) {
+        return None;
+    }
+    let target = &rest[rest.rfind('<')? + 1..];
+    let end = target.find(['@', '+', '>'])?;
+    Some(target[..end].to_string())
+}
+
+fn position(calls: &[String], name: &str) -> Option<usize> {
+    calls.iter().position(|c| c == name)
+}
+
+/// Whether `_gf_event` compares the transport (a `strcmp` call) before it
+/// calls `getaddrinfo` (the stall fix); None without a getaddrinfo call.
+pub fn checks_transport(calls: &[String]) -> Option<bool> {
+    let gai = position(calls, "getaddrinfo")?;
+    Some(calls[..gai].iter().any(|c| c == "strcmp"))
+}
+
+/// How `_gf_event` addresses its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// The socket is made after getaddrinfo, for the family it answered
+    /// (upstream's 0d79397fb1, or the kit's delivery stage).
+    PerFamily,
+    /// An AF_INET socket made first, and `inet_addr` of 127.0.0.1 (or of
+    /// the volfile server's IPv4 text): 3.x as released. No loss on
+    /// dual-stack hosts, since it never sends to ::1.
+    Ipv4Only,
+    /// The socket made before getaddrinfo resolves the local host, with no
+    /// `inet_addr`: the stall series' "ipv6-family" code without the
+    /// delivery fix. Where ::1 comes first (any host with a non-loopback
+    /// IPv6 address), sendto over the AF_INET socket fails.
+    LostOnIpv6,
+}
+
+/// How `_gf_event` addresses its events, from the order of its first
+/// `socket` and `getaddrinfo` calls and whether it calls `inet_addr`; None
+/// when it calls either not at all.
+pub fn delivery(calls: &[String]) -> Option<Delivery> {
+    let gai = position(calls, "getaddrinfo")?;
+    let socket = position(calls, "socket")?;
+    Some(if socket > gai {
+        Delivery::PerFamily
+    } else if position(calls, "inet_addr").is_some() {
+        Delivery::Ipv4Only
+    } else {
+        Delivery::LostOnIpv6
+    })
 }
 
 #[cfg(test)]
@@ -247,5 +360,118 @@ mod tests {
         assert_eq!(library_version(&lib).as_deref(), Some("3.12.15"));
         std::fs::write(&lib, b"nothing here").unwrap();
         assert_eq!(library_version(&lib), None);
+    }
+
+    /// A libglusterfs stand-in whose `_gf_event` makes the calls in
+    /// `steps`, in that order (compiled at -O0, so the order stays); None
+    /// without gcc and objdump.
+    fn fixture(dir: &Path, steps: &[&str]) -> Option<PathBuf> {
+        let body: String = steps
+            .iter()
+            .map(|s| match *s {
+                "strcmp" => "    if (strcmp(transport, \"unix\") == 0) node = NULL;\n",
+                "getaddrinfo" => {
+                    "    if (getaddrinfo(node, \"24009\", &hints, &res) != 0) return -1;\n"
+                }
+                "socket" => "    sock = socket(res ? res->ai_family : AF_INET, SOCK_DGRAM, 0);\n",
+                "inet_addr" => "    in.sin_addr.s_addr = inet_addr(\"127.0.0.1\");\n",
+                other => panic!("no step {other}"),
+            })
+            .collect();
+        let src = format!(
+            "#include <arpa/inet.h>\n#include <netdb.h>\n#include <string.h>\n#include <sys/socket.h>\n#include <unistd.h>\n\
+             const char *transport = \"unix\";\n\
+             int _gf_event(int event, const char *fmt, ...) {{\n\
+             \x20   const char *node = \"/var/run/glusterd.socket\";\n\
+             \x20   struct addrinfo hints = {{0}}, *res = NULL;\n\
+             \x20   struct sockaddr_in in = {{0}};\n\
+             \x20   int sock = -1;\n\
+             \x20   hints.ai_flags = AI_ADDRCONFIG;\n\
+             {body}\
+             \x20   sendto(sock, fmt, 1, 0, res ? res->ai_addr : (struct sockaddr *)&in, res ? res->ai_addrlen : sizeof in);\n\
+             \x20   return close(sock) + event;\n}}\n"
+        );
+        let c = dir.join("events.c");
+        std::fs::write(&c, src).unwrap();
+        let lib = dir.join("libglusterfs.so.0");
+        let built = std::process::Command::new("gcc")
+            .args(["-O0", "-fPIC", "-shared", "-o"])
+            .arg(&lib)
+            .arg(&c)
+            .status()
+            .ok()?
+            .success();
+        let objdump = std::process::Command::new("objdump")
+            .arg("--version")
+            .output()
+            .is_ok();
+        (built && objdump).then_some(lib)
+    }
+
+    #[test]
+    fn the_call_order_in_gf_event_tells_each_build() {
+        let dir = tempfile::tempdir().unwrap();
+        // (build, its calls, stall fixed, how it addresses events)
+        let builds: [(&str, &[&str], bool, Delivery); 3] = [
+            (
+                "3.x as released",
+                &["socket", "inet_addr", "getaddrinfo"],
+                false,
+                Delivery::Ipv4Only,
+            ),
+            (
+                "the stall series",
+                &["socket", "strcmp", "getaddrinfo"],
+                true,
+                Delivery::LostOnIpv6,
+            ),
+            (
+                "the stall series and the delivery stage",
+                &["strcmp", "getaddrinfo", "socket"],
+                true,
+                Delivery::PerFamily,
+            ),
+        ];
+        for (name, steps, stall_fixed, addressed) in builds {
+            let Some(lib) = fixture(dir.path(), steps) else {
+                eprintln!("SKIPPED the_call_order_in_gf_event_tells_each_build: no gcc or objdump");
+                return;
+            };
+            let calls = gf_event_calls(&lib).unwrap_or_else(|| panic!("{name}: no calls read"));
+            assert_eq!(
+                checks_transport(&calls),
+                Some(stall_fixed),
+                "{name}: {calls:?}"
+            );
+            assert_eq!(delivery(&calls), Some(addressed), "{name}: {calls:?}");
+            let lost = decide_delivery(Some("3.12.15"), Some(&calls)).0;
+            assert_eq!(lost, Some(addressed == Delivery::LostOnIpv6), "{name}");
+            assert_eq!(
+                decide_delivery(Some("8.2"), Some(&calls)).0,
+                Some(false),
+                "{name}: 8.2 has the fix"
+            );
+        }
+        assert_eq!(decide_delivery(Some("7.9"), None).0, None);
+    }
+
+    #[test]
+    fn reads_the_callee_of_each_call_form() {
+        for line in [
+            "    1139:\te8 f2 fe ff ff       \tcall   1030 <socket@plt>",
+            "    1139:\te8 f2 fe ff ff       \tcallq  1030 <socket@plt>",
+            "    1139:\tff 15 a1 2e 00 00    \tcall   *0x2ea1(%rip)        # 3fe0 <socket@GLIBC_2.2.5>",
+        ] {
+            assert_eq!(callee(line).as_deref(), Some("socket"), "{line}");
+        }
+        assert_eq!(
+            callee("    1140:\te8 00 00 00 00       \tcall   1145 <_gf_event+0x15>").as_deref(),
+            Some("_gf_event")
+        );
+        assert_eq!(
+            callee("    1139:\t48 89 e5             \tmov    %rsp,%rbp"),
+            None
+        );
+        assert_eq!(callee("0000000000001129 <_gf_event>:"), None);
     }
 }

@@ -4,7 +4,8 @@
 //! `/etc/gfresolv.conf`. A library, preload list or drop-in that someone
 //! other than root can write is a way into every process (or every
 //! glusterd start) on the host; a config file like that is ignored by the
-//! shim, so its settings silently do not apply.
+//! shim, so its settings silently do not apply. Which config file the shim
+//! ignores is decided by the shim's own rules (`gfresolv_conf`).
 
 use serde::Serialize;
 use std::os::unix::fs::MetadataExt;
@@ -43,6 +44,20 @@ fn problem(path: &Path) -> Option<String> {
         Some(format!("{} is writable by group or others", path.display()))
     } else {
         None
+    }
+}
+
+/// Why the shim would ignore a config file with this metadata, by the
+/// shim's own rules; None when it counts.
+fn config_refused(m: &std::fs::Metadata) -> Option<String> {
+    let st = gfresolv_conf::Stat {
+        mode: m.mode(),
+        uid: m.uid(),
+        size: m.size(),
+    };
+    match gfresolv_conf::judge(st).err()? {
+        gfresolv_conf::Refusal::NotRootOwned => Some(format!("is owned by uid {}", m.uid())),
+        why => Some(why.reason().to_string()),
     }
 }
 
@@ -93,13 +108,8 @@ pub fn inspect(etc: &Path) -> ShimInstall {
     let code_writable = !writable.is_empty();
     let conf = etc.join("gfresolv.conf");
     let config = std::fs::symlink_metadata(&conf).ok().map(|m| {
-        if m.file_type().is_symlink() {
-            writable.push(format!(
-                "{} is a symlink (the shim ignores it)",
-                conf.display()
-            ));
-        } else if let Some(p) = problem(&conf) {
-            writable.push(format!("{p} (the shim ignores it)"));
+        if let Some(why) = config_refused(&m) {
+            writable.push(format!("{} {why} (the shim ignores it)", conf.display()));
         }
         conf.display().to_string()
     });
@@ -155,6 +165,54 @@ mod tests {
             assert!(inspect(&etc).writable[1]
                 .ends_with("gfresolv.conf is writable by group or others (the shim ignores it)"));
         }
+    }
+
+    #[test]
+    fn a_config_file_is_reported_ignored_by_the_shims_own_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let etc = dir.path();
+        let conf = etc.join("gfresolv.conf");
+        let said = |etc: &Path| inspect(etc).writable;
+        std::fs::write(&conf, "mode = loopback\n").unwrap();
+        std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
+        if !nix_root() {
+            let uid = std::fs::metadata(&conf).unwrap().uid();
+            assert_eq!(
+                said(etc),
+                vec![format!(
+                    "{} is owned by uid {uid} (the shim ignores it)",
+                    conf.display()
+                )]
+            );
+            return;
+        }
+        assert!(said(etc).is_empty(), "{:?}", said(etc));
+        std::fs::write(&conf, "#".repeat(gfresolv_conf::MAX + 1)).unwrap();
+        assert_eq!(
+            said(etc),
+            vec![format!(
+                "{} is larger than 4096 bytes (the shim ignores it)",
+                conf.display()
+            )]
+        );
+        std::fs::remove_file(&conf).unwrap();
+        std::fs::create_dir(&conf).unwrap();
+        assert_eq!(
+            said(etc),
+            vec![format!(
+                "{} is not a regular file (the shim ignores it)",
+                conf.display()
+            )]
+        );
+        std::fs::remove_dir(&conf).unwrap();
+        std::os::unix::fs::symlink("/dev/null", &conf).unwrap();
+        assert_eq!(
+            said(etc),
+            vec![format!(
+                "{} is a symlink (the shim ignores it)",
+                conf.display()
+            )]
+        );
     }
 
     fn nix_root() -> bool {

@@ -16,15 +16,12 @@
 //! `inet_addr()` for an AF_INET socket, so `::1` first would become
 //! 255.255.255.255 and every event would be lost.
 
-use crate::config::Mode;
 use crate::forward;
+use crate::mode::Mode;
+use crate::netdb::{set_h_errno, HOST_NOT_FOUND, NETDB_INTERNAL};
 use libc::{addrinfo, c_char, c_int, hostent, size_t};
 use std::cell::UnsafeCell;
 use std::ptr::null_mut;
-
-pub const HOST_NOT_FOUND: c_int = 1;
-pub const NO_RECOVERY: c_int = 3;
-const NETDB_INTERNAL: c_int = -1;
 
 const V6: &[u8; 16] = &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
 const V4: &[u8; 4] = &[127, 0, 0, 1];
@@ -124,11 +121,11 @@ pub unsafe fn gethostbyname2(mode: Mode, af: c_int) -> *mut hostent {
         (Mode::Loopback, Some(a)) => a,
         (Mode::Loopback, None) => {
             *libc::__errno_location() = libc::EAFNOSUPPORT;
-            forward::set_h_errno(NETDB_INTERNAL);
+            set_h_errno(NETDB_INTERNAL);
             return null_mut();
         }
         (Mode::Fail, _) => {
-            forward::set_h_errno(HOST_NOT_FOUND);
+            set_h_errno(HOST_NOT_FOUND);
             return null_mut();
         }
     };

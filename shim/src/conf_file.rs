@@ -1,21 +1,14 @@
 //! `/etc/gfresolv.conf`: the operator's ceiling on the settings, for hosts
-//! that preload the shim into every program. It counts only when it is a
-//! regular file (not a symlink) owned by root and not writable by group or
-//! others; anything else is ignored with a warning, since a file someone
-//! else could write is no better than their environment. Read into a stack
-//! buffer and parsed in place, so nothing allocates.
+//! that preload the shim into every program. Which file counts (a regular
+//! file, not a symlink, owned by root and not writable by group or others)
+//! is decided by `gfresolv_conf`, the rules heal-info doctor reports with;
+//! anything else is ignored with a warning. Read into a stack buffer and
+//! parsed in place, so nothing allocates.
 
-use crate::config::Mode;
-use crate::log;
+use crate::log::{self, Line};
+use crate::mode::Mode;
+pub use gfresolv_conf::{Refusal, MAX, PATH};
 use std::sync::atomic::AtomicBool;
-
-/// The one place the file is looked for. Tests put their own file here by
-/// bind-mounting it in a private mount namespace; there is deliberately no
-/// variable or build switch an attacker could point elsewhere.
-pub const PATH: &std::ffi::CStr = c"/etc/gfresolv.conf";
-
-/// Larger files are refused rather than read in part.
-pub const MAX: usize = 4096;
 
 static REFUSED: AtomicBool = AtomicBool::new(false);
 static BAD_LINE: AtomicBool = AtomicBool::new(false);
@@ -67,19 +60,15 @@ pub fn parse(text: &[u8]) -> Ceiling<'_> {
         let (key, value) = (line[..eq].trim_ascii(), line[eq + 1..].trim_ascii());
         match key {
             b"mode" => {
-                c.mode = Some(match value {
-                    b"loopback" => Mode::Loopback,
-                    b"fail" => Mode::Fail,
-                    _ => {
-                        log::warn_once(
-                            &BAD_LINE,
-                            b"/etc/gfresolv.conf: unknown mode '",
-                            value,
-                            b"'; using fail",
-                        );
-                        Mode::Fail
-                    }
-                })
+                c.mode = Some(Mode::parse(value).unwrap_or_else(|| {
+                    log::warn_once(
+                        &BAD_LINE,
+                        b"/etc/gfresolv.conf: unknown mode '",
+                        value,
+                        b"'; using fail",
+                    );
+                    Mode::Fail
+                }))
             }
             b"only" => c.only = Some(value),
             b"log" => c.log = Some(Log::parse(value)),
@@ -94,43 +83,14 @@ pub fn parse(text: &[u8]) -> Ceiling<'_> {
     c
 }
 
-/// Why the file was not used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    Symlink,
-    NotRegular,
-    NotRootOwned,
-    Writable,
-    TooLarge,
-    Unreadable,
-}
-
-impl Refusal {
-    fn say(self) -> &'static [u8] {
-        match self {
-            Refusal::Symlink => b" is a symlink; ignored",
-            Refusal::NotRegular => b" is not a regular file; ignored",
-            Refusal::NotRootOwned => b" is not owned by root; ignored",
-            Refusal::Writable => b" is writable by group or others; ignored",
-            Refusal::TooLarge => b" is larger than 4096 bytes; ignored",
-            Refusal::Unreadable => b" cannot be read; ignored",
-        }
-    }
-}
-
 /// Whether a file with this `stat` may set the ceiling.
 pub fn judge(st: &libc::stat) -> Result<(), Refusal> {
-    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-        Err(Refusal::NotRegular)
-    } else if st.st_uid != 0 {
-        Err(Refusal::NotRootOwned)
-    } else if st.st_mode & 0o022 != 0 {
-        Err(Refusal::Writable)
-    } else if st.st_size as usize > MAX {
-        Err(Refusal::TooLarge)
-    } else {
-        Ok(())
-    }
+    gfresolv_conf::judge(gfresolv_conf::Stat {
+        mode: st.st_mode,
+        uid: st.st_uid,
+        // A negative size cannot be; read as huge, it is refused.
+        size: st.st_size as u64,
+    })
 }
 
 /// Reads the file into `buf` and returns its text, or None when there is no
@@ -140,7 +100,11 @@ pub fn read(buf: &mut [u8; MAX]) -> Option<&[u8]> {
         Ok(n) => Some(&buf[..n]),
         Err(None) => None,
         Err(Some(why)) => {
-            log::warn_once(&REFUSED, b"", PATH.to_bytes(), why.say());
+            let mut said = Line::new();
+            said.push(b" ");
+            said.push(why.reason().as_bytes());
+            said.push(b"; ignored");
+            log::warn_once(&REFUSED, b"", PATH.to_bytes(), said.as_bytes());
             None
         }
     }

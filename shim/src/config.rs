@@ -13,7 +13,8 @@
 //! back to the narrower choice and is reported once on stderr.
 
 use crate::conf_file::{self, Log};
-use crate::log::warn_once;
+use crate::log::{warn_once, LogTo, LOG_PATH_MAX};
+use crate::mode::Mode;
 use libc::c_char;
 use std::cell::UnsafeCell;
 use std::ffi::CStr;
@@ -22,31 +23,13 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 static MODE_WARNED: AtomicBool = AtomicBool::new(false);
 static LOG_WARNED: AtomicBool = AtomicBool::new(false);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// EAI_NONAME / HOST_NOT_FOUND at once: the design's fast fail.
-    Fail,
-    /// Localhost addresses, as upstream's fix uses for unix volfile servers.
-    Loopback,
-}
-
-/// Longest log file path kept (a longer one is refused with a warning).
-pub const LOG_PATH_MAX: usize = 255;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogTo {
-    Off,
-    Stderr,
-    /// `Settings::log_path`, NUL-terminated.
-    File,
-}
-
 #[derive(Clone, Copy)]
 pub struct Settings {
     pub mode: Mode,
     /// False in privileged processes, and when `only` does not name this program.
     pub active: bool,
     pub log: LogTo,
+    /// With `log == File`: the path, NUL-terminated.
     pub log_path: [u8; LOG_PATH_MAX + 1],
 }
 
@@ -157,17 +140,15 @@ fn names(list: &[u8], me: &[u8]) -> bool {
 pub fn combine(ceiling: &conf_file::Ceiling, env: &Env, me: &[u8]) -> Settings {
     let asked = match env.mode {
         None | Some(b"") => None,
-        Some(b"fail") => Some(Mode::Fail),
-        Some(b"loopback") => Some(Mode::Loopback),
-        Some(other) => {
+        Some(v) => Some(Mode::parse(v).unwrap_or_else(|| {
             warn_once(
                 &MODE_WARNED,
                 b"unknown GFRESOLV_MODE '",
-                other,
+                v,
                 b"'; using fail",
             );
-            Some(Mode::Fail)
-        }
+            Mode::Fail
+        })),
     };
     let mode = match (ceiling.mode, asked) {
         (Some(Mode::Fail), Some(Mode::Loopback)) => {

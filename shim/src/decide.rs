@@ -16,18 +16,8 @@ pub unsafe fn is_socket_path(name: *const c_char) -> bool {
     !libc::strchr(name, b'/' as libc::c_int).is_null()
 }
 
-/// Runs `act` with the settings when the shim answers `name`, or `pass`
-/// to forward it to libc.
-///
-/// # Safety
-/// As for `is_socket_path`.
-pub unsafe fn intercept<R>(
-    name: *const c_char,
-    act: impl FnOnce(&Settings) -> R,
-    pass: impl FnOnce() -> R,
-) -> R {
-    if !is_socket_path(name) {
-        return pass();
-    }
+/// Runs `act` with the settings when the shim is on for this program, or
+/// `pass` to forward the call to libc. Only called for socket paths.
+pub fn intercept<R>(act: impl FnOnce(&Settings) -> R, pass: impl FnOnce() -> R) -> R {
     config::with(|s| if s.active { act(s) } else { pass() })
 }

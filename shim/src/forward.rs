@@ -3,6 +3,7 @@
 //! same errno and h_errno. If a symbol cannot be found (it always can on
 //! glibc), the call fails the way libc reports an internal error.
 
+use crate::netdb;
 use libc::{addrinfo, c_char, c_int, c_void, hostent, size_t};
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,16 +39,6 @@ static GETHOSTBYNAME: Real = Real::new(c"gethostbyname");
 static GETHOSTBYNAME2: Real = Real::new(c"gethostbyname2");
 static GETHOSTBYNAME_R: Real = Real::new(c"gethostbyname_r");
 static GETHOSTBYNAME2_R: Real = Real::new(c"gethostbyname2_r");
-
-extern "C" {
-    fn __h_errno_location() -> *mut c_int;
-}
-
-/// Sets h_errno, as the gethostbyname family reports errors.
-pub fn set_h_errno(v: c_int) {
-    // SAFETY: glibc's thread-local h_errno.
-    unsafe { *__h_errno_location() = v };
-}
 
 type Gai = unsafe extern "C" fn(
     *const c_char,
@@ -95,7 +86,7 @@ pub unsafe fn gethostbyname(name: *const c_char) -> *mut hostent {
     match GETHOSTBYNAME.get() {
         Some(f) => std::mem::transmute::<*mut c_void, Ghbn>(f)(name),
         None => {
-            set_h_errno(crate::answer::NO_RECOVERY);
+            netdb::set_h_errno(netdb::NO_RECOVERY);
             std::ptr::null_mut()
         }
     }
@@ -107,7 +98,7 @@ pub unsafe fn gethostbyname2(name: *const c_char, af: c_int) -> *mut hostent {
     match GETHOSTBYNAME2.get() {
         Some(f) => std::mem::transmute::<*mut c_void, Ghbn2>(f)(name, af),
         None => {
-            set_h_errno(crate::answer::NO_RECOVERY);
+            netdb::set_h_errno(netdb::NO_RECOVERY);
             std::ptr::null_mut()
         }
     }

@@ -6,15 +6,21 @@
 //! answers it at once, without the resolver, NSS or the network, and hands
 //! every other call to libc untouched.
 //!
-//! One function per interposed symbol (this file): decide (`decide`), then
-//! either answer (`answer`, logging through `log`) or forward (`forward`) at
-//! once; the forwarding path is a byte scan and a call, nothing else. The
-//! settings (`config`, with the ceiling in `conf_file`) are worked out once,
-//! at the first socket path; in a privileged (AT_SECURE) process they are
-//! "pass everything through", with no environment read and no file opened.
-//! Nothing here may panic into the host: each entry point catches unwinding
-//! and falls back to libc, and nothing allocates before the real symbols
-//! are known.
+//! One function per interposed symbol (this file), each one call to
+//! `interpose`: decide (`decide`), then either answer (`answer`, logging
+//! through `log`) or forward (`forward`) at once; the forwarding path is a
+//! byte scan and a call, nothing else. The settings (`config`, with the
+//! ceiling in `conf_file` and the mode's words in `mode`) are worked out
+//! once, at the first socket path; in a privileged (AT_SECURE) process they
+//! are "pass everything through", with no environment read and no file
+//! opened. Nothing here may panic into the host: `interpose` catches
+//! unwinding and falls back to libc, and nothing allocates before the real
+//! symbols are known.
+//!
+//! The modules import in one direction: `mode` and `netdb` are leaves;
+//! `log` uses `mode`; `conf_file` uses `log` and `mode`; `config` uses
+//! those; `decide` uses `config`; `forward` uses `netdb`; `answer` uses
+//! `forward`, `mode` and `netdb`.
 
 mod answer;
 mod conf_file;
@@ -22,15 +28,41 @@ mod config;
 mod decide;
 mod forward;
 mod log;
+mod mode;
+mod netdb;
 
 use libc::{addrinfo, c_char, c_int, hostent, size_t};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-pub use config::Mode;
+pub use mode::Mode;
 
-/// Runs `act` unless it panics; a panic forwards the call to libc instead.
-fn guarded<T>(act: impl FnOnce() -> T, fallback: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(act)).unwrap_or_else(|_| fallback())
+/// The one path of every interposed symbol, `func`, for the host name
+/// `name`: an ordinary name goes to libc (`forward`) at once; a socket path
+/// is logged and answered (`answer`) when the shim is on for this program,
+/// and forwarded otherwise. A panic forwards the call too.
+///
+/// # Safety
+/// `name` is NULL or NUL-terminated; `answer` and `forward` keep the
+/// contract of the symbol they stand for.
+unsafe fn interpose<R>(
+    func: &str,
+    name: *const c_char,
+    answer: impl FnOnce(Mode) -> R,
+    forward: impl Fn() -> R,
+) -> R {
+    if !decide::is_socket_path(name) {
+        return forward();
+    }
+    let act = || {
+        decide::intercept(
+            |s| {
+                log::intercepted(func, name, s.mode, s.log, &s.log_path);
+                answer(s.mode)
+            },
+            &forward,
+        )
+    };
+    catch_unwind(AssertUnwindSafe(act)).unwrap_or_else(|_| forward())
 }
 
 /// # Safety
@@ -42,20 +74,10 @@ pub unsafe extern "C" fn getaddrinfo(
     hints: *const addrinfo,
     res: *mut *mut addrinfo,
 ) -> c_int {
-    if !decide::is_socket_path(node) {
-        return forward::getaddrinfo(node, service, hints, res);
-    }
-    guarded(
-        || {
-            decide::intercept(
-                node,
-                |s| {
-                    log::intercepted("getaddrinfo", node, s.mode, s);
-                    answer::getaddrinfo(s.mode, service, hints, res)
-                },
-                || forward::getaddrinfo(node, service, hints, res),
-            )
-        },
+    interpose(
+        "getaddrinfo",
+        node,
+        |mode| answer::getaddrinfo(mode, service, hints, res),
         || forward::getaddrinfo(node, service, hints, res),
     )
 }
@@ -64,20 +86,10 @@ pub unsafe extern "C" fn getaddrinfo(
 /// Same contract as libc's `gethostbyname`.
 #[no_mangle]
 pub unsafe extern "C" fn gethostbyname(name: *const c_char) -> *mut hostent {
-    if !decide::is_socket_path(name) {
-        return forward::gethostbyname(name);
-    }
-    guarded(
-        || {
-            decide::intercept(
-                name,
-                |s| {
-                    log::intercepted("gethostbyname", name, s.mode, s);
-                    answer::gethostbyname2(s.mode, libc::AF_INET)
-                },
-                || forward::gethostbyname(name),
-            )
-        },
+    interpose(
+        "gethostbyname",
+        name,
+        |mode| answer::gethostbyname2(mode, libc::AF_INET),
         || forward::gethostbyname(name),
     )
 }
@@ -86,20 +98,10 @@ pub unsafe extern "C" fn gethostbyname(name: *const c_char) -> *mut hostent {
 /// Same contract as glibc's `gethostbyname2`.
 #[no_mangle]
 pub unsafe extern "C" fn gethostbyname2(name: *const c_char, af: c_int) -> *mut hostent {
-    if !decide::is_socket_path(name) {
-        return forward::gethostbyname2(name, af);
-    }
-    guarded(
-        || {
-            decide::intercept(
-                name,
-                |s| {
-                    log::intercepted("gethostbyname2", name, s.mode, s);
-                    answer::gethostbyname2(s.mode, af)
-                },
-                || forward::gethostbyname2(name, af),
-            )
-        },
+    interpose(
+        "gethostbyname2",
+        name,
+        |mode| answer::gethostbyname2(mode, af),
         || forward::gethostbyname2(name, af),
     )
 }
@@ -115,28 +117,10 @@ pub unsafe extern "C" fn gethostbyname_r(
     result: *mut *mut hostent,
     h_errnop: *mut c_int,
 ) -> c_int {
-    if !decide::is_socket_path(name) {
-        return forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
-    }
-    guarded(
-        || {
-            decide::intercept(
-                name,
-                |s| {
-                    log::intercepted("gethostbyname_r", name, s.mode, s);
-                    answer::gethostbyname2_r(
-                        s.mode,
-                        libc::AF_INET,
-                        ret,
-                        buf,
-                        buflen,
-                        result,
-                        h_errnop,
-                    )
-                },
-                || forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop),
-            )
-        },
+    interpose(
+        "gethostbyname_r",
+        name,
+        |mode| answer::gethostbyname2_r(mode, libc::AF_INET, ret, buf, buflen, result, h_errnop),
         || forward::gethostbyname_r(name, ret, buf, buflen, result, h_errnop),
     )
 }
@@ -153,20 +137,10 @@ pub unsafe extern "C" fn gethostbyname2_r(
     result: *mut *mut hostent,
     h_errnop: *mut c_int,
 ) -> c_int {
-    if !decide::is_socket_path(name) {
-        return forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
-    }
-    guarded(
-        || {
-            decide::intercept(
-                name,
-                |s| {
-                    log::intercepted("gethostbyname2_r", name, s.mode, s);
-                    answer::gethostbyname2_r(s.mode, af, ret, buf, buflen, result, h_errnop)
-                },
-                || forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop),
-            )
-        },
+    interpose(
+        "gethostbyname2_r",
+        name,
+        |mode| answer::gethostbyname2_r(mode, af, ret, buf, buflen, result, h_errnop),
         || forward::gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop),
     )
 }

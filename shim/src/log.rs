@@ -11,7 +11,7 @@
 //! appended to. A log that cannot be written is reported once on stderr and
 //! otherwise ignored.
 
-use crate::config::{LogTo, Mode, Settings};
+use crate::mode::Mode;
 use libc::c_char;
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +20,18 @@ static LOG_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// Bytes of a name kept in a line; the rest is counted, not written.
 pub const NAME_MAX: usize = 128;
+
+/// Longest log file path kept (a longer one is refused with a warning).
+pub const LOG_PATH_MAX: usize = 255;
+
+/// Where the lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTo {
+    Off,
+    Stderr,
+    /// The path given beside it, NUL-terminated.
+    File,
+}
 
 pub struct Line {
     buf: [u8; 1024],
@@ -72,6 +84,11 @@ impl Line {
             }
         }
         self.push(&digits[i..]);
+    }
+
+    /// The line so far, without its newline.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 
     pub fn finish(&mut self) -> &[u8] {
@@ -157,12 +174,19 @@ unsafe fn open_log(path: *const c_char) -> Result<libc::c_int, libc::c_int> {
     Ok(fd)
 }
 
-/// Logs one intercepted call, where the settings say so.
+/// Logs one intercepted call to `to` (with `to == File`, the file at the
+/// NUL-terminated `path`).
 ///
 /// # Safety
 /// `name` is a NUL-terminated string (the caller checked it is not NULL).
-pub unsafe fn intercepted(func: &str, name: *const c_char, mode: Mode, s: &Settings) {
-    if s.log == LogTo::Off {
+pub unsafe fn intercepted(
+    func: &str,
+    name: *const c_char,
+    mode: Mode,
+    to: LogTo,
+    path: &[u8; LOG_PATH_MAX + 1],
+) {
+    if to == LogTo::Off {
         return;
     }
     let mut l = Line::new();
@@ -173,17 +197,13 @@ pub unsafe fn intercepted(func: &str, name: *const c_char, mode: Mode, s: &Setti
     l.push(b"(\"");
     l.push_escaped(CStr::from_ptr(name).to_bytes(), NAME_MAX);
     l.push(b"\") answered at once, mode=");
-    l.push(if mode == Mode::Fail {
-        b"fail"
-    } else {
-        b"loopback"
-    });
+    l.push(mode.name());
     let line = l.finish();
-    if s.log == LogTo::Stderr {
+    if to == LogTo::Stderr {
         write_all(2, line);
         return;
     }
-    let path = s.log_path.as_ptr().cast::<c_char>();
+    let path = path.as_ptr().cast::<c_char>();
     match open_log(path) {
         Ok(fd) => {
             let ok = write_all(fd, line);
@@ -202,12 +222,11 @@ pub unsafe fn intercepted(func: &str, name: *const c_char, mode: Mode, s: &Setti
             let mut why = Line::new();
             why.push(refusal(errno));
             why.push(b"; not logging");
-            let why = &why.buf[..why.len];
             warn_once(
                 &LOG_WARNED,
                 b"cannot write log file ",
                 CStr::from_ptr(path).to_bytes(),
-                why,
+                why.as_bytes(),
             );
         }
     }
@@ -220,7 +239,7 @@ mod tests {
     fn escaped(s: &[u8], max: usize) -> String {
         let mut l = Line::new();
         l.push_escaped(s, max);
-        String::from_utf8(l.buf[..l.len].to_vec()).unwrap()
+        String::from_utf8(l.as_bytes().to_vec()).unwrap()
     }
 
     #[test]
