@@ -181,13 +181,19 @@ struct BackportArgs {
     /// Port only this fix (id, Change-Id or SHA prefix of any port); repeatable.
     #[arg(long)]
     only: Vec<String>,
+    /// Port (or check) only the fixes of this stage of the series: `stall`
+    /// (heal info's DNS stall) or `delivery` (events on every host); repeatable.
+    #[arg(long = "stage", value_name = "STAGE")]
+    stages: Vec<String>,
     /// Port this upstream commit instead of the series; repeatable, in order.
     #[arg(long = "commit")]
     commits: Vec<String>,
     /// Print the diff that would be committed; change nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Exit 0 if every selected fix is present, 1 if some are missing.
+    /// Change nothing; exit 0 if every selected fix is present, 1 if a fix
+    /// of the stall stage is missing, 4 if the stall is fixed but a fix of
+    /// the delivery stage is missing (events still lost).
     #[arg(long)]
     check: bool,
     /// Print a machine-readable report on stdout.
@@ -250,6 +256,7 @@ fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
             .series
             .unwrap_or_else(|| project_root().join("patches/events.toml")),
         only: a.only,
+        stages: a.stages,
         commits: a.commits,
         dry_run: a.dry_run,
         check: a.check,
@@ -269,7 +276,7 @@ fn backport_cmd(a: BackportArgs) -> Result<ExitCode> {
     Ok(if outcome.wip_branch.is_some() {
         ExitCode::from(3)
     } else if opts.check && !outcome.all_present() {
-        ExitCode::from(1)
+        ExitCode::from(outcome.check_exit_code())
     } else {
         ExitCode::SUCCESS
     })
