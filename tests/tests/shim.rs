@@ -477,19 +477,35 @@ fn real_gf_event_bin(prefix: &Path, tree: &Path, out: &Path) -> PathBuf {
 
 /// Addresses of an IPv4-only host (as verify's cluster has): 127.0.0.2 is
 /// not 127.0.0.1, so glibc's AI_ADDRCONFIG counts IPv4 as configured.
-const IPV4_HOST: &str = "ip addr add 127.0.0.2/8 dev lo";
+const IPV4_HOST: &str = "ip link set lo up && ip addr add 127.0.0.2/8 dev lo";
 /// A dual-stack host: non-loopback IPv4 and IPv6 addresses.
-const DUAL_STACK_HOST: &str =
-    "ip addr add 198.18.0.2/32 dev lo && ip addr add 2001:db8::2/128 dev lo";
+const DUAL_STACK_HOST: &str = "ip link set lo up && ip addr add 198.18.0.2/32 dev lo && ip addr add 2001:db8::2/128 dev lo nodad";
+/// An IPv6-only host: a non-loopback IPv6 address, no IPv4 but 127.0.0.1
+/// (which AI_ADDRCONFIG does not count).
+const IPV6_HOST: &str = "ip link set lo up && ip addr add 2001:db8::2/128 dev lo nodad";
+/// Every host shape, by the name verify gives it.
+const HOSTS: [(&str, &str); 3] = [
+    ("ipv4", IPV4_HOST),
+    ("dual-stack", DUAL_STACK_HOST),
+    ("ipv6", IPV6_HOST),
+];
+/// A host whose loopback is down: every send fails (ENETUNREACH).
+const NO_NETWORK: &str = "true";
+
+/// What one run of the harness saw.
+#[derive(Debug, PartialEq)]
+struct Delivered {
+    codes: Vec<i32>,
+    received: usize,
+    v4: usize,
+    v6: usize,
+}
 
 /// `_gf_event()` of the real build `k` times in a private network
-/// namespace with the addresses `host` adds: its return codes and the
-/// events that reached port 24009.
-fn real_events(bin: &Path, host: &str, k: usize, env: &[(&str, String)]) -> (Vec<i32>, usize) {
-    let script = format!(
-        "ip link set lo up && {host} && exec {} {SOCKET} {k}",
-        bin.display()
-    );
+/// namespace shaped by `host`: its return codes and the events that reached
+/// port 24009, per family.
+fn real_events(bin: &Path, host: &str, k: usize, env: &[(&str, String)]) -> Delivered {
+    let script = format!("{host} && exec {} {SOCKET} {k}", bin.display());
     let mut cmd = Command::new("unshare");
     cmd.args(["-n", "bash", "-c", &script]);
     for (key, v) in env {
@@ -502,14 +518,27 @@ fn real_events(bin: &Path, host: &str, k: usize, env: &[(&str, String)]) -> (Vec
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let codes = text.lines().filter_map(|l| l.parse().ok()).collect();
-    let received = text
-        .lines()
-        .find_map(|l| l.strip_prefix("received "))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{text}"));
-    (codes, received)
+    let num = |prefix: &str, nth: usize| -> usize {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().nth(nth)?.parse().ok())
+            .unwrap_or_else(|| panic!("no `{prefix}` line in: {text}"))
+    };
+    Delivered {
+        codes: text.lines().filter_map(|l| l.parse().ok()).collect(),
+        received: num("received ", 0),
+        v4: num("v4 ", 0),
+        v6: num("v4 ", 2),
+    }
 }
+
+/// (codes, received) of a run, for the checks that do not look at families.
+fn sent(d: Delivered) -> (Vec<i32>, usize) {
+    (d.codes, d.received)
+}
+
+/// EVENT_ERROR_SEND of 3.x's eventtypes.h (events/eventskeygen.py's ERRORS).
+const EVENT_ERROR_SEND: i32 = 4;
 
 #[test]
 fn real_3_12_15_gf_event_loses_no_event_with_the_shim_in_loopback_mode() {
@@ -524,33 +553,105 @@ fn real_3_12_15_gf_event_loses_no_event_with_the_shim_in_loopback_mode() {
     let bin = real_gf_event_bin(&prefix, &tree, dir.path());
     let shim = shim().display().to_string();
     // Unfixed, no shim: this glibc refuses the path; nothing is sent.
-    assert_eq!(real_events(&bin, IPV4_HOST, 3, &[]), (vec![5, 5, 5], 0));
+    assert_eq!(sent(real_events(&bin, IPV4_HOST, 3, &[])), (vec![5, 5, 5], 0));
     // Loopback mode: 127.0.0.1 first, so inet_addr() gets an IPv4 address,
-    // on an IPv4-only host and on a dual-stack one.
+    // on every host shape, IPv6-only included (127.0.0.1 is on lo there too).
     let loopback = [
         ("LD_PRELOAD", shim.clone()),
         ("GFRESOLV_MODE", "loopback".to_string()),
     ];
-    for host in [IPV4_HOST, DUAL_STACK_HOST] {
+    for (name, host) in HOSTS {
         assert_eq!(
             real_events(&bin, host, 3, &loopback),
-            (vec![0, 0, 0], 3),
-            "{host}"
+            Delivered {
+                codes: vec![0, 0, 0],
+                received: 3,
+                v4: 3,
+                v6: 0
+            },
+            "{name}"
         );
     }
     assert_eq!(
-        real_events(&bin, IPV4_HOST, 2, &[("LD_PRELOAD", shim)]),
+        sent(real_events(&bin, IPV4_HOST, 2, &[("LD_PRELOAD", shim)])),
         (vec![5, 5], 0)
     );
-    // The backported build (the four-fix series) sends every event with no
-    // shim at all on an IPv4-only host. (On a dual-stack host it sends ::1
-    // over its AF_INET socket and loses them, until upstream's 0d79397fb1.)
-    match real_build("GLUSTER_LEGACY_FIXED_PREFIX") {
-        Ok((prefix, tree)) => {
-            let fixed_dir = tempfile::tempdir().unwrap();
-            let fixed = real_gf_event_bin(&prefix, &tree, fixed_dir.path());
-            assert_eq!(real_events(&fixed, IPV4_HOST, 3, &[]), (vec![0, 0, 0], 3));
-        }
-        Err(why) => skip("real_3_12_15_gf_event (backport part)", &why),
+}
+
+/// Which stages `cargo xtask test` ported onto the fixed build
+/// (GLUSTER_LEGACY_FIXED_STAGES, e.g. `stall,delivery`).
+fn fixed_stages() -> Vec<String> {
+    std::env::var("GLUSTER_LEGACY_FIXED_STAGES")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn real_backported_3_12_15_delivers_on_every_host_shape_and_reports_a_failed_send() {
+    if let Err(why) = can_unshare() {
+        return skip("real_backported_3_12_15_gf_event", &why);
     }
+    let (prefix, tree) = match real_build("GLUSTER_LEGACY_FIXED_PREFIX") {
+        Ok(b) => b,
+        Err(why) => return skip("real_backported_3_12_15_gf_event", &why),
+    };
+    let stages = fixed_stages();
+    if !stages.iter().any(|s| s == "stall") {
+        return skip(
+            "real_backported_3_12_15_gf_event",
+            "GLUSTER_LEGACY_FIXED_STAGES does not name the stages the build has (cargo xtask test sets it)",
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fixed = real_gf_event_bin(&prefix, &tree, dir.path());
+    // The stall stage alone sends every event on an IPv4-only host.
+    assert_eq!(
+        real_events(&fixed, IPV4_HOST, 3, &[]),
+        Delivered {
+            codes: vec![0, 0, 0],
+            received: 3,
+            v4: 3,
+            v6: 0
+        }
+    );
+    if !stages.iter().any(|s| s == "delivery") {
+        // Without the delivery stage, getaddrinfo answers ::1 first on a
+        // dual-stack host and the AF_INET socket cannot send it: every event
+        // is lost, and each call says it was sent.
+        assert_eq!(
+            sent(real_events(&fixed, DUAL_STACK_HOST, 3, &[])),
+            (vec![0, 0, 0], 0),
+            "the stall-only backport on a dual-stack host"
+        );
+        return skip(
+            "real_backported_3_12_15_gf_event (delivery stage)",
+            "the build has the stall stage only: the delivery stage's upstream commits are not in ../shared/glusterfs (GLUSTER_REPO=<full clone> cargo xtask test ports and proves it)",
+        );
+    }
+    // The delivery stage: the socket is made for the family getaddrinfo
+    // answered, so ::1 goes out over IPv6 on dual-stack and IPv6-only hosts.
+    for (name, host) in HOSTS {
+        let d = real_events(&fixed, host, 3, &[]);
+        let (v4, v6) = if name == "ipv4" { (3, 0) } else { (0, 3) };
+        assert_eq!(
+            d,
+            Delivered {
+                codes: vec![0, 0, 0],
+                received: 3,
+                v4,
+                v6
+            },
+            "{name}"
+        );
+    }
+    // And a send that fails is an error, not EVENT_SEND_OK.
+    let d = real_events(&fixed, NO_NETWORK, 2, &[]);
+    assert_eq!(
+        sent(d),
+        (vec![EVENT_ERROR_SEND, EVENT_ERROR_SEND], 0),
+        "a lost send"
+    );
 }

@@ -146,6 +146,42 @@ pub fn has_fix(repo: &Path, upstream: Option<&Path>, rev: &Rev) -> Result<bool> 
     Ok(outcome.all_present())
 }
 
+/// Whether `rev` has the delivery stage (events on every host shape), by
+/// `backport --check --stage delivery`; None when the stage's upstream
+/// commits cannot be read (the small shared repository lacks them), so the
+/// kit cannot tell.
+pub fn has_delivery(repo: &Path, upstream: Option<&Path>, rev: &Rev) -> Result<Option<bool>> {
+    if !delivery_commits_in(upstream.unwrap_or(repo))? {
+        return Ok(None);
+    }
+    let opts = crate::backport::Options {
+        branch: rev.refname.clone(),
+        repo: repo.to_path_buf(),
+        upstream: upstream.map(Path::to_path_buf),
+        series: crate::paths::series(),
+        stages: vec![DELIVERY_STAGE.into()],
+        check: true,
+        ..Default::default()
+    };
+    let outcome = crate::backport::run(&opts)
+        .with_context(|| format!("checking {} for the delivery stage", rev.name))?;
+    Ok(Some(outcome.all_present()))
+}
+
+/// Whether `upstream` holds a port of every default fix of the delivery stage.
+pub fn delivery_commits_in(upstream: &Path) -> Result<bool> {
+    let repo = crate::backport::open_repo(upstream, "the upstream commits")?;
+    let m = crate::backport::manifest::load(&crate::paths::series())?;
+    Ok(m.fixes
+        .iter()
+        .filter(|f| !f.optional && m.stage_of(f).is_some_and(|s| s.id == DELIVERY_STAGE))
+        .all(|f| {
+            f.ports
+                .iter()
+                .any(|p| crate::backport::upstream::find(&repo, &p.commit).is_some())
+        }))
+}
+
 fn prefix_for(builds_dir: &Path, rev: &Rev) -> PathBuf {
     let safe: String = rev
         .name
@@ -169,6 +205,8 @@ pub struct Built {
     pub prefix: PathBuf,
     /// `backport --check` on the revision: it has the stall fix.
     pub fixed: bool,
+    /// `backport --check --stage delivery`: None when the kit cannot tell.
+    pub delivery: Option<bool>,
     pub report: crate::build::Report,
 }
 
@@ -209,6 +247,16 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
                 "lacks the events.c fix"
             }
         );
+        let delivery = has_delivery(&opts.repo, opts.upstream.as_deref(), rev)?;
+        eprintln!(
+            "[verify] {role} {}: {}",
+            rev.name,
+            match delivery {
+                Some(true) => "has the delivery stage",
+                Some(false) => "lacks the delivery stage (events lost on dual-stack and IPv6-only hosts)",
+                None => "delivery stage unknown: its upstream commits are not in the upstream repository",
+            }
+        );
         let prefix = prefix_for(&opts.builds_dir, rev);
         let report = crate::build::run(&crate::build::Options {
             rev: rev.commit.clone(),
@@ -224,6 +272,7 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
             rev: rev.clone(),
             prefix,
             fixed,
+            delivery,
             report,
         });
     }
@@ -245,17 +294,40 @@ pub fn extract(tar: &Path, dir: &Path) -> Result<PathBuf> {
 }
 
 /// The upstream repo and a fork with the series ported onto release-3.12.
+/// The shared repository holds the stall stage's commits only; with a full
+/// clone in `$GLUSTER_REPO` (opt-in) the delivery stage is read from there
+/// and ported too, else it is left out and the run says so.
 pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> {
-    let upstream = extract(tar, dir)?;
+    let shared = extract(tar, dir)?;
     let fork = dir.join("fork");
-    cmd!("git", "clone", "--quiet", &upstream, &fork)
+    cmd!("git", "clone", "--quiet", &shared, &fork)
         .run()
         .context("cloning the fork")?;
+    let full = std::env::var_os("GLUSTER_REPO")
+        .map(PathBuf::from)
+        .filter(|p| delivery_commits_in(p).unwrap_or(false));
+    let (upstream, stages) = match full {
+        Some(full) => {
+            eprintln!(
+                "==> the delivery stage's upstream commits from GLUSTER_REPO={}",
+                full.display()
+            );
+            (full, Vec::new())
+        }
+        None => {
+            eprintln!(
+                "SKIPPED delivery stage of the a/b fork: its upstream commits are not in ../shared/glusterfs; \
+                 GLUSTER_REPO=<full GlusterFS clone> ports and proves it"
+            );
+            (shared, vec!["stall".to_string()])
+        }
+    };
     let outcome = crate::backport::run(&crate::backport::Options {
         branch: "release-3.12".into(),
         repo: fork.clone(),
         upstream: Some(upstream.clone()),
         series: crate::paths::series(),
+        stages,
         ..Default::default()
     })?;
     eprint!("{}", crate::backport::report::text(&outcome));
@@ -332,3 +404,5 @@ pub fn builds_dir() -> Result<PathBuf> {
 
 /// The fix whose presence decides the verdicts: the one for the stall.
 pub const STALL_FIX: &str = "unix-volfile";
+/// The stage whose presence decides the per-host event verdicts.
+pub const DELIVERY_STAGE: &str = "delivery";

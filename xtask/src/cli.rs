@@ -188,13 +188,19 @@ pub struct BackportArgs {
     /// Port only this fix (id, Change-Id or SHA prefix of any port); repeatable.
     #[arg(long)]
     pub only: Vec<String>,
+    /// Port (or check) only the fixes of this stage of the series: `stall`
+    /// (heal info's DNS stall) or `delivery` (events on every host); repeatable.
+    #[arg(long = "stage", value_name = "STAGE")]
+    pub stages: Vec<String>,
     /// Port this upstream commit instead of the series; repeatable, in order.
     #[arg(long = "commit")]
     pub commits: Vec<String>,
     /// Print the diff that would be committed; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Exit 0 if every selected fix is present, 1 if some are missing.
+    /// Change nothing; exit 0 if every selected fix is present, 1 if a fix
+    /// of the stall stage is missing, 4 if the stall is fixed but a fix of
+    /// the delivery stage is missing (events still lost).
     #[arg(long)]
     pub check: bool,
     /// Print a machine-readable report on stdout.

@@ -37,6 +37,7 @@ pub fn backport(a: BackportArgs) -> Result<ExitCode> {
         upstream: a.upstream,
         series: a.series.unwrap_or_else(crate::paths::series),
         only: a.only,
+        stages: a.stages,
         commits: a.commits,
         dry_run: a.dry_run,
         check: a.check,
@@ -56,7 +57,7 @@ pub fn backport(a: BackportArgs) -> Result<ExitCode> {
     Ok(if outcome.wip_branch.is_some() {
         ExitCode::from(3)
     } else if opts.check && !outcome.all_present() {
-        ExitCode::from(1)
+        ExitCode::from(outcome.check_exit_code())
     } else {
         ExitCode::SUCCESS
     })

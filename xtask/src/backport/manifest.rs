@@ -9,6 +9,10 @@ use std::path::Path;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Manifest {
     pub series: Series,
+    /// What each stage of the series makes true, in order; a fix belongs
+    /// to one.
+    #[serde(default, rename = "stage")]
+    pub stages: Vec<Stage>,
     #[serde(rename = "fix")]
     pub fixes: Vec<Fix>,
     #[serde(default, rename = "refuse")]
@@ -24,8 +28,20 @@ pub struct Series {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct Stage {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct Fix {
     pub id: String,
+    /// The stage it completes [default: the series' first].
+    #[serde(default)]
+    pub stage: Option<String>,
+    /// Left out of the default series: ported only when named (`--only`).
+    #[serde(default)]
+    pub optional: bool,
     pub subject: String,
     pub change_id: String,
     pub bugs: Vec<String>,
@@ -57,7 +73,25 @@ pub fn load(path: &Path) -> Result<Manifest> {
         .with_context(|| format!("reading the series manifest {}", path.display()))?;
     let m: Manifest = toml::from_str(&text)
         .with_context(|| format!("parsing the series manifest {}", path.display()))?;
+    let mut stage_at = 0;
     for (i, fix) in m.fixes.iter().enumerate() {
+        if let Some(stage) = &fix.stage {
+            let Some(at) = m.stages.iter().position(|s| &s.id == stage) else {
+                bail!(
+                    "{}: fix {} is in stage {stage}, which no [[stage]] declares",
+                    path.display(),
+                    fix.id
+                );
+            };
+            if at < stage_at {
+                bail!(
+                    "{}: fix {} of stage {stage} comes after fixes of a later stage",
+                    path.display(),
+                    fix.id
+                );
+            }
+            stage_at = at;
+        }
         if fix.ports.is_empty() {
             bail!(
                 "{}: fix {} lists no upstream commit",
@@ -76,6 +110,16 @@ pub fn load(path: &Path) -> Result<Manifest> {
         }
     }
     Ok(m)
+}
+
+impl Manifest {
+    /// The stage `fix` belongs to, when the series has stages.
+    pub fn stage_of(&self, fix: &Fix) -> Option<&Stage> {
+        match &fix.stage {
+            Some(id) => self.stages.iter().find(|s| &s.id == id),
+            None => self.stages.first(),
+        }
+    }
 }
 
 impl Fix {

@@ -11,6 +11,7 @@
 
 pub mod align;
 pub mod apply;
+pub mod dialect;
 pub mod edit;
 pub mod hunks;
 pub mod locate;
@@ -40,6 +41,8 @@ pub struct Options {
     pub series: PathBuf,
     /// Fix ids, Change-Ids or SHA prefixes; empty means the whole series.
     pub only: Vec<String>,
+    /// Stage ids (`stall`, `delivery`); empty means every stage.
+    pub stages: Vec<String>,
     /// Upstream commits to port instead of the series.
     pub commits: Vec<String>,
     pub dry_run: bool,
@@ -63,9 +66,49 @@ pub struct Outcome {
     pub commits: Vec<(String, git2::Oid)>,
     pub dry_run: bool,
     pub check: bool,
+    /// Per stage of the series, in order: which of its selected fixes are
+    /// not on the branch (after this run).
+    pub stages: Vec<StageStatus>,
 }
 
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StageStatus {
+    pub id: String,
+    pub title: String,
+    /// The stage's fixes this run looked at.
+    pub fixes: Vec<String>,
+    /// Of those, the ones the branch lacks (in check mode) or that this
+    /// run did not bring (it failed or was a dry run).
+    pub missing: Vec<String>,
+}
+
+impl StageStatus {
+    pub fn complete(&self) -> bool {
+        self.missing.is_empty()
+    }
+}
+
+/// `--check`'s exit codes. 0: every selected fix is present. 1: a fix of
+/// the series' first stage (the stall) is missing, or a `--commit`/`--only`
+/// fix outside any stage. 4: the first stage is complete but a later one
+/// (delivery: events lost on dual-stack and IPv6-only hosts) is not.
+pub const CHECK_MISSING_STALL: u8 = 1;
+pub const CHECK_MISSING_LATER_STAGE: u8 = 4;
+
 impl Outcome {
+    /// The exit code `--check` gives (0 outside check mode).
+    pub fn check_exit_code(&self) -> u8 {
+        if !self.check || self.all_present() {
+            return 0;
+        }
+        match self.stages.split_first() {
+            Some((first, later)) if first.complete() && later.iter().any(|s| !s.complete()) => {
+                CHECK_MISSING_LATER_STAGE
+            }
+            _ => CHECK_MISSING_STALL,
+        }
+    }
+
     /// In check mode: whether every selected fix is present.
     pub fn all_present(&self) -> bool {
         self.planned
@@ -149,6 +192,10 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     } else {
         apply::commit_all(&repo, &branch, &planned)?
     };
+    let stages = manifest
+        .as_ref()
+        .map(|m| stage_statuses(m, &planned, !opts.check && !opts.dry_run && !conflicted))
+        .unwrap_or_default();
     Ok(Outcome {
         wip_branch,
         branch: opts.branch.clone(),
@@ -157,7 +204,46 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         commits,
         dry_run: opts.dry_run,
         check: opts.check,
+        stages,
     })
+}
+
+/// Which selected fixes each stage still lacks: those not present, unless
+/// `applied` (their ports were committed).
+fn stage_statuses(
+    m: &manifest::Manifest,
+    planned: &[plan::Planned],
+    applied: bool,
+) -> Vec<StageStatus> {
+    m.stages
+        .iter()
+        .map(|stage| {
+            let of_stage: Vec<&plan::Planned> = planned
+                .iter()
+                .filter(|p| {
+                    m.fixes
+                        .iter()
+                        .find(|f| f.id == p.id)
+                        .and_then(|f| m.stage_of(f))
+                        .is_some_and(|s| s.id == stage.id)
+                })
+                .collect();
+            StageStatus {
+                id: stage.id.clone(),
+                title: stage.title.clone(),
+                fixes: of_stage.iter().map(|p| p.id.clone()).collect(),
+                missing: of_stage
+                    .iter()
+                    .filter(|p| match p.verdict {
+                        plan::Verdict::Present { .. } => false,
+                        plan::Verdict::Port { .. } => !applied,
+                        plan::Verdict::Missing { .. } => true,
+                    })
+                    .map(|p| p.id.clone())
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 fn check_refusals(m: &manifest::Manifest, tree: &plan::Worktree) -> Result<()> {
@@ -172,12 +258,13 @@ fn check_refusals(m: &manifest::Manifest, tree: &plan::Worktree) -> Result<()> {
     Ok(())
 }
 
-fn upstream_hint(opts: &Options, url: &str) -> String {
+fn upstream_hint(opts: &Options, url: &str, branches: &[&str]) -> String {
     let at = opts.upstream.as_ref().unwrap_or(&opts.repo);
     format!(
-        "fetch upstream into {} (git -C {} fetch {url} master release-7 release-6) or pass --upstream PATH to a full GlusterFS clone",
+        "fetch upstream into {} (git -C {} fetch {url} {}) or pass --upstream PATH to a full GlusterFS clone",
         at.display(),
-        at.display()
+        at.display(),
+        branches.join(" ")
     )
 }
 
@@ -187,6 +274,16 @@ fn series_units<'m>(
     upstream_repo: &Repository,
     opts: &Options,
 ) -> Result<Vec<plan::Unit<'m>>> {
+    for stage in &opts.stages {
+        if !m.stages.iter().any(|s| &s.id == stage) {
+            let ids: Vec<&str> = m.stages.iter().map(|s| s.id.as_str()).collect();
+            bail!(
+                "--stage {stage} names no stage of the {} series; its stages: {}",
+                m.series.name,
+                ids.join(", ")
+            );
+        }
+    }
     for key in only {
         if !m.fixes.iter().any(|f| f.is_named_by(key)) {
             let ids: Vec<&str> = m.fixes.iter().map(|f| f.id.as_str()).collect();
@@ -199,7 +296,13 @@ fn series_units<'m>(
     }
     let mut units = Vec::new();
     for fix in &m.fixes {
-        let selected = only.is_empty() || only.iter().any(|k| fix.is_named_by(k));
+        let in_stage =
+            opts.stages.is_empty() || m.stage_of(fix).is_some_and(|s| opts.stages.contains(&s.id));
+        let selected = if only.is_empty() {
+            in_stage && !fix.optional
+        } else {
+            only.iter().any(|k| fix.is_named_by(k))
+        };
         let candidates: Vec<_> = fix
             .ports
             .iter()
@@ -216,13 +319,36 @@ fn series_units<'m>(
                 .iter()
                 .map(|p| format!("{} ({})", &p.commit[..10], p.branch))
                 .collect();
+            let mut branches: Vec<&str> = fix
+                .ports
+                .iter()
+                .map(|p| p.branch.as_str())
+                .filter(|b| !b.contains('/'))
+                .collect();
+            branches.dedup();
+            let stage_hint = match m.stage_of(fix) {
+                Some(s) if opts.stages.is_empty() && only.is_empty() && m.stages.len() > 1 => {
+                    let others: Vec<&str> = m
+                        .stages
+                        .iter()
+                        .filter(|o| o.id != s.id)
+                        .map(|o| o.id.as_str())
+                        .collect();
+                    format!(
+                        "; or leave its stage ({}) for later with --stage {}",
+                        s.id,
+                        others.join(" --stage ")
+                    )
+                }
+                _ => String::new(),
+            };
             bail!(
-                "fix {} ({}): none of its upstream commits [{}] is in {}; {}",
+                "fix {} ({}): none of its upstream commits [{}] is in {}; {}{stage_hint}",
                 fix.id,
                 fix.subject,
                 shas.join(", "),
                 upstream_repo.path().display(),
-                upstream_hint(opts, &m.series.upstream_url)
+                upstream_hint(opts, &m.series.upstream_url, &branches)
             );
         }
         let identity = presence::Identity {
@@ -251,7 +377,11 @@ fn commit_units<'m>(
                 format!(
                     "upstream commit {c} is not in {}; {}",
                     upstream_repo.path().display(),
-                    upstream_hint(opts, "https://github.com/gluster/glusterfs")
+                    upstream_hint(
+                        opts,
+                        "https://github.com/gluster/glusterfs",
+                        &["master", "devel"]
+                    )
                 )
             })?;
             let message = upstream_repo

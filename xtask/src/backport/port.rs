@@ -2,6 +2,7 @@
 //! locate every hunk, plan the line edits, apply them, render in style.
 //! Also tells whether the change is already there, by its effect.
 
+use super::dialect::{self, Lang};
 use super::edit::{self, EditKind, LineEdit};
 use super::hunks::{self, Hunk, Tag};
 use super::locate::{self, Candidate, How, Miss, Side, Target};
@@ -319,6 +320,8 @@ fn without_missing_context(h: &Hunk, old: &str, t: &Target) -> Option<Hunk> {
 /// Total context lines dropped to place every hunk's starting point in
 /// `target`, or None if some hunk cannot be placed: how well a port fits.
 pub fn fit(old: &str, new: &str, target: &str) -> Option<usize> {
+    let (old, new) = dialect::adapt(old, new, target);
+    let (old, new) = (old.as_ref(), new.as_ref());
     let t = Target::new(target);
     hunks_for(old, new, &t)
         .iter()
@@ -333,6 +336,8 @@ pub fn hunk_states(old: &str, new: &str, target: &str) -> Vec<(String, State)> {
 }
 
 fn hunk_states_in(old: &str, new: &str, t: &Target) -> Vec<(String, State)> {
+    let (old, new) = dialect::adapt(old, new, t.src);
+    let (old, new) = (old.as_ref(), new.as_ref());
     hunks_for(old, new, t)
         .iter()
         .filter(|(_, h)| changes_tokens(h))
@@ -391,6 +396,8 @@ fn combine(states: &[State]) -> State {
 /// the branch's function lacks), or the first hunk that cannot be placed.
 /// Each hunk is located once per side.
 pub fn judge_in(old: &str, new: &str, t: &Target) -> (State, Result<usize, Unplaced>) {
+    let (old, new) = dialect::adapt(old, new, t.src);
+    let (old, new) = (old.as_ref(), new.as_ref());
     let mut states = Vec::new();
     let mut edits: Vec<LineEdit> = Vec::new();
     let mut dropped = 0;
@@ -488,6 +495,8 @@ pub struct Unplaced {
 /// written as conflict markers at its closest candidate place (or at the end)
 /// and returned in `failed`, so a maintainer can finish it by hand.
 pub fn port(old: &str, new: &str, target: &str, wip: bool) -> Result<Ported, Failure> {
+    let (old, new) = dialect::adapt(old, new, target);
+    let (old, new) = (old.as_ref(), new.as_ref());
     let t = Target::new(target);
     let mut edits: Vec<LineEdit> = Vec::new();
     let mut reports = Vec::new();
@@ -551,14 +560,18 @@ pub fn port(old: &str, new: &str, target: &str, wip: bool) -> Result<Ported, Fai
             .get(second)
             .map_or(String::new(), |r| r.hunk.clone()),
     })?;
-    let (text, rendering) = render::render(
-        target,
-        after,
-        &written,
-        style::infer(target),
-        style::infer(old),
-    )
-    .map_err(|e| Failure::Other(format!("{e:#}")))?;
+    // Python's indentation is its syntax: its lines go in as upstream wrote them.
+    let (text, rendering) = match Lang::of(target) {
+        Lang::Python => (after, Rendering::Verbatim),
+        Lang::C => render::render(
+            target,
+            after,
+            &written,
+            style::infer(target),
+            style::infer(old),
+        )
+        .map_err(|e| Failure::Other(format!("{e:#}")))?,
+    };
     Ok(Ported {
         text,
         failed,

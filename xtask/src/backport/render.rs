@@ -137,10 +137,20 @@ fn reindent_comment_bodies(unformatted: &str, formatted: &str, added: &[bool]) -
             i += 1;
             continue;
         }
-        let before = unformatted
-            .lines()
-            .find(|u| u.trim() == l.trim())
-            .map(indent);
+        // The same comment before formatting: its first line and the line
+        // after it (a bare `/*` also opens the licence header), nearest by
+        // position.
+        let next = lines.get(i + 1).map_or("", |n| n.trim());
+        let unformatted_lines: Vec<&str> = unformatted.lines().collect();
+        let before = unformatted_lines
+            .iter()
+            .enumerate()
+            .filter(|(u, line)| {
+                line.trim() == l.trim()
+                    && unformatted_lines.get(u + 1).map_or("", |n| n.trim()) == next
+            })
+            .min_by_key(|(u, _)| u.abs_diff(i))
+            .map(|(_, line)| indent(line));
         let delta = before.map_or(0, |b| indent(l) as isize - b as isize);
         let mut j = i + 1;
         while j < lines.len() && added.get(j) == Some(&true) {

@@ -114,6 +114,18 @@ pub fn text(o: &Outcome) -> String {
             }
         }
     }
+    for stage in o.stages.iter().filter(|s| !s.fixes.is_empty()) {
+        out.push_str(&format!(
+            "stage {:<9} {}: {}\n",
+            stage.id,
+            if stage.complete() {
+                "complete".to_string()
+            } else {
+                format!("missing {}", stage.missing.join(", "))
+            },
+            stage.title
+        ));
+    }
     if o.check {
         let missing: Vec<&str> = o
             .planned
@@ -207,6 +219,13 @@ pub fn json(o: &Outcome) -> Value {
         "repo": o.repo,
         "mode": if o.check { "check" } else if o.dry_run { "dry_run" } else { "apply" },
         "ok": !o.check || o.all_present(),
+        "stages": o.stages.iter().map(|s| json!({
+            "id": s.id,
+            "title": s.title,
+            "complete": s.complete(),
+            "fixes": s.fixes,
+            "missing": s.missing,
+        })).collect::<Vec<_>>(),
         "fixes": fixes,
         "commits_added": o.commits.len(),
         "wip_branch": o.wip_branch,

@@ -3,8 +3,12 @@
 //! the nameserver of a private mount and network namespace by the tests.
 //!
 //! `blackhole ADDR:PORT COUNT_FILE READY_FILE [SECONDS]`
+//!
+//! Bound to `[::]`, it takes both families (the socket is dual-stack), and
+//! `COUNT_FILE.family` says how many came from an IPv4 source (plain or
+//! v4-mapped) and how many from IPv6: `v4 N v6 M`.
 
-use std::net::UdpSocket;
+use std::net::{IpAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -21,21 +25,35 @@ fn main() {
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .expect("setting a read timeout");
     let count_file = &args[2];
-    let write_count = |n: u64| {
-        let tmp = format!("{count_file}.tmp");
-        if std::fs::write(&tmp, format!("{n}\n")).is_ok() {
-            let _ = std::fs::rename(&tmp, count_file);
+    let write = |path: &str, text: String| {
+        let tmp = format!("{path}.tmp");
+        if std::fs::write(&tmp, text).is_ok() {
+            let _ = std::fs::rename(&tmp, path);
         }
     };
-    write_count(0);
+    let family_file = format!("{count_file}.family");
+    let write_count = |n: u64, v4: u64, v6: u64| {
+        write(&family_file, format!("v4 {v4} v6 {v6}\n"));
+        write(count_file, format!("{n}\n"));
+    };
+    write_count(0, 0, 0);
     std::fs::write(&args[3], "ready\n").expect("writing the ready file");
     let started = Instant::now();
-    let mut n = 0;
+    let (mut n, mut v4, mut v6) = (0, 0, 0);
     let mut buf = [0u8; 1500];
     while started.elapsed() < limit {
-        if sock.recv_from(&mut buf).is_ok() {
+        if let Ok((_, from)) = sock.recv_from(&mut buf) {
             n += 1;
-            write_count(n);
+            let ipv4 = match from.ip() {
+                IpAddr::V4(_) => true,
+                IpAddr::V6(a) => a.to_ipv4_mapped().is_some(),
+            };
+            if ipv4 {
+                v4 += 1;
+            } else {
+                v6 += 1;
+            }
+            write_count(n, v4, v6);
         }
     }
 }
