@@ -10,6 +10,7 @@ pub mod corpus;
 pub mod demo;
 pub mod dist;
 pub mod fixture;
+pub mod git;
 pub mod history;
 pub mod host_dirs;
 pub mod lines;

@@ -195,7 +195,7 @@ pub fn state_of(commit: &Commit, tree: &Worktree) -> Result<State> {
     for ch in &commit.changes {
         states.push(file_state(ch, tree)?);
     }
-    Ok(combine(&states))
+    Ok(State::combine(&states))
 }
 
 fn file_state(ch: &FileChange, tree: &Worktree) -> Result<State> {
@@ -233,19 +233,6 @@ fn file_state(ch: &FileChange, tree: &Worktree) -> Result<State> {
         }
         (None, None) => State::Unknown,
     })
-}
-
-fn combine(states: &[State]) -> State {
-    let all = |s: State| states.iter().all(|&x| x == s);
-    if all(State::Present) {
-        State::Present
-    } else if all(State::Pending) {
-        State::Pending
-    } else if states.contains(&State::Unknown) {
-        State::Unknown
-    } else {
-        State::Partial
-    }
 }
 
 /// Ports one upstream commit onto the worktree's files, file by file.
