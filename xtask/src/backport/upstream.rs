@@ -1,5 +1,8 @@
 //! Reading upstream commits through git2: the message, the author and, for
-//! each file the commit touches, its text before and after.
+//! each file the commit touches, its text before and after. `files` reads
+//! a commit's files as they are; `read` is it for porting, refusing what
+//! cannot be ported (a merge, a binary file); the survey names binary files
+//! instead.
 
 use crate::git;
 use anyhow::{anyhow, bail, Context, Result};

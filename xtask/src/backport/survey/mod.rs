@@ -4,14 +4,17 @@
 //! not-applicable, or needs (the earlier upstream commits whose lines a hunk
 //! needs and the branch lacks, each with its own status). Nothing is written.
 //!
-//! Stages: `read` walks RANGE once and reads each commit's file changes
-//! (one thread, git2 is not shared across threads); `classify` judges each
-//! commit against the branch's files, tokenized once, in parallel (rayon);
-//! `needs` blames the pre-image lines of the hunks that could not be placed,
-//! from an index of the lines RANGE's own commits inserted (the last commit
-//! before this one that inserted that line into that file, as `git blame` of
-//! the pre-image would name, without a blame walk per hunk). Restyling is
-//! not needed to classify, so nothing is rendered.
+//! Stages, one module each: `read` walks RANGE once and reads each
+//! commit's file changes (in chunks, each with its own repository: git2 is
+//! not shared across threads); `snapshot` holds the branch's files, read
+//! once; `classify` judges each commit against them, tokenized once, in
+//! parallel (rayon), then each commit as a whole; `needs` blames the
+//! pre-image lines of the hunks that could not be placed, from an index of
+//! the lines RANGE's own commits inserted (the last commit before this one
+//! that inserted that line into that file, as `git blame` of the pre-image
+//! would name, without a blame walk per hunk); `apply` ports the clean
+//! commits with `--apply-clean`; `text` prints for people. Restyling is not
+//! needed to classify, so nothing is rendered.
 
 mod apply;
 mod classify;
