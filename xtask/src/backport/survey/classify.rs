@@ -31,6 +31,8 @@ enum FileVerdict {
 
 /// (path shown, upstream's old path, verdict)
 type FileEntry = (String, Option<String>, FileVerdict);
+
+/// One commit as `classify` left it, for `judge`.
 pub(super) struct Classified {
     history: Option<presence::How>,
     code: State,
