@@ -9,6 +9,7 @@
 //! -Xignore-all-space` and `patch -l -F3` on the same pairs in the same run.
 
 use crate::backport::{self, message, port, upstream};
+use crate::git;
 use crate::history;
 use anyhow::{Context, Result};
 use duct::cmd;
@@ -111,12 +112,10 @@ fn touched(repo: &Repository, a: Oid, b: Oid) -> Result<Vec<String>> {
     let mut paths = Vec::new();
     for id in [a, b] {
         let c = repo.find_commit(id)?;
-        let diff = repo.diff_tree_to_tree(Some(&c.parent(0)?.tree()?), Some(&c.tree()?), None)?;
+        let diff = git::diff_to_parent(repo, &c)?;
         for d in diff.deltas() {
             for f in [d.old_file(), d.new_file()] {
-                if let Some(p) = f.path() {
-                    paths.push(p.to_string_lossy().into_owned());
-                }
+                paths.extend(git::path_of(&f));
             }
         }
     }

@@ -6,7 +6,7 @@
 //! changed something, a stall that did not happen or a rescue that did not,
 //! ends the demo with an error.
 
-use crate::{backport, fixture};
+use crate::{backport, fixture, git};
 use anyhow::{bail, ensure, Result};
 use git2::{DiffFormat, Repository};
 
@@ -54,7 +54,7 @@ pub fn run() -> Result<()> {
             println!("    {l}");
         }
         println!();
-        let diff = repo.diff_tree_to_tree(Some(&c.parent(0)?.tree()?), Some(&c.tree()?), None)?;
+        let diff = git::diff_to_parent(&repo, &c)?;
         diff.print(DiffFormat::Patch, |_, _, line| {
             let origin = line.origin();
             if matches!(origin, '+' | '-' | ' ') {

@@ -18,6 +18,7 @@ pub mod corpus;
 pub mod demo;
 pub mod dist;
 pub mod fixture;
+pub mod git;
 pub mod history;
 pub mod host;
 pub mod host_dirs;

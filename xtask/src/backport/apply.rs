@@ -5,57 +5,12 @@
 
 use super::message;
 use super::plan::{FileWrite, Planned, Verdict};
+use crate::git::Branch;
 use anyhow::{bail, Context, Result};
 use git2::{
     build::CheckoutBuilder, build::TreeUpdateBuilder, FileMode, Oid, Repository, Signature, Status,
     StatusOptions,
 };
-
-/// The branch as found: its ref, tip, and whether a work tree shows it.
-pub struct Branch {
-    pub refname: String,
-    pub tip: Oid,
-    pub checked_out: bool,
-}
-
-pub fn find_branch(repo: &Repository, name: &str) -> Result<Branch> {
-    let refname = if name.starts_with("refs/") {
-        name.to_string()
-    } else {
-        format!("refs/heads/{name}")
-    };
-    let reference = match repo.find_reference(&refname) {
-        Ok(r) => r,
-        Err(_) => {
-            let mut names: Vec<String> = repo
-                .branches(Some(git2::BranchType::Local))?
-                .filter_map(|b| b.ok()?.0.name().ok()?.map(String::from))
-                .collect();
-            names.sort();
-            let shown = if names.len() > 12 {
-                format!("{}, ...", names[..12].join(", "))
-            } else {
-                names.join(", ")
-            };
-            bail!(
-                "no branch {name} in {}; branches here: {shown}. To port onto a tag, make a branch first: git branch {name} <tag>",
-                repo.path().display()
-            );
-        }
-    };
-    let tip = reference.peel_to_commit()?.id();
-    let checked_out = !repo.is_bare()
-        && repo
-            .find_reference("HEAD")
-            .ok()
-            .and_then(|h| h.symbolic_target().map(|t| t == refname))
-            .unwrap_or(false);
-    Ok(Branch {
-        refname,
-        tip,
-        checked_out,
-    })
-}
 
 /// Refuses a checked-out branch whose work tree or index has changes.
 pub fn require_clean(repo: &Repository, branch: &Branch) -> Result<()> {

@@ -28,6 +28,7 @@ pub mod survey;
 pub mod tokens;
 pub mod upstream;
 
+use crate::git;
 use anyhow::{bail, Context, Result};
 use git2::Repository;
 use std::path::{Path, PathBuf};
@@ -132,7 +133,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
         Some(p) => open_repo(p, "--upstream")?,
         None => open_repo(&opts.repo, "the target, read for upstream commits")?,
     };
-    let branch = apply::find_branch(&repo, &opts.branch)?;
+    let branch = git::find_branch(&repo, &opts.branch)?;
     if !opts.check && !opts.dry_run {
         apply::require_clean(&repo, &branch)?;
     }
@@ -175,7 +176,7 @@ pub fn run(opts: &Options) -> Result<Outcome> {
     } else if conflicted {
         // BRANCH stays as it is; the partial port goes to BRANCH-wip.
         let name = format!("{}-wip", opts.branch.trim_start_matches("refs/heads/"));
-        let wip = apply::Branch {
+        let wip = git::Branch {
             refname: format!("refs/heads/{name}"),
             tip: branch.tip,
             checked_out: false,

@@ -8,8 +8,10 @@ use super::presence::{self, History};
 use super::render::Rendering;
 use super::select::PathFilter;
 use super::upstream::{self, Commit, FileChange};
+use crate::git::{self, Files};
 use anyhow::{anyhow, bail, Result};
 use git2::{Oid, Repository, Tree};
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 /// What goes into the repository for one file.
@@ -91,6 +93,8 @@ pub struct Unit<'a> {
 pub struct Worktree<'r> {
     repo: &'r Repository,
     base: Tree<'r>,
+    /// The base's paths, indexed on the first look for a moved file.
+    files: OnceCell<Files>,
     overrides: BTreeMap<String, Option<String>>,
 }
 
@@ -99,6 +103,7 @@ impl<'r> Worktree<'r> {
         Worktree {
             repo,
             base,
+            files: OnceCell::new(),
             overrides: BTreeMap::new(),
         }
     }
@@ -123,19 +128,17 @@ impl<'r> Worktree<'r> {
         if self.read(path)?.is_some() {
             return Ok(Some(path.to_string()));
         }
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let mut found: Vec<String> = Vec::new();
-        self.base.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.name() == Some(name) && entry.kind() == Some(git2::ObjectType::Blob) {
-                found.push(format!("{dir}{name}"));
-            }
-            git2::TreeWalkResult::Ok
-        })?;
+        let name = git::name_of(path);
+        if self.files.get().is_none() {
+            let _ = self.files.set(Files::read(&self.base)?);
+        }
+        let files = self.files.get().expect("indexed just above");
+        let mut found: Vec<String> = files.named(path).to_vec();
         found.retain(|p| self.overrides.get(p) != Some(&None));
         found.extend(
             self.overrides
                 .iter()
-                .filter(|(p, v)| v.is_some() && p.rsplit('/').next() == Some(name))
+                .filter(|(p, v)| v.is_some() && git::name_of(p) == name)
                 .map(|(p, _)| p.clone()),
         );
         found.sort();
@@ -195,7 +198,7 @@ pub fn state_of(commit: &Commit, tree: &Worktree) -> Result<State> {
     for ch in &commit.changes {
         states.push(file_state(ch, tree)?);
     }
-    Ok(combine(&states))
+    Ok(State::combine(&states))
 }
 
 fn file_state(ch: &FileChange, tree: &Worktree) -> Result<State> {
@@ -233,19 +236,6 @@ fn file_state(ch: &FileChange, tree: &Worktree) -> Result<State> {
         }
         (None, None) => State::Unknown,
     })
-}
-
-fn combine(states: &[State]) -> State {
-    let all = |s: State| states.iter().all(|&x| x == s);
-    if all(State::Present) {
-        State::Present
-    } else if all(State::Pending) {
-        State::Pending
-    } else if states.contains(&State::Unknown) {
-        State::Unknown
-    } else {
-        State::Partial
-    }
 }
 
 /// Ports one upstream commit onto the worktree's files, file by file.

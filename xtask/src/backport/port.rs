@@ -133,6 +133,24 @@ pub enum State {
     Unknown,
 }
 
+impl State {
+    /// Where a whole stands from where its parts stand (hunks of a file,
+    /// files of a commit): present or pending when every part is, unknown
+    /// when a part is, else partial. Nothing to judge is present.
+    pub fn combine(states: &[State]) -> State {
+        let all = |s: State| states.iter().all(|&x| x == s);
+        if all(State::Present) {
+            State::Present
+        } else if all(State::Pending) {
+            State::Pending
+        } else if states.contains(&State::Unknown) {
+            State::Unknown
+        } else {
+            State::Partial
+        }
+    }
+}
+
 /// Locates a hunk; when it matches several places, keeps the one inside
 /// the function upstream changed (the `@@ ... @@ name(` of `git diff`), if
 /// exactly one is. That is the hunk's own scope, not a guess.
@@ -376,20 +394,6 @@ fn hunk_state(h: &Hunk, pre: &Placed, post: &Placed) -> State {
     }
 }
 
-fn combine(states: &[State]) -> State {
-    let count = |s: State| states.iter().filter(|x| **x == s).count();
-    match (
-        count(State::Present),
-        count(State::Pending),
-        count(State::Unknown),
-    ) {
-        (_, 0, 0) => State::Present,
-        (0, _, 0) => State::Pending,
-        (_, _, 0) => State::Partial,
-        _ => State::Unknown,
-    }
-}
-
 /// For the survey: where the change stands in `t` (as `state`) and, unless
 /// it is present, whether it would port (as `port` would place it, without
 /// writing or rendering): the context lines dropped (outer fuzz plus lines
@@ -423,7 +427,7 @@ pub fn judge_in(old: &str, new: &str, t: &Target) -> (State, Result<usize, Unpla
             }
         }
     }
-    let state = combine(&states);
+    let state = State::combine(&states);
     if state == State::Present {
         return (state, Ok(0));
     }
@@ -475,7 +479,7 @@ pub fn state_in(old: &str, new: &str, t: &Target) -> State {
     if std::env::var_os("BACKPORT_DEBUG").is_some() {
         eprintln!("hunk states: {states:?}");
     }
-    combine(&states.iter().map(|(_, s)| *s).collect::<Vec<_>>())
+    State::combine(&states.iter().map(|(_, s)| *s).collect::<Vec<_>>())
 }
 
 /// A hunk `judge_in` could not place, with its pre-image lines (what the

@@ -1,8 +1,12 @@
 //! Reading upstream commits through git2: the message, the author and, for
-//! each file the commit touches, its text before and after.
+//! each file the commit touches, its text before and after. `files` reads
+//! a commit's files as they are; `read` is it for porting, refusing what
+//! cannot be ported (a merge, a binary file); the survey names binary files
+//! instead.
 
+use crate::git;
 use anyhow::{anyhow, bail, Context, Result};
-use git2::{Delta, DiffFindOptions, Oid, Repository};
+use git2::{Delta, Oid, Repository};
 
 #[derive(Debug, Clone)]
 pub struct FileChange {
@@ -43,40 +47,21 @@ pub fn read(repo: &Repository, id: Oid) -> Result<Commit> {
             commit.parent_count()
         );
     }
-    let parent = commit.parent(0)?;
-    let mut diff = repo.diff_tree_to_tree(Some(&parent.tree()?), Some(&commit.tree()?), None)?;
-    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
     let mut changes = Vec::new();
-    for delta in diff.deltas() {
-        let text = |oid: Oid, path: &str| -> Result<String> {
-            if oid.is_zero() {
-                return Ok(String::new());
-            }
-            let blob = repo.find_blob(oid)?;
-            if blob.is_binary() {
-                bail!(
-                    "{path} in upstream commit {} is binary; only text can be ported",
-                    short(id)
-                );
-            }
-            Ok(String::from_utf8_lossy(blob.content()).into_owned())
-        };
-        let path_of = |f: git2::DiffFile| f.path().map(|p| p.to_string_lossy().into_owned());
-        let old_path = path_of(delta.old_file());
-        let new_path = path_of(delta.new_file());
-        let shown = new_path.clone().or(old_path.clone()).unwrap_or_default();
-        let (old_path, new_path) = match delta.status() {
-            Delta::Added => (None, new_path),
-            Delta::Deleted => (old_path, None),
-            Delta::Modified | Delta::Renamed | Delta::Typechange => (old_path, new_path),
-            other => bail!("{shown}: cannot port a change of kind {other:?}"),
-        };
-        changes.push(FileChange {
-            old: text(delta.old_file().id(), &shown)?,
-            new: text(delta.new_file().id(), &shown)?,
-            old_path,
-            new_path,
-        });
+    for file in files(repo, &commit, |_| true)?.0 {
+        let shown = file.shown();
+        if !matches!(
+            file.kind,
+            Delta::Added | Delta::Deleted | Delta::Modified | Delta::Renamed | Delta::Typechange
+        ) {
+            bail!("{shown}: cannot port a change of kind {:?}", file.kind);
+        }
+        changes.push(file.text().ok_or_else(|| {
+            anyhow!(
+                "{shown} in upstream commit {} is binary; only text can be ported",
+                short(id)
+            )
+        })?);
     }
     let author = commit.author();
     Ok::<_, anyhow::Error>(Commit {
@@ -92,6 +77,83 @@ pub fn read(repo: &Repository, id: Oid) -> Result<Commit> {
         left_out: Vec::new(),
     })
     .with_context(|| format!("reading upstream commit {}", short(id)))
+}
+
+/// One file a commit changes, before anything is refused: its text on each
+/// side, None where that side is binary.
+pub struct File {
+    pub kind: Delta,
+    /// None for an added file.
+    pub old_path: Option<String>,
+    /// None for a deleted file.
+    pub new_path: Option<String>,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl File {
+    /// The path a change is named by: the new one, or the deleted one.
+    pub fn shown(&self) -> String {
+        self.new_path
+            .clone()
+            .or(self.old_path.clone())
+            .unwrap_or_default()
+    }
+
+    /// The change, when both sides are text.
+    pub fn text(self) -> Option<FileChange> {
+        Some(FileChange {
+            old: self.old?,
+            new: self.new?,
+            old_path: self.old_path,
+            new_path: self.new_path,
+        })
+    }
+}
+
+/// The files `commit` changes against its parent, renames found, and how
+/// many of them `keep` left out (a change is kept when either of its paths
+/// is; the files left out are not read).
+pub fn files(
+    repo: &Repository,
+    commit: &git2::Commit,
+    keep: impl Fn(&str) -> bool,
+) -> Result<(Vec<File>, usize)> {
+    let diff = git::diff_to_parent_with_renames(repo, commit)?;
+    let (mut files, mut left_out) = (Vec::new(), 0);
+    for d in diff.deltas() {
+        let (old_path, new_path) = match d.status() {
+            Delta::Added => (None, git::path_of(&d.new_file())),
+            Delta::Deleted => (git::path_of(&d.old_file()), None),
+            _ => (git::path_of(&d.old_file()), git::path_of(&d.new_file())),
+        };
+        if ![&old_path, &new_path]
+            .into_iter()
+            .flatten()
+            .any(|p| keep(p))
+        {
+            left_out += 1;
+            continue;
+        }
+        files.push(File {
+            kind: d.status(),
+            old: text(repo, d.old_file().id())?,
+            new: text(repo, d.new_file().id())?,
+            old_path,
+            new_path,
+        });
+    }
+    Ok((files, left_out))
+}
+
+/// A blob's text; empty for the zero id (a side that does not exist), None
+/// for a binary blob.
+fn text(repo: &Repository, oid: Oid) -> Result<Option<String>> {
+    if oid.is_zero() {
+        return Ok(Some(String::new()));
+    }
+    let blob = repo.find_blob(oid)?;
+    Ok((!blob.is_binary()).then(|| String::from_utf8_lossy(blob.content()).into_owned()))
 }
 
 pub fn short(id: Oid) -> String {
