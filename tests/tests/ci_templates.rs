@@ -68,7 +68,14 @@ fn workflow_templates_pass_actionlint_and_their_schemas() {
         );
         // Both stages' commits: the stall's (master, release-7, release-6)
         // and the delivery's (devel, release-8, release-9).
-        for branch in ["master", "devel", "release-9", "release-8", "release-7", "release-6"] {
+        for branch in [
+            "master",
+            "devel",
+            "release-9",
+            "release-8",
+            "release-7",
+            "release-6",
+        ] {
             assert!(
                 text.contains(&format!("refs/upstream/{branch}")),
                 "{}: does not fetch {branch}",

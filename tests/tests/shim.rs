@@ -553,7 +553,10 @@ fn real_3_12_15_gf_event_loses_no_event_with_the_shim_in_loopback_mode() {
     let bin = real_gf_event_bin(&prefix, &tree, dir.path());
     let shim = shim().display().to_string();
     // Unfixed, no shim: this glibc refuses the path; nothing is sent.
-    assert_eq!(sent(real_events(&bin, IPV4_HOST, 3, &[])), (vec![5, 5, 5], 0));
+    assert_eq!(
+        sent(real_events(&bin, IPV4_HOST, 3, &[])),
+        (vec![5, 5, 5], 0)
+    );
     // Loopback mode: 127.0.0.1 first, so inet_addr() gets an IPv4 address,
     // on every host shape, IPv6-only included (127.0.0.1 is on lo there too).
     let loopback = [

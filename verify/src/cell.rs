@@ -1,5 +1,5 @@
 //! One cell of the verify matrix, typed: the build's role, the matrix's
-//! dimensions (resolver, shim), and what was measured. Each dimension is an
+//! dimensions (host, resolver, shim), and what was measured. Each dimension is an
 //! enum made by `named_enum!`, serialized by the same lowercase names the
 //! JSON has always carried; a new dimension is one more `named_enum!`, one
 //! more field of `Cell` and `Key`, its values in `matrix::Dimensions`, and
@@ -78,6 +78,30 @@ named_enum! {
 }
 
 named_enum! {
+    /// The kind of host the cluster's network namespace is shaped like, by
+    /// the addresses glibc's AI_ADDRCONFIG counts (127.0.0.1 and ::1 never
+    /// count; everything else on `lo` does, which works on every kernel).
+    Host {
+        /// A non-loopback IPv4 address (the brick host's) and no IPv6 one.
+        Ipv4 = "ipv4",
+        /// Non-loopback IPv4 and IPv6 addresses: `getaddrinfo(NULL)`
+        /// answers ::1 first.
+        DualStack = "dual-stack",
+        /// A non-loopback IPv6 address only; the bricks on 127.0.0.1.
+        Ipv6 = "ipv6",
+    }
+}
+
+named_enum! {
+    /// What counted the events that reached the events ports.
+    Listener {
+        /// The kit's dual-stack counter on [::]:24009 and [::]:55555, standing
+        /// in for glustereventsd (3.x's is Python 2, which this host lacks).
+        Kit = "kit",
+    }
+}
+
+named_enum! {
     /// The judge's word on a cell.
     Verdict {
         Pass = "pass",
@@ -95,11 +119,16 @@ pub const LOOKUP_STALL: f64 = 2.0;
 /// of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
+    pub host: Host,
     pub resolver: Resolver,
     pub shim: Shim,
 }
 
 impl Key {
+    pub fn with_host(self, host: Host) -> Key {
+        Key { host, ..self }
+    }
+
     pub fn with_resolver(self, resolver: Resolver) -> Key {
         Key { resolver, ..self }
     }
@@ -116,6 +145,10 @@ pub struct Cell {
     pub role: Role,
     /// Whether the kit knows the build has the events.c fix.
     pub fixed: Option<bool>,
+    /// Whether the kit knows the build has the delivery stage (events on
+    /// dual-stack and IPv6-only hosts); None when it cannot tell.
+    pub delivery: Option<bool>,
+    pub host: Host,
     pub resolver: Resolver,
     pub legacy_layer: bool,
     pub shim: Shim,
@@ -123,6 +156,10 @@ pub struct Cell {
     pub seconds: f64,
     pub dns_queries: u64,
     pub events: u64,
+    /// Of `events`, those from an IPv4 source and from an IPv6 one.
+    pub events_v4: u64,
+    pub events_v6: u64,
+    pub listener: Listener,
     /// Subvolumes whose "Going UP" line glfsheal's log shows.
     pub subvolumes_up: usize,
     pub going_up_gaps: Vec<f64>,
@@ -135,6 +172,7 @@ pub struct Cell {
 impl Cell {
     pub fn key(&self) -> Key {
         Key {
+            host: self.host,
             resolver: self.resolver,
             shim: self.shim,
         }
@@ -154,6 +192,9 @@ pub struct Target {
     pub prefix: PathBuf,
     /// From `backport --check` on the build's revision, or the user's word.
     pub fixed: Option<bool>,
+    /// From `backport --check --stage delivery`, or the user's word; None
+    /// when the kit cannot tell.
+    pub delivery: Option<bool>,
 }
 
 /// What `verify --json` prints: every cell, the A/B's build reports, and
@@ -197,6 +238,10 @@ mod tests {
             names(serde_json::to_value(Shim::ALL).unwrap()),
             r#"["none","fail","loopback"]"#
         );
+        assert_eq!(
+            names(serde_json::to_value(Host::ALL).unwrap()),
+            r#"["ipv4","dual-stack","ipv6"]"#
+        );
         let back: Shim = serde_json::from_str(r#""loopback""#).unwrap();
         assert_eq!(back, Shim::Loopback);
     }
@@ -204,16 +249,19 @@ mod tests {
     #[test]
     fn a_key_changed_in_one_dimension_keeps_the_others() {
         let k = Key {
+            host: Host::DualStack,
             resolver: Resolver::Blackhole,
             shim: Shim::Loopback,
         };
         assert_eq!(
             k.with_shim(Shim::None),
             Key {
+                host: Host::DualStack,
                 resolver: Resolver::Blackhole,
                 shim: Shim::None
             }
         );
         assert_eq!(k.with_resolver(Resolver::Healthy).shim, Shim::Loopback);
+        assert_eq!(k.with_host(Host::Ipv4).resolver, Resolver::Blackhole);
     }
 }

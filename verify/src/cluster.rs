@@ -16,6 +16,7 @@
 //! PID, which ends every process in it, then removes the directories; it
 //! runs on drop, so also when a test fails or panics.
 
+use crate::cell::Host;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -28,6 +29,9 @@ pub const HOST_ADDR: &str = "127.0.0.2";
 /// kernel has it; some have no `dummy` link type), so nothing can leave the
 /// machine.
 pub const LEGACY_ADDR: &str = "198.18.0.2";
+/// The non-loopback IPv6 address of dual-stack and IPv6-only shapes, from
+/// the documentation range, on `lo` (no duplicate detection to wait for).
+pub const IPV6_ADDR: &str = "2001:db8::2";
 
 /// Which GlusterFS build runs the cluster.
 #[derive(Debug, Clone)]
@@ -90,6 +94,7 @@ impl Flavor {
 pub struct Cluster {
     pub dir: tempfile::TempDir,
     pub flavor: Flavor,
+    pub host: Host,
     holder: Child,
     /// Host PID of the namespace's first process.
     pub init_pid: u32,
@@ -119,6 +124,42 @@ impl Cluster {
 
     /// Brings up `flavor`'s glusterd in fresh namespaces and waits until it answers.
     pub fn start_flavor(flavor: Flavor) -> Result<Cluster> {
+        Self::start_shaped(flavor, Host::Ipv4)
+    }
+
+    /// The brick host's address on a `host`-shaped namespace: on an
+    /// IPv6-only one, 127.0.0.1 (which AI_ADDRCONFIG does not count as
+    /// IPv4; 3.x's CLI refuses only the literal name), else a non-loopback
+    /// IPv4 address (3.x's CLI refuses 127.x for legacy builds).
+    fn brick_addr(flavor: &Flavor, host: Host) -> &'static str {
+        match (host, &flavor.prefix) {
+            (Host::Ipv6, _) => "127.0.0.1",
+            (_, None) => HOST_ADDR,
+            (_, Some(_)) => LEGACY_ADDR,
+        }
+    }
+
+    /// The `ip addr` lines that give the namespace its shape.
+    fn address_lines(flavor: &Flavor, host: Host) -> String {
+        let v4 = match Self::brick_addr(flavor, host) {
+            "127.0.0.1" => String::new(),
+            // 127.0.0.2 is inside lo's 127/8 already, but only an address
+            // of its own counts for AI_ADDRCONFIG.
+            a if a.starts_with("127.") => format!("ip addr add {a}/8 dev lo\n"),
+            a => format!("ip addr add {a}/32 dev lo\n"),
+        };
+        let v6 = match host {
+            Host::Ipv4 => String::new(),
+            Host::DualStack | Host::Ipv6 => {
+                format!("ip addr add {IPV6_ADDR}/128 dev lo nodad\n")
+            }
+        };
+        format!("{v4}{v6}")
+    }
+
+    /// Brings up `flavor`'s glusterd in fresh namespaces shaped like `host`
+    /// and waits until it answers.
+    pub fn start_shaped(flavor: Flavor, host: Host) -> Result<Cluster> {
         let started = Instant::now();
         let dir = tempfile::Builder::new().prefix("gl-cluster-").tempdir()?;
         let d = dir.path();
@@ -135,15 +176,8 @@ impl Cluster {
             "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
         )?;
         std::fs::create_dir_all(d.join("run"))?;
-        // 3.x's CLI refuses brick hosts on 127.x: a legacy build gets an
-        // address of its own on the namespace's lo.
-        let (addr, extra_addr) = match &flavor.prefix {
-            None => (HOST_ADDR, String::new()),
-            Some(_) => (
-                LEGACY_ADDR,
-                format!("ip addr add {LEGACY_ADDR}/32 dev lo\n"),
-            ),
-        };
+        let addr = Self::brick_addr(&flavor, host);
+        let extra_addr = Self::address_lines(&flavor, host);
         std::fs::write(
             d.join("hosts"),
             format!("127.0.0.1 localhost\n{addr} {HOST}\n"),
@@ -171,7 +205,10 @@ while :; do sleep 1; done
 "#,
             d = d.display(),
         );
-        progress(started, "making namespaces (mount, net, uts, pid)");
+        progress(
+            started,
+            &format!("making namespaces (mount, net, uts, pid), a {host} host"),
+        );
         let holder = Command::new("unshare")
             .args([
                 "-m",
@@ -190,6 +227,7 @@ while :; do sleep 1; done
         let mut c = Cluster {
             dir,
             flavor,
+            host,
             holder,
             init_pid: 0,
             started,
@@ -394,11 +432,7 @@ while :; do sleep 1; done
 
     /// The address the cluster's host name resolves to.
     pub fn host_addr(&self) -> &'static str {
-        if self.flavor.prefix.is_some() {
-            LEGACY_ADDR
-        } else {
-            HOST_ADDR
-        }
+        Self::brick_addr(&self.flavor, self.host)
     }
 
     pub fn log_dir(&self) -> PathBuf {

@@ -35,6 +35,21 @@ impl Counter {
         Ok(Counter { child, file })
     }
 
+    /// (from IPv4, from IPv6) of what reached it: `blackhole` writes
+    /// `v4 N v6 M` beside its count.
+    pub fn families(&self) -> (u64, u64) {
+        let text =
+            std::fs::read_to_string(self.file.with_extension("count.family")).unwrap_or_default();
+        let n: Vec<u64> = text
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        (
+            n.first().copied().unwrap_or(0),
+            n.get(1).copied().unwrap_or(0),
+        )
+    }
+
     pub fn count(&self) -> u64 {
         std::fs::read_to_string(&self.file)
             .ok()

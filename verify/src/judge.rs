@@ -14,8 +14,18 @@
 //!   unfixed build without the shim, and as many as the branch.
 //! - every disperse subvolume's "Going UP" line is in glfsheal's log.
 //! - a build whose fix status is unknown cannot be judged, and fails.
+//!
+//! Per host shape (every rule above compares cells of the same host):
+//! - a stall-fixed build with the delivery stage, without the shim,
+//!   delivers on dual-stack and IPv6-only hosts as many events as on an
+//!   IPv4-only one, at least k of them over IPv6;
+//! - a stall-fixed build the kit knows lacks the delivery stage loses them
+//!   there (fewer than on IPv4-only): the known defect, shown, not hidden;
+//!   its branch-over-base rule holds on IPv4-only hosts only;
+//! - a stall-fixed build whose delivery stage the kit cannot tell fails on
+//!   those hosts, with what to do.
 
-use crate::cell::{Cell, Key, Resolver, Role, Shim, Verdict, LOOKUP_STALL};
+use crate::cell::{Cell, Host, Key, Resolver, Role, Shim, Verdict, LOOKUP_STALL};
 
 /// Cells under a second differ by process start-up noise more than by 20%.
 pub const SLACK: f64 = 0.5;
@@ -65,7 +75,15 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
             cell.subvolumes_up, cell.subvolumes
         );
     }
-    if ok && cell.role == Role::Branch && cell.shim == Shim::None {
+    // Where the stall series' getaddrinfo(NULL) answers ::1 first, only the
+    // delivery stage gets the events out.
+    let v6_host = cell.host != Host::Ipv4;
+    let delivery_matters = fixed && v6_host;
+    if ok && delivery_matters {
+        (ok, why) = delivered(cell, all, (ok, why));
+    }
+    let branch_delivers = !delivery_matters || cell.delivery == Some(true);
+    if ok && cell.role == Role::Branch && cell.shim == Shim::None && branch_delivers {
         if let Some(base) = find(all, |c| c.role == Role::Base, key) {
             let need = base.events + cell.subvolumes as u64;
             if cell.events < need {
@@ -109,6 +127,69 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
         }
     }
     (ok, why)
+}
+
+/// A stall-fixed build on a dual-stack or IPv6-only host: with the delivery
+/// stage its events arrive as on an IPv4-only host (glfsheal's k over IPv6);
+/// without it they are lost; unknown cannot be judged.
+fn delivered(cell: &Cell, all: &[Cell], (ok, mut why): (bool, String)) -> (bool, String) {
+    let on_ipv4 = find(
+        all,
+        |c| c.build == cell.build,
+        cell.key().with_host(Host::Ipv4),
+    );
+    match cell.delivery {
+        None => (
+            false,
+            format!(
+                "cannot judge events on a {} host: whether {} has the delivery stage is unknown (give --upstream a GlusterFS clone with the delivery stage's commits, or run --hosts ipv4)",
+                cell.host, cell.build
+            ),
+        ),
+        // The shim changes nothing for a build that never looks the socket
+        // path up; the rule is the build's, so it holds in every shim cell.
+        Some(true) => {
+            let k = cell.subvolumes as u64;
+            let Some(v4) = on_ipv4 else {
+                return (ok, why);
+            };
+            if cell.events < v4.events || cell.events_v6 < k {
+                (
+                    false,
+                    format!(
+                        "the delivery stage delivered {} events here ({} over IPv6), {} on an IPv4-only host: expected as many, at least {k} over IPv6",
+                        cell.events, cell.events_v6, v4.events
+                    ),
+                )
+            } else {
+                why.push_str(&format!(
+                    "; {} events ({} over IPv6), as on IPv4-only",
+                    cell.events, cell.events_v6
+                ));
+                (ok, why)
+            }
+        }
+        Some(false) => {
+            let Some(v4) = on_ipv4 else {
+                return (ok, why);
+            };
+            if cell.events >= v4.events {
+                (
+                    false,
+                    format!(
+                        "{} lacks the delivery stage, yet delivered {} events here against {} on IPv4-only: the kit's word on the build is wrong",
+                        cell.build, cell.events, v4.events
+                    ),
+                )
+            } else {
+                why.push_str(&format!(
+                    "; events lost as expected without the delivery stage: {} here, {} on IPv4-only (port it: cargo xtask backport BRANCH --stage delivery)",
+                    cell.events, v4.events
+                ));
+                (ok, why)
+            }
+        }
+    }
 }
 
 /// A cell that must not wait on DNS.

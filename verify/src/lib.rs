@@ -15,6 +15,8 @@ pub mod matrix;
 pub mod stamp;
 pub mod tools;
 
-pub use cell::{Cell, Document, Key, Resolver, Role, Shim, Target, Verdict, LOOKUP_STALL};
+pub use cell::{
+    Cell, Document, Host, Key, Listener, Resolver, Role, Shim, Target, Verdict, LOOKUP_STALL,
+};
 pub use counter::Counter;
 pub use matrix::{run, table, Dimensions, Options};

@@ -8,7 +8,7 @@
 //! DNS queries the black hole counted, events that reached the events ports,
 //! and heal-info's exit code; `judge` then draws the verdicts.
 
-use crate::cell::{Cell, Key, Resolver, Role, Shim, Target, LOOKUP_STALL};
+use crate::cell::{Cell, Host, Key, Listener, Resolver, Role, Shim, Target, LOOKUP_STALL};
 use crate::cluster::{Cluster, Flavor};
 use crate::counter::Counter;
 use anyhow::{Context, Result};
@@ -27,6 +27,8 @@ pub struct Options {
 /// order. The default is every value of every dimension.
 #[derive(Debug, Clone)]
 pub struct Dimensions {
+    /// One cluster per build and host shape.
+    pub hosts: Vec<Host>,
     pub resolvers: Vec<Resolver>,
     pub shims: Vec<Shim>,
 }
@@ -34,6 +36,7 @@ pub struct Dimensions {
 impl Default for Dimensions {
     fn default() -> Self {
         Dimensions {
+            hosts: Host::ALL.to_vec(),
             resolvers: Resolver::ALL.to_vec(),
             shims: Shim::ALL.to_vec(),
         }
@@ -60,6 +63,7 @@ extern "C" {
     fn libc_version() -> *const std::os::raw::c_char;
 }
 
+#[derive(Clone)]
 struct Build {
     name: String,
     role: Role,
@@ -67,6 +71,7 @@ struct Build {
     heal_args: Vec<String>,
     volume: String,
     fixed: Option<bool>,
+    delivery: Option<bool>,
 }
 
 fn run_cell(
@@ -95,9 +100,16 @@ fn run_cell(
         .join("log")
         .join(format!("glfsheal-{}.log", b.volume));
     let log_before = std::fs::metadata(&log).map_or(0, |m| m.len()) as usize;
-    let (dns0, ev0) = (
+    let families = || {
+        events
+            .iter()
+            .map(Counter::families)
+            .fold((0, 0), |(a, b), (x, y)| (a + x, b + y))
+    };
+    let (dns0, ev0, fam0) = (
         dns.map_or(0, |d| d.count()),
         events.iter().map(Counter::count).sum::<u64>(),
+        families(),
     );
     let script = format!(
         "mount --bind {} /etc/resolv.conf && exec env LD_PRELOAD='{}' GFRESOLV_MODE={} EVENTS_PORT=24009 {} {} {} --format json --timeout {timeout}",
@@ -122,10 +134,13 @@ fn run_cell(
     std::thread::sleep(Duration::from_millis(300));
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let (up, gaps) = heal_info::diagnose::going_up(text.get(log_before..).unwrap_or(""));
+    let fam = families();
     Ok(Cell {
         build: b.name.clone(),
         role: b.role,
         fixed: b.fixed,
+        delivery: b.delivery,
+        host: key.host,
         resolver: key.resolver,
         legacy_layer: legacy,
         shim: key.shim,
@@ -133,6 +148,9 @@ fn run_cell(
         seconds: (v["duration_seconds"].as_f64().unwrap_or(0.0) * 1000.0).round() / 1000.0,
         dns_queries: dns.map_or(0, |d| d.count()) - dns0,
         events: events.iter().map(Counter::count).sum::<u64>() - ev0,
+        events_v4: fam.0 - fam0.0,
+        events_v6: fam.1 - fam0.1,
+        listener: Listener::Kit,
         subvolumes_up: up.len(),
         going_up_gaps: gaps,
         exit: out.status.code().unwrap_or(-1),
@@ -169,6 +187,7 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
             heal_args: vec!["--prefix".into(), t.prefix.display().to_string()],
             volume: "ec".into(),
             fixed: t.fixed,
+            delivery: t.delivery,
         };
         clusters.push((
             Flavor {
@@ -177,8 +196,15 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
             vec![b],
         ));
     }
-    for (flavor, mut builds) in clusters {
-        let c = Cluster::start_flavor(flavor.clone())?;
+    let shaped = clusters.into_iter().flat_map(|(flavor, builds)| {
+        opts.dimensions
+            .hosts
+            .iter()
+            .map(move |&host| (flavor.clone(), host, builds.clone()))
+            .collect::<Vec<_>>()
+    });
+    for (flavor, host, mut builds) in shaped {
+        let c = Cluster::start_shaped(flavor.clone(), host)?;
         c.create_volume("ec", "disperse-data 2 redundancy 1", 3 * k)?;
         let events: Vec<Counter> = EVENT_PORTS
             .iter()
@@ -191,6 +217,8 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
                 heal_args: vec![],
                 volume: "ec".into(),
                 fixed: Some(true),
+                // 10.3 is past 8.2, which has upstream's delivery fixes.
+                delivery: Some(true),
             });
             let fake = probe_glfsheal(c.dir.path(), &flavor.socket(), k)?;
             builds.push(Build {
@@ -199,6 +227,9 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
                 heal_args: vec!["--glfsheal".into(), fake.display().to_string()],
                 volume: "ec312".into(),
                 fixed: Some(false),
+                // 3.12 as released sends to 127.0.0.1 whatever the host:
+                // nothing to deliver differently.
+                delivery: None,
             });
         }
         for b in &builds {
@@ -209,8 +240,15 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
                     None
                 };
                 for &shim in &opts.dimensions.shims {
-                    let key = Key { resolver, shim };
-                    eprintln!("[verify] {} / {resolver} / shim {shim} ...", b.name);
+                    let key = Key {
+                        host,
+                        resolver,
+                        shim,
+                    };
+                    eprintln!(
+                        "[verify] {} / {host} / {resolver} / shim {shim} ...",
+                        b.name
+                    );
                     // Timings under a second swing with the machine's load:
                     // a cell that should be fast keeps the fastest of a few
                     // runs. One that should stall runs once, and must.
@@ -225,8 +263,13 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
                         }
                     }
                     eprintln!(
-                        "[verify]   {:.2} s, {} DNS queries, {} events, exit {}",
-                        cell.seconds, cell.dns_queries, cell.events, cell.exit
+                        "[verify]   {:.2} s, {} DNS queries, {} events ({} IPv4, {} IPv6), exit {}",
+                        cell.seconds,
+                        cell.dns_queries,
+                        cell.events,
+                        cell.events_v4,
+                        cell.events_v6,
+                        cell.exit
                     );
                     cells.push(cell);
                 }
@@ -243,12 +286,14 @@ pub fn table(cells: &[Cell]) -> String {
     t.set_header(vec![
         "build",
         "role",
+        "host",
         "resolver",
         "legacy layer",
         "shim",
         "seconds",
         "DNS queries",
         "events",
+        "v4/v6",
         "up",
         "Going UP gaps (s)",
         "exit",
@@ -259,12 +304,14 @@ pub fn table(cells: &[Cell]) -> String {
         t.add_row(vec![
             c.build.clone(),
             c.role.to_string(),
+            c.host.to_string(),
             c.resolver.to_string(),
             if c.legacy_layer { "yes" } else { "no" }.into(),
             c.shim.to_string(),
             format!("{:.3}", c.seconds),
             c.dns_queries.to_string(),
             c.events.to_string(),
+            format!("{}/{}", c.events_v4, c.events_v6),
             format!("{}/{}", c.subvolumes_up, c.subvolumes),
             gaps.join(" "),
             c.exit.to_string(),
@@ -274,8 +321,8 @@ pub fn table(cells: &[Cell]) -> String {
     let mut s = format!("{t}\n");
     for c in cells.iter().filter(|c| !c.passed()) {
         s.push_str(&format!(
-            "FAILED {} / {} / shim {}: {}\n",
-            c.build, c.resolver, c.shim, c.why
+            "FAILED {} / {} / {} / shim {}: {}\n",
+            c.build, c.host, c.resolver, c.shim, c.why
         ));
     }
     s

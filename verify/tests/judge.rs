@@ -2,7 +2,7 @@
 //! they judge by what the kit knows of each build, not by how it behaved.
 
 use verify::judge::judge;
-use verify::{Cell, Resolver, Role, Shim, Verdict};
+use verify::{Cell, Host, Listener, Resolver, Role, Shim, Verdict};
 
 fn resolver(name: &str) -> Resolver {
     *Resolver::ALL.iter().find(|r| r.name() == name).unwrap()
@@ -25,6 +25,9 @@ fn cell(build: &str, resolver_: &str, shim_: &str, seconds: f64, dns: u64, event
         build: build.into(),
         role,
         fixed,
+        // The stall-fixed side of the measured A/B had both stages.
+        delivery: fixed,
+        host: Host::Ipv4,
         resolver: resolver(resolver_),
         legacy_layer: true,
         shim: shim(shim_),
@@ -32,6 +35,9 @@ fn cell(build: &str, resolver_: &str, shim_: &str, seconds: f64, dns: u64, event
         seconds,
         dns_queries: dns,
         events,
+        events_v4: events,
+        events_v6: 0,
+        listener: Listener::Kit,
         subvolumes_up: 3,
         going_up_gaps: if stalled { vec![2.0, 2.01] } else { vec![] },
         exit: 0,
@@ -181,5 +187,118 @@ fn a_build_of_unknown_fix_status_is_not_judged_consistent() {
         cells[1].why.contains("--fixed/--unfixed"),
         "{}",
         cells[1].why
+    );
+}
+
+/// The A/B on every host shape, as the real 3.12.15 builds deliver: the
+/// base's glusterd sends to 127.0.0.1 whatever the host (18, or 21 with
+/// the shim in loopback mode); the branch with both stages sends ::1 over
+/// IPv6 where the host has IPv6.
+fn ab_hosts() -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for host in Host::ALL {
+        for mut c in ab() {
+            c.host = *host;
+            if c.role == Role::Branch && *host != Host::Ipv4 {
+                (c.events_v4, c.events_v6) = (0, c.events);
+            }
+            cells.push(c);
+        }
+    }
+    cells
+}
+
+fn at_host<'a>(
+    cells: &'a mut [Cell],
+    build: &str,
+    host: Host,
+    resolver: &str,
+    shim: &str,
+) -> &'a mut Cell {
+    cells
+        .iter_mut()
+        .find(|c| {
+            c.build == build
+                && c.host == host
+                && c.resolver.name() == resolver
+                && c.shim.name() == shim
+        })
+        .unwrap()
+}
+
+#[test]
+fn the_measured_ab_passes_on_every_host_shape() {
+    let mut cells = ab_hosts();
+    assert!(judge(&mut cells), "{:#?}", failed(&cells));
+    let c = at_host(&mut cells, "branch", Host::DualStack, "healthy", "none");
+    assert!(c.why.contains("as on IPv4-only"), "{}", c.why);
+}
+
+#[test]
+fn a_delivery_fixed_branch_that_loses_events_on_a_dual_stack_host_fails() {
+    let mut cells = ab_hosts();
+    // The stall series alone: ::1 over an AF_INET socket, every send lost.
+    let c = at_host(&mut cells, "branch", Host::DualStack, "healthy", "none");
+    (c.events, c.events_v4, c.events_v6) = (0, 0, 0);
+    assert!(!judge(&mut cells));
+    let c = at_host(&mut cells, "branch", Host::DualStack, "healthy", "none");
+    assert!(c.why.contains("delivery stage delivered 0"), "{}", c.why);
+    // Delivered, but not over IPv6: not what the fix does there.
+    let mut cells = ab_hosts();
+    let c = at_host(&mut cells, "branch", Host::Ipv6, "blackhole", "fail");
+    (c.events_v4, c.events_v6) = (21, 0);
+    assert!(!judge(&mut cells));
+    assert_eq!(
+        failed(&cells),
+        vec![("branch".into(), "blackhole".into(), "fail".into())]
+    );
+}
+
+#[test]
+fn a_stall_only_branch_is_judged_to_lose_events_where_the_host_has_ipv6() {
+    // The kit knows the branch lacks the delivery stage: its events are
+    // lost on dual-stack and IPv6-only hosts, as the real build shows.
+    let mut cells = ab_hosts();
+    for c in cells.iter_mut().filter(|c| c.role == Role::Branch) {
+        c.delivery = Some(false);
+        if c.host != Host::Ipv4 {
+            (c.events, c.events_v4, c.events_v6) = (0, 0, 0);
+        }
+    }
+    assert!(judge(&mut cells), "{:#?}", failed(&cells));
+    let c = at_host(&mut cells, "branch", Host::Ipv6, "healthy", "none");
+    assert!(c.why.contains("lost as expected"), "{}", c.why);
+    // Said to lack it, yet delivering as on IPv4: the kit's word is wrong.
+    let c = at_host(&mut cells, "branch", Host::Ipv6, "healthy", "none");
+    (c.events, c.events_v6) = (21, 21);
+    assert!(!judge(&mut cells));
+    let c = at_host(&mut cells, "branch", Host::Ipv6, "healthy", "none");
+    assert!(c.why.contains("wrong"), "{}", c.why);
+}
+
+#[test]
+fn a_stall_fixed_build_of_unknown_delivery_is_not_judged_where_the_host_has_ipv6() {
+    let mut cells = ab_hosts();
+    for c in cells.iter_mut().filter(|c| c.role == Role::Branch) {
+        c.delivery = None;
+    }
+    assert!(!judge(&mut cells));
+    // On IPv4-only hosts the delivery stage changes nothing: judged as before.
+    assert!(cells
+        .iter()
+        .filter(|c| c.host == Host::Ipv4)
+        .all(|c| c.verdict == Some(Verdict::Pass)));
+    let c = at_host(&mut cells, "branch", Host::DualStack, "healthy", "none");
+    assert!(c.why.contains("--hosts ipv4"), "{}", c.why);
+}
+
+#[test]
+fn loopback_mode_delivers_on_an_ipv6_only_host_as_the_fixed_branch_does() {
+    let mut cells = ab_hosts();
+    at_host(&mut cells, "base", Host::Ipv6, "healthy", "loopback").events = 18;
+    assert!(!judge(&mut cells));
+    assert_eq!(
+        failed(&cells),
+        vec![("base".into(), "healthy".into(), "loopback".into())]
     );
 }

@@ -103,6 +103,14 @@ pub fn stamp_fixed(prefix: &Path, upstream: Option<&Path>) -> Result<bool> {
     has_fix(&report.repo, upstream, &rev)
 }
 
+/// Whether the build at `prefix` has the delivery stage, by its stamp;
+/// None when the stage's commits cannot be read.
+pub fn stamp_delivery(prefix: &Path, upstream: Option<&Path>) -> Result<Option<bool>> {
+    let report = verify::stamp::read(prefix)?;
+    let rev = ref_at(&report.repo, &report.commit)?;
+    has_delivery(&report.repo, upstream, &rev)
+}
+
 /// A branch or tag of `repo` at `commit` (the fix check reads refs).
 fn ref_at(repo: &Path, commit: &str) -> Result<Rev> {
     let r = crate::backport::open_repo(repo, "the build stamp's repo")?;
@@ -351,6 +359,14 @@ impl Shared {
             .iter()
             .find(|b| b.role == role)
             .map(|b| b.prefix.as_path())
+    }
+
+    /// Whether the branch has the delivery stage (None: cannot tell).
+    pub fn branch_delivery(&self) -> Option<bool> {
+        self.built
+            .iter()
+            .find(|b| b.role == verify::Role::Branch)
+            .and_then(|b| b.delivery)
     }
 
     /// The base's kept build tree.

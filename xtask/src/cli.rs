@@ -243,6 +243,11 @@ pub struct VerifyArgs {
     /// An installed build known to have the events.c fix; repeatable.
     #[arg(long)]
     pub fixed: Vec<PathBuf>,
+    /// The --fixed builds also have the delivery stage (events on
+    /// dual-stack and IPv6-only hosts); without it their events there are
+    /// judged lost.
+    #[arg(long, requires = "fixed")]
+    pub fixed_delivery: bool,
     /// An installed build known to lack the events.c fix; repeatable.
     #[arg(long)]
     pub unfixed: Vec<PathBuf>,
@@ -271,9 +276,22 @@ pub struct VerifyArgs {
     /// Disperse subvolumes in the test volume (each 2+1).
     #[arg(long, default_value_t = 3)]
     pub subvols: usize,
+    /// Host shapes, each its own cluster: ipv4 (a non-loopback IPv4
+    /// address), dual-stack (IPv4 and IPv6), ipv6 (IPv6 only; bricks on
+    /// 127.0.0.1) [default: all three].
+    #[arg(long, value_delimiter = ',', value_parser = parse_host)]
+    pub hosts: Vec<verify::Host>,
     /// Print the matrix as one JSON document on stdout (progress on stderr).
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_host(s: &str) -> Result<verify::Host, String> {
+    verify::Host::ALL
+        .iter()
+        .copied()
+        .find(|h| h.name() == s)
+        .ok_or_else(|| format!("unknown host shape {s}: ipv4, dual-stack or ipv6"))
 }
 
 impl VerifyArgs {
@@ -297,11 +315,13 @@ impl VerifyArgs {
         Ok(matrix::Plan {
             prefixes: self.prefix,
             fixed: self.fixed,
+            fixed_delivery: Some(self.fixed_delivery),
             unfixed: self.unfixed,
             upstream: self.upstream,
             ab,
             reference: self.reference,
             subvols: self.subvols,
+            hosts: self.hosts,
         })
     }
 }

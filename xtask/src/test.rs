@@ -113,6 +113,12 @@ pub fn run() -> Result<()> {
         if let Some(t) = s.base_tree() {
             env.push(("GLUSTER_LEGACY_TREE", t.to_path_buf()));
         }
+        // Which stages the backported build has, for the per-host tests.
+        let stages = match s.branch_delivery() {
+            Some(true) => "stall,delivery",
+            _ => "stall",
+        };
+        env.push(("GLUSTER_LEGACY_FIXED_STAGES", stages.into()));
     }
     let (ok, [mut passed, mut failed, mut ignored]) = cargo_test(
         &[
@@ -198,7 +204,18 @@ fn verify_reference() -> Result<Option<bool>> {
 /// `verify --branch release-3.12` on the shared fork (the builds are reused).
 fn ab_step(shared: &crate::ab::Shared) -> Result<bool> {
     eprintln!("==> a/b: verify --branch release-3.12 (base v3.12.15)");
+    // Dual-stack and IPv6-only hosts are judged by whether the branch has
+    // the delivery stage, which the kit can tell only from its commits.
+    let hosts = if shared.branch_delivery().is_some() {
+        verify::Host::ALL.to_vec()
+    } else {
+        eprintln!(
+            "SKIPPED a/b on dual-stack and IPv6-only hosts: the delivery stage's commits are not in ../shared/glusterfs, so the kit cannot tell what the branch delivers there (GLUSTER_REPO=<full GlusterFS clone> runs them)"
+        );
+        vec![verify::Host::Ipv4]
+    };
     let plan = Plan {
+        hosts,
         ab: Some(crate::ab::Options {
             branch: "release-3.12".into(),
             repo: shared.fork.clone(),
@@ -234,14 +251,17 @@ fn print_cells(step: &str, doc: &Document, saved: &std::path::Path) {
         // The counts unpadded, as they printed when they were read out of
         // a serde_json::Value (whose Display ignores widths).
         println!(
-            "{step} {:<12} {:<9} {:<9} shim {:<8} {:>7.3} s {} DNS {} events exit {} {}",
+            "{step} {:<12} {:<9} {:<10} {:<9} shim {:<8} {:>7.3} s {} DNS {} events ({} v4, {} v6) exit {} {}",
             c.build,
             c.role.name(),
+            c.host.name(),
             c.resolver.name(),
             c.shim.name(),
             c.seconds,
             c.dns_queries,
             c.events,
+            c.events_v4,
+            c.events_v6,
             c.exit,
             c.verdict.map_or("", |v| v.name())
         );

@@ -9,12 +9,19 @@ use crate::matrix::Plan;
 use anyhow::{Context, Result};
 use duct::cmd;
 use std::path::{Path, PathBuf};
-use verify::{Cell, Document, Key, Resolver, Role, Shim};
+use verify::{Cell, Document, Host, Key, Resolver, Role, Shim};
 
 pub const TAGS: &[&str] = &["v3.10.12", "v3.12.15", "v4.1.10", "v5.13", "v6.7", "v7.2"];
 
 fn cell(v: &Document, role: Role, resolver: Resolver, shim: Shim) -> Option<&Cell> {
-    v.cell(role, Key { resolver, shim })
+    v.cell(
+        role,
+        Key {
+            host: Host::Ipv4,
+            resolver,
+            shim,
+        },
+    )
 }
 
 /// One tag's A/B: the verify document, or why it could not run.
@@ -32,6 +39,8 @@ fn one(clone: &Path, tag: &str, builds_dir: &Path) -> Result<Document> {
     })?;
     eprint!("{}", crate::backport::report::text(&outcome));
     let v = crate::matrix::run(&Plan {
+        // The stall is the same on every host shape.
+        hosts: vec![Host::Ipv4],
         ab: Some(crate::ab::Options {
             branch,
             repo: clone.to_path_buf(),

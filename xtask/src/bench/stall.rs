@@ -9,10 +9,11 @@
 use crate::matrix::Plan;
 use anyhow::{bail, Result};
 use std::path::PathBuf;
-use verify::{Document, Key, Resolver, Role, Shim};
+use verify::{Document, Host, Key, Resolver, Role, Shim};
 
 fn seconds(v: &Document, role: Role, shim: Shim) -> (f64, u64) {
     let key = Key {
+        host: Host::Ipv4,
         resolver: Resolver::Blackhole,
         shim,
     };
@@ -49,6 +50,8 @@ pub fn run(ks: &[usize], fork: Option<(PathBuf, PathBuf)>) -> Result<()> {
     for &k in ks {
         eprintln!("==> bench stall: k = {k} disperse subvolumes");
         let v = crate::matrix::run(&Plan {
+            // The stall is the same on every host shape.
+            hosts: vec![Host::Ipv4],
             ab: Some(crate::ab::Options {
                 branch: "release-3.12".into(),
                 repo: fork.clone(),
