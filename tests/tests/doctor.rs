@@ -140,12 +140,16 @@ impl Glusterd {
     fn start(prefix: Option<&Path>, exe: &Path) -> Glusterd {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
+        // The system's state dirs are private for every build: 3.x's
+        // glusterd writes /var/run/gluster (snaps/, brick sockets) whatever
+        // its prefix, and a fresh host has no /run/gluster to hide it in.
+        let system = "mount -t tmpfs tmpfs /var/lib/glusterd && mount -t tmpfs tmpfs /var/log/glusterfs && mount -t tmpfs tmpfs /run";
         let mounts = match prefix {
             Some(p) => format!(
-                "mkdir -p {d}/up {d}/work && mount -t overlay overlay -o lowerdir={p},upperdir={d}/up,workdir={d}/work {p}",
+                "mkdir -p {d}/up {d}/work && mount -t overlay overlay -o lowerdir={p},upperdir={d}/up,workdir={d}/work {p} && mkdir -p /var/lib/glusterd /var/log/glusterfs && {system}",
                 p = p.display()
             ),
-            None => "mount -t tmpfs tmpfs /var/lib/glusterd && mount -t tmpfs tmpfs /var/log/glusterfs && mount -t tmpfs tmpfs /run".into(),
+            None => system.into(),
         };
         let script = format!(
             "set -e\nip link set lo up\n{mounts}\nexec {} -N\n",

@@ -166,10 +166,6 @@ impl Cluster {
         for sub in ["lib", "log", "bricks"] {
             std::fs::create_dir_all(d.join(sub))?;
         }
-        std::fs::write(
-            d.join("hosts"),
-            format!("127.0.0.1 localhost\n{HOST_ADDR} {HOST}\n"),
-        )?;
         // No nameserver that answers: a healthy cluster never needs DNS.
         std::fs::write(
             d.join("resolv.conf"),
@@ -180,7 +176,17 @@ impl Cluster {
         let extra_addr = Self::address_lines(&flavor, host);
         std::fs::write(
             d.join("hosts"),
-            format!("127.0.0.1 localhost\n{addr} {HOST}\n"),
+            format!(
+                "127.0.0.1 localhost\n{addr} {HOST}\n{}",
+                // On an IPv6-only host the node's name has its IPv6 address,
+                // which AI_ADDRCONFIG lookups (the events' own) find; the
+                // bricks keep 127.0.0.1, which IPv4 lookups find.
+                if host == Host::Ipv6 {
+                    format!("{IPV6_ADDR} {HOST}\n")
+                } else {
+                    String::new()
+                }
+            ),
         )?;
         // /run first: the prefix's run dir may be reached through it.
         let mut mounts = String::from("mount -t tmpfs tmpfs /run\nmkdir -p /run/gluster\n");
@@ -207,7 +213,7 @@ while :; do sleep 1; done
         );
         progress(
             started,
-            &format!("making namespaces (mount, net, uts, pid), a {host} host"),
+            &format!("making namespaces (mount, net, uts, pid), host shape {host}"),
         );
         let holder = Command::new("unshare")
             .args([

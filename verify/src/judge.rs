@@ -107,7 +107,13 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
         if !fixed {
             expected += k as u64;
         }
-        let branch = find(all, |c| c.role == Role::Branch, key.with_shim(Shim::None));
+        // As many as the branch where the two differ only in glfsheal's
+        // socket-path lookup. Where the host has IPv6, 3.x's own servers
+        // send to the node's IPv6 address through inet_addr() and lose it,
+        // which no shim of socket-path lookups can change: there the rule
+        // is the k events above.
+        let branch = find(all, |c| c.role == Role::Branch, key.with_shim(Shim::None))
+            .filter(|_| cell.host == Host::Ipv4 || fixed);
         if let Some(b) = branch {
             expected = expected.max(b.events);
         }
