@@ -475,7 +475,7 @@ fn the_delivery_stage_on_every_release_tag_from_3_10_to_7_9() {
         .collect();
 
     println!(
-        "\n{:<9} {:<10} {:<20} {:<6} {:<6} {:<10} {:<12} {:<24} {:<9} python",
+        "\n{:<9} {:<19} {:<20} {:<6} {:<6} {:<10} {:<12} {:<24} {:<9} python",
         "tag",
         "stall",
         "delivery",
@@ -499,7 +499,7 @@ fn the_delivery_stage_on_every_release_tag_from_3_10_to_7_9() {
             Some(Err(_)) => "differs".into(),
         };
         println!(
-            "{:<9} {:<10} {:<20} {:<6} {:<6} {:<10} {:<12} {:<24} {:<9} {}",
+            "{:<9} {:<19} {:<20} {:<6} {:<6} {:<10} {:<12} {:<24} {:<9} {}",
             r.tag,
             r.stall.short(),
             r.delivery.short(),
