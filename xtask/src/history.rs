@@ -3,7 +3,7 @@
 //! Shared by the opt-in real-history test and `cargo xtask bench backport`.
 //! For each tag it makes a branch in a scratch bare repository that borrows
 //! the upstream clone's objects (git alternates), so the clone itself is
-//! never written to. It ports fix 3 alone, then the whole series, compares
+//! never written to. It ports fix 3 alone, then the stall stage, compares
 //! with upstream's own later releases where they exist, and runs again to
 //! check that a second run changes nothing.
 
@@ -109,6 +109,9 @@ pub fn sweep_tag(
         upstream: Some(upstream.to_path_buf()),
         series: series.to_path_buf(),
         only,
+        // The stall stage: v6.8 and v7.4, the references, have it and not
+        // the delivery stage (swept by tests/tests/delivery_sweep.rs).
+        stages: vec!["stall".into()],
         ..Default::default()
     };
     let (series_ref, fix3_ref) = reference_for(tag);
