@@ -3,10 +3,11 @@
 //!
 //! Leaves, which import no task: `host` (programs, root, packages and the
 //! packaging tools), `paths` (the project, the series, cargo's target dir),
-//! `tools` (the programs the verify cells run, built). Engines: `backport`, `build`,
-//! `ab` (the A/B and fix status), `matrix` (the verify crate's matrix on
-//! resolved targets), `dist`, `shim`. Tasks, one per subcommand: `demo`,
-//! `verify`, `test`, `bench`. `cli` declares the flags; `main.rs` dispatches.
+//! `tools` (the programs the verify cells run, built). Engines: `backport`,
+//! `build`, `ab` (the A/B and fix status), `matrix` (the verify crate's
+//! matrix on resolved targets), `dist`, `shim`. Tasks, one per subcommand:
+//! `demo`, `verify`, `test`, `bench`. `cli` declares the flags; `main.rs`
+//! dispatches.
 
 pub mod ab;
 pub mod backport;
