@@ -5,13 +5,20 @@
 //! typed options, never a flag to read again.
 
 use crate::{ab, matrix};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// --repo, else $GLUSTER_REPO: a GlusterFS clone, when one was named.
 pub fn named_repo(flag: Option<PathBuf>) -> Option<PathBuf> {
     flag.or_else(|| std::env::var_os("GLUSTER_REPO").map(PathBuf::from))
+}
+
+/// --repo, else $GLUSTER_REPO, for the benches that need the real history.
+pub fn full_clone(flag: Option<PathBuf>) -> Result<PathBuf> {
+    named_repo(flag).context(
+        "this benchmark needs the real GlusterFS history: pass --repo PATH or set GLUSTER_REPO to a full clone",
+    )
 }
 
 /// --repo, else $GLUSTER_REPO, else the current directory.

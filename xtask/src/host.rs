@@ -1,8 +1,9 @@
 //! What the host has and how to add to it: programs on PATH, root, Debian
-//! and PyPI packages, and the features the workspace is built with. A leaf:
+//! and PyPI packages, the packaging tools (cargo-generate-rpm, cargo-deb),
+//! and the features the workspace is built with. A leaf:
 //! every task asks here, and this module asks no task.
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use duct::cmd;
 
 /// The packages whose program (or file) is not there yet.
@@ -98,5 +99,28 @@ pub fn install_packages(packages: &[(&str, &str)]) -> Result<()> {
         .env("DEBIAN_FRONTEND", "noninteractive")
         .stdout_to_stderr()
         .run()?;
+    Ok(())
+}
+
+/// rpm's own script, which reads the ELF files' needs as rpmbuild would
+/// (`libc.so.6(GLIBC_2.17)(64bit)`). `dist` asks cargo-generate-rpm for it
+/// by name: it would otherwise fall back to ldd where rpm is missing, and
+/// the same commit would give other Requires on another build host.
+pub const FIND_REQUIRES: &str = "/usr/lib/rpm/find-requires";
+
+/// Installs cargo-generate-rpm and cargo-deb if missing: `dist` packages
+/// with them, and `test` installs them once, before the dist tests need them.
+pub fn install_packaging_tools() -> Result<()> {
+    if !std::path::Path::new(FIND_REQUIRES).exists() {
+        bail!("{FIND_REQUIRES} is missing: install rpm (apt-get install rpm; on EL it is there)");
+    }
+    for tool in ["cargo-generate-rpm", "cargo-deb"] {
+        if which(tool).is_none() {
+            eprintln!("==> cargo install --locked {tool} (a few minutes, once)");
+            cmd!("cargo", "install", "--locked", "--quiet", tool)
+                .run()
+                .with_context(|| format!("installing {tool} from crates.io"))?;
+        }
+    }
     Ok(())
 }

@@ -1,12 +1,13 @@
 //! The gluster-legacy-kit task runner as a library, so that the CLI, the
 //! end-to-end tests and the benchmarks all call the same functions.
 //!
-//! Leaves, which import no task: `host` (programs, root, packages),
-//! `paths` (the project, the series, cargo's target dir), `tools` (the
-//! programs the verify cells run, built). Engines: `backport`, `build`,
-//! `ab` (the A/B and fix status), `matrix` (the verify crate's matrix on
-//! resolved targets), `dist`, `shim`. Tasks, one per subcommand: `demo`,
-//! `verify`, `test`, `bench`. `cli` declares the flags; `main.rs` dispatches.
+//! Leaves, which import no task: `host` (programs, root, packages and the
+//! packaging tools), `paths` (the project, the series, cargo's target dir),
+//! `tools` (the programs the verify cells run, built). Engines: `backport`,
+//! `build`, `ab` (the A/B and fix status), `matrix` (the verify crate's
+//! matrix on resolved targets), `dist`, `shim`. Tasks, one per subcommand:
+//! `demo`, `verify`, `test`, `bench`. `cli` declares the flags; `main.rs`
+//! dispatches.
 
 pub mod ab;
 pub mod backport;

@@ -18,47 +18,7 @@ fn main() -> ExitCode {
         }
         Cmd::Dist { json, out_dir } => xtask::tasks::dist(json, out_dir),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
-        Cmd::Bench(BenchCmd::Build {
-            repo,
-            base,
-            branch,
-            jobs,
-        }) => xtask::bench::build::run(repo, &base, &branch, jobs).map(|()| ExitCode::SUCCESS),
-        Cmd::Bench(BenchCmd::HealInfo { entries, rounds }) => {
-            xtask::bench::heal_info(entries, rounds).map(|()| ExitCode::SUCCESS)
-        }
-        Cmd::Bench(BenchCmd::Lines { repo, tags }) => {
-            xtask::bench::lines::run(xtask::cli::named_repo(repo), &tags)
-                .map(|()| ExitCode::SUCCESS)
-        }
-        Cmd::Bench(BenchCmd::Stall { ks, repo, upstream }) => {
-            xtask::bench::stall::run(&ks, repo.zip(upstream)).map(|()| ExitCode::SUCCESS)
-        }
-        Cmd::Bench(BenchCmd::Shim { rounds }) => {
-            xtask::bench::shim(rounds).map(|()| ExitCode::SUCCESS)
-        }
-        Cmd::Bench(BenchCmd::Corpus { repo, branch, json }) => {
-            xtask::bench::corpus(xtask::cli::named_repo(repo), &branch, json)
-                .map(|()| ExitCode::SUCCESS)
-        }
-        Cmd::Bench(BenchCmd::Survey {
-            repo,
-            base,
-            range,
-            cap,
-            corpus_branch,
-        }) => xtask::bench::survey(
-            xtask::cli::named_repo(repo),
-            &base,
-            &range,
-            cap,
-            &corpus_branch,
-        )
-        .map(|()| ExitCode::SUCCESS),
-        Cmd::Bench(BenchCmd::Backport { repo, tags, runs }) => {
-            xtask::bench::backport(xtask::cli::named_repo(repo), &tags, runs)
-                .map(|()| ExitCode::SUCCESS)
-        }
+        Cmd::Bench(b) => bench(b).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -66,5 +26,35 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `cargo xtask bench NAME`: one module of `xtask::bench` per bench.
+fn bench(cmd: BenchCmd) -> anyhow::Result<()> {
+    use xtask::{bench, cli};
+    match cmd {
+        BenchCmd::Build {
+            repo,
+            base,
+            branch,
+            jobs,
+        } => bench::build::run(repo, &base, &branch, jobs),
+        BenchCmd::Backport { repo, tags, runs } => {
+            bench::backport::run(&cli::full_clone(repo)?, &tags, runs)
+        }
+        BenchCmd::Shim { rounds } => bench::shim::run(rounds),
+        BenchCmd::Stall { ks, repo, upstream } => bench::stall::run(&ks, repo.zip(upstream)),
+        BenchCmd::Lines { repo, tags } => bench::lines::run(cli::named_repo(repo), &tags),
+        BenchCmd::HealInfo { entries, rounds } => bench::heal_info::run(entries, rounds),
+        BenchCmd::Corpus { repo, branch, json } => {
+            bench::corpus::run(&cli::full_clone(repo)?, &branch, json)
+        }
+        BenchCmd::Survey {
+            repo,
+            base,
+            range,
+            cap,
+            corpus_branch,
+        } => bench::survey::run(&cli::full_clone(repo)?, &base, &range, cap, &corpus_branch),
     }
 }

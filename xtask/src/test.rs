@@ -1,8 +1,10 @@
 //! `cargo xtask test`: the whole suite, as CI runs it. As root it first
 //! installs the Debian packages the suite needs and that are missing, so a
-//! fresh machine needs nothing else.
+//! fresh machine needs nothing else. Its tools come from the `host` leaf;
+//! the one task it calls is `demo`, in process, so the step is the same
+//! function users run and its error is the demo's own.
 
-use crate::host::{install_packages, install_pip, is_root, FEATURES};
+use crate::host::{install_packages, install_packaging_tools, install_pip, is_root, FEATURES};
 use crate::matrix::Plan;
 use anyhow::{bail, Result};
 use duct::cmd;
@@ -91,7 +93,7 @@ pub fn run() -> Result<()> {
     install_pip(PIP_PACKAGES);
     // The dist tests package with cargo-generate-rpm and cargo-deb: install
     // them here, once, rather than minutes into a test.
-    crate::dist::package::install_tools()?;
+    install_packaging_tools()?;
     // The portable shim (glibc 2.17 symbols) is what operators deploy; its
     // test checks the built file, so build it with the programs first.
     crate::tools::build_tools()?;

@@ -37,7 +37,7 @@ pub fn run(out: &Path) -> Result<report::Report> {
     let version = version()?;
     let epoch = source_date_epoch()?;
     build::install_tools()?;
-    package::install_tools()?;
+    crate::host::install_packaging_tools()?;
     let built = build::build()?;
     let staged = stage::stage(&built, &stage_dir()?, epoch)?;
     let work = out.with_file_name(format!(

@@ -5,7 +5,7 @@
 //! Both take their file times and build dates from `SOURCE_DATE_EPOCH`, so
 //! a commit packages to the same bytes. They are run as the cargo
 //! subcommands they are documented as (installed from crates.io on first
-//! use): neither promises a library API, and as binaries their dependency
+//! use, by `host::install_packaging_tools`): neither promises a library API, and as binaries their dependency
 //! trees stay out of xtask's own build.
 
 use super::report::Kind;
@@ -16,28 +16,6 @@ use std::path::{Path, PathBuf};
 
 /// (crate directory, cargo package name) of what is packaged.
 const CRATES: &[(&str, &str)] = &[("shim", "gfresolv"), ("heal-info", "heal-info")];
-
-/// rpm's own script, which reads the ELF files' needs as rpmbuild would
-/// (`libc.so.6(GLIBC_2.17)(64bit)`). Asked for by name: cargo-generate-rpm
-/// would otherwise fall back to ldd where rpm is missing, and the same
-/// commit would give other Requires on another build host.
-const FIND_REQUIRES: &str = "/usr/lib/rpm/find-requires";
-
-/// Installs cargo-generate-rpm and cargo-deb if missing.
-pub fn install_tools() -> Result<()> {
-    if !Path::new(FIND_REQUIRES).exists() {
-        bail!("{FIND_REQUIRES} is missing: install rpm (apt-get install rpm; on EL it is there)");
-    }
-    for tool in ["cargo-generate-rpm", "cargo-deb"] {
-        if crate::host::which(tool).is_none() {
-            eprintln!("==> cargo install --locked {tool} (a few minutes, once)");
-            cmd!("cargo", "install", "--locked", "--quiet", tool)
-                .run()
-                .with_context(|| format!("installing {tool} from crates.io"))?;
-        }
-    }
-    Ok(())
-}
 
 /// Packages every crate in both formats into `out`; returns the packages'
 /// paths relative to `out`.
@@ -58,6 +36,7 @@ pub fn package(out: &Path, epoch: u64) -> Result<Vec<(PathBuf, Kind)>> {
                 &target_dir,
                 "--payload-compress",
                 "gzip",
+                // rpm's own script (`host::FIND_REQUIRES`), by name.
                 "--auto-req",
                 "find-requires",
                 "-o",
