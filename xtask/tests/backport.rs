@@ -465,3 +465,109 @@ fn bad_input_gets_errors_that_say_what_to_do() {
         "{e}"
     );
 }
+
+/// The fixture's two fixes as two stages: the stall, then delivery.
+fn staged_manifest(ex: &Example) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(&ex.manifest).unwrap();
+    let text = text
+        .replacen(
+            "\n[[fix]]\nid = \"unix-server\"",
+            "\n[[stage]]\nid = \"stall\"\ntitle = \"no lookups of unix servers\"\n\n[[stage]]\nid = \"delivery\"\ntitle = \"sends that fail are said\"\n\n[[fix]]\nid = \"unix-server\"\nstage = \"stall\"",
+            1,
+        )
+        .replacen(
+            "[[fix]]\nid = \"log-send\"",
+            "[[fix]]\nid = \"log-send\"\nstage = \"delivery\"",
+            1,
+        );
+    assert!(text.contains("stage = \"delivery\""), "{text}");
+    let path = ex.manifest.with_file_name("staged.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn check_exits_4_when_the_stall_stage_is_in_and_a_later_stage_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = fixture::build(dir.path(), fixture::LEGACY, false).unwrap();
+    let manifest = staged_manifest(&ex);
+    let base = [
+        "backport",
+        "v1.2",
+        "--repo",
+        ex.legacy.to_str().unwrap(),
+        "--upstream",
+        ex.upstream.to_str().unwrap(),
+        "--series",
+        manifest.to_str().unwrap(),
+    ];
+    let run = |extra: &[&str]| xtask(&[&base[..], extra].concat());
+    // Nothing in: the stall is missing.
+    assert_eq!(run(&["--check"]).status.code(), Some(1));
+    // An unknown stage is refused, naming the stages there are.
+    let out = run(&["--stage", "speed", "--check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stall, delivery"));
+    // The stall stage alone: one commit, the delivery fix left out.
+    let before = tip(&ex.legacy);
+    assert_eq!(run(&["--stage", "stall"]).status.code(), Some(0));
+    let repo = git2::Repository::open(&ex.legacy).unwrap();
+    let parent = repo
+        .find_commit(tip(&ex.legacy))
+        .unwrap()
+        .parent_id(0)
+        .unwrap();
+    assert_eq!(parent, before, "one commit for the one fix of the stage");
+    // Now the stall is in and events are still lost: exit 4, said per stage.
+    let out = run(&["--check"]);
+    assert_eq!(out.status.code(), Some(4));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("stage stall     complete"), "{text}");
+    assert!(text.contains("stage delivery  missing log-send"), "{text}");
+    let out = run(&["--check", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stages"][0]["id"], "stall");
+    assert_eq!(v["stages"][0]["complete"], true);
+    assert_eq!(v["stages"][1]["missing"], serde_json::json!(["log-send"]));
+    assert_eq!(run(&["--check", "--stage", "stall"]).status.code(), Some(0));
+    // The rest: everything present.
+    assert_eq!(run(&[]).status.code(), Some(0));
+    assert_eq!(run(&["--check"]).status.code(), Some(0));
+}
+
+#[test]
+fn an_optional_fix_is_ported_only_when_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = fixture::build(dir.path(), fixture::LEGACY, false).unwrap();
+    let manifest = staged_manifest(&ex);
+    let text = std::fs::read_to_string(&manifest).unwrap().replacen(
+        "stage = \"delivery\"",
+        "stage = \"delivery\"\noptional = true",
+        1,
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let base = [
+        "backport",
+        "v1.2",
+        "--repo",
+        ex.legacy.to_str().unwrap(),
+        "--upstream",
+        ex.upstream.to_str().unwrap(),
+        "--series",
+        manifest.to_str().unwrap(),
+    ];
+    let run = |extra: &[&str]| xtask(&[&base[..], extra].concat());
+    assert_eq!(run(&[]).status.code(), Some(0));
+    // The default series is complete without it...
+    assert_eq!(run(&["--check"]).status.code(), Some(0));
+    // ...and it is there to be named.
+    assert_eq!(
+        run(&["--check", "--only", "log-send"]).status.code(),
+        Some(4)
+    );
+    assert_eq!(run(&["--only", "log-send"]).status.code(), Some(0));
+    assert_eq!(
+        run(&["--check", "--only", "log-send"]).status.code(),
+        Some(0)
+    );
+}
