@@ -344,4 +344,33 @@ fn doctor_judges_the_running_glusterd_not_the_packaged_glusterfs() {
         "{v}"
     );
     assert_eq!(code, 0, "{v}");
+
+    // The same build on a host with a routable IPv6 address: its events are
+    // lost unless it has the delivery stage (the socket made after
+    // getaddrinfo, read off its code).
+    let proc = g.proc_dir(&d.join("dual-stack"));
+    std::fs::create_dir_all(proc.join("net")).unwrap();
+    std::fs::write(
+        proc.join("net/if_inet6"),
+        "00000000000000000000000000000001 01 80 10 80       lo\n\
+         20010db8000000000000000000000002 01 80 00 80       lo\n",
+    )
+    .unwrap();
+    let (code, v) = doctor_on(d, &glusterfs(d, "3.12.15"), &proc);
+    let p = &v["processes"][0];
+    let delivery = std::env::var("GLUSTER_LEGACY_FIXED_STAGES")
+        .unwrap_or_default()
+        .contains("delivery");
+    assert_eq!(
+        v["events_delivery"]["ipv6_addresses"][0], "2001:db8::2",
+        "{v}"
+    );
+    assert_eq!(p["loses_events_on_ipv6"], !delivery, "{v}");
+    if delivery {
+        assert_eq!(code, 0, "{v}");
+    } else {
+        assert_eq!(code, 1, "{v}");
+        let verdict = v["verdict"].as_str().unwrap();
+        assert!(verdict.starts_with("AT RISK: events lost"), "{verdict}");
+    }
 }
