@@ -280,18 +280,7 @@ pub fn run(inputs: &Inputs) -> Report {
     } else if unfixed.is_empty() {
         "the running gluster processes (fix unknown)".to_string()
     } else {
-        let mut named: Vec<String> = unfixed
-            .iter()
-            .map(|p| {
-                format!(
-                    "{} (pid {}, {} {})",
-                    p.name,
-                    p.pid,
-                    p.exe,
-                    p.version.as_deref().unwrap_or("version unknown")
-                )
-            })
-            .collect();
+        let mut named: Vec<String> = unfixed.iter().map(|p| described(p)).collect();
         named.dedup();
         format!("running {}", named.join(", "))
     };
@@ -322,15 +311,7 @@ pub fn run(inputs: &Inputs) -> Report {
         let losing: Vec<String> = processes
             .iter()
             .filter(|p| p.loses_events_on_ipv6 == Some(true))
-            .map(|p| {
-                format!(
-                    "{} (pid {}, {} {})",
-                    p.name,
-                    p.pid,
-                    p.exe,
-                    p.version.as_deref().unwrap_or("version unknown")
-                )
-            })
+            .map(described)
             .collect();
         let events = format!(
             "AT RISK: events lost: {} makes its AF_INET events socket before getaddrinfo, which answers ::1 first on this host (IPv6 {}); every event sent there fails",
@@ -486,6 +467,17 @@ impl Report {
         }
         s
     }
+}
+
+/// A process as the verdicts name it: `glusterd (pid 1, /usr/sbin/glusterfsd 3.12.15)`.
+fn described(p: &crate::running::Process) -> String {
+    format!(
+        "{} (pid {}, {} {})",
+        p.name,
+        p.pid,
+        p.exe,
+        p.version.as_deref().unwrap_or("version unknown")
+    )
 }
 
 #[cfg(test)]

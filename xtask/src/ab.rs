@@ -140,18 +140,11 @@ fn ref_at(repo: &Path, commit: &str) -> Result<Rev> {
 
 /// Whether `rev` has the stall fix, by the kit's own `backport --check`.
 pub fn has_fix(repo: &Path, upstream: Option<&Path>, rev: &Rev) -> Result<bool> {
-    let opts = crate::backport::Options {
-        branch: rev.refname.clone(),
-        repo: repo.to_path_buf(),
-        upstream: upstream.map(Path::to_path_buf),
-        series: crate::paths::series(),
+    let only = crate::backport::Options {
         only: vec![STALL_FIX.into()],
-        check: true,
         ..Default::default()
     };
-    let outcome = crate::backport::run(&opts)
-        .with_context(|| format!("checking {} for the events.c fix", rev.name))?;
-    Ok(outcome.all_present())
+    check(repo, upstream, rev, only, "the events.c fix")
 }
 
 /// Whether `rev` has the delivery stage (events on every host shape), by
@@ -162,18 +155,32 @@ pub fn has_delivery(repo: &Path, upstream: Option<&Path>, rev: &Rev) -> Result<O
     if !delivery_commits_in(upstream.unwrap_or(repo))? {
         return Ok(None);
     }
+    let stage = crate::backport::Options {
+        stages: vec![DELIVERY_STAGE.into()],
+        ..Default::default()
+    };
+    check(repo, upstream, rev, stage, "the delivery stage").map(Some)
+}
+
+/// `backport --check` of the fixes `select` names on `rev`: all present.
+fn check(
+    repo: &Path,
+    upstream: Option<&Path>,
+    rev: &Rev,
+    select: crate::backport::Options,
+    what: &str,
+) -> Result<bool> {
     let opts = crate::backport::Options {
         branch: rev.refname.clone(),
         repo: repo.to_path_buf(),
         upstream: upstream.map(Path::to_path_buf),
         series: crate::paths::series(),
-        stages: vec![DELIVERY_STAGE.into()],
         check: true,
-        ..Default::default()
+        ..select
     };
-    let outcome = crate::backport::run(&opts)
-        .with_context(|| format!("checking {} for the delivery stage", rev.name))?;
-    Ok(Some(outcome.all_present()))
+    let outcome =
+        crate::backport::run(&opts).with_context(|| format!("checking {} for {what}", rev.name))?;
+    Ok(outcome.all_present())
 }
 
 /// Whether `upstream` holds a port of every default fix of the delivery stage.

@@ -486,11 +486,8 @@ fn staged_manifest(ex: &Example) -> std::path::PathBuf {
     path
 }
 
-#[test]
-fn check_exits_4_when_the_stall_stage_is_in_and_a_later_stage_is_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let ex = fixture::build(dir.path(), fixture::LEGACY, false).unwrap();
-    let manifest = staged_manifest(&ex);
+/// `cargo xtask backport v1.2` on the fixture with `manifest`, plus `extra`.
+fn staged_run(ex: &Example, manifest: &Path, extra: &[&str]) -> std::process::Output {
     let base = [
         "backport",
         "v1.2",
@@ -501,7 +498,15 @@ fn check_exits_4_when_the_stall_stage_is_in_and_a_later_stage_is_not() {
         "--series",
         manifest.to_str().unwrap(),
     ];
-    let run = |extra: &[&str]| xtask(&[&base[..], extra].concat());
+    xtask(&[&base[..], extra].concat())
+}
+
+#[test]
+fn check_exits_4_when_the_stall_stage_is_in_and_a_later_stage_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = fixture::build(dir.path(), fixture::LEGACY, false).unwrap();
+    let manifest = staged_manifest(&ex);
+    let run = |extra: &[&str]| staged_run(&ex, &manifest, extra);
     // Nothing in: the stall is missing.
     assert_eq!(run(&["--check"]).status.code(), Some(1));
     // An unknown stage is refused, naming the stages there are.
@@ -546,17 +551,7 @@ fn an_optional_fix_is_ported_only_when_named() {
         1,
     );
     std::fs::write(&manifest, text).unwrap();
-    let base = [
-        "backport",
-        "v1.2",
-        "--repo",
-        ex.legacy.to_str().unwrap(),
-        "--upstream",
-        ex.upstream.to_str().unwrap(),
-        "--series",
-        manifest.to_str().unwrap(),
-    ];
-    let run = |extra: &[&str]| xtask(&[&base[..], extra].concat());
+    let run = |extra: &[&str]| staged_run(&ex, &manifest, extra);
     assert_eq!(run(&[]).status.code(), Some(0));
     // The default series is complete without it...
     assert_eq!(run(&["--check"]).status.code(), Some(0));

@@ -63,36 +63,18 @@ def serve(port):
     server.serve_forever()
 "#;
 
-const UP_FIX: &str = r#"#!/usr/bin/python3
-import sys
-try:
-    import socketserver
-except ImportError:
-    import SocketServer as socketserver
-import socket
-
-from conf import SERVER_ADDRESS
-
-
-class ServerV6(socketserver.ThreadingUDPServer):
-    address_family = socket.AF_INET6
-
-
-class Handler(socketserver.BaseRequestHandler):
-
-    def handle(self):
-        data = self.request[0].strip()
-        sys.stdout.write(data)
-
-
-def serve(port):
-    try:
-        server = ServerV6(("::1", port), Handler)
-    except socket.error as e:
-        sys.stderr.write("cannot listen: {0}\n".format(e))
-        sys.exit(1)
-    server.serve_forever()
-"#;
+/// Upstream's fix: an IPv6 server class, and the daemon listening on ::1.
+fn up_fix() -> String {
+    UP_BASE
+        .replace(
+            "class Handler(",
+            "class ServerV6(socketserver.ThreadingUDPServer):\n    address_family = socket.AF_INET6\n\n\nclass Handler(",
+        )
+        .replace(
+            "        server = socketserver.ThreadingUDPServer(\n            (SERVER_ADDRESS, port), Handler)\n",
+            "        server = ServerV6((\"::1\", port), Handler)\n",
+        )
+}
 
 struct Repos {
     _dir: tempfile::TempDir,
@@ -124,7 +106,7 @@ fn build() -> Repos {
         &up,
         Some("refs/heads/master"),
         Some(base),
-        &[(PATH, UP_FIX)],
+        &[(PATH, &up_fix())],
         "eventsd: listen on IPv6\n\nChange-Id: Ipy3\n",
         &ada,
     )
