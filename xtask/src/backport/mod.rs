@@ -127,12 +127,22 @@ pub fn open_repo(path: &Path, what: &str) -> Result<Repository> {
     })
 }
 
-pub fn run(opts: &Options) -> Result<Outcome> {
-    let repo = open_repo(&opts.repo, "the target")?;
-    let upstream_repo = match &opts.upstream {
+/// The target repository and the one upstream commits are read from
+/// (`upstream`, else the target itself).
+pub fn open_target_and_upstream(
+    target: &Path,
+    upstream: Option<&Path>,
+) -> Result<(Repository, Repository)> {
+    let repo = open_repo(target, "the target")?;
+    let upstream_repo = match upstream {
         Some(p) => open_repo(p, "--upstream")?,
-        None => open_repo(&opts.repo, "the target, read for upstream commits")?,
+        None => open_repo(target, "the target, read for upstream commits")?,
     };
+    Ok((repo, upstream_repo))
+}
+
+pub fn run(opts: &Options) -> Result<Outcome> {
+    let (repo, upstream_repo) = open_target_and_upstream(&opts.repo, opts.upstream.as_deref())?;
     let branch = git::find_branch(&repo, &opts.branch)?;
     if !opts.check && !opts.dry_run {
         apply::require_clean(&repo, &branch)?;

@@ -81,8 +81,7 @@ fn notes(tag: &str, v: &Document) -> Vec<String> {
 
 /// `repo`: --repo or $GLUSTER_REPO (`cli::named_repo`).
 pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
-    let repo =
-        repo.context("bench lines needs a full GlusterFS clone: pass --repo or set GLUSTER_REPO")?;
+    let repo = crate::cli::full_clone(repo)?;
     crate::tools::build_tools()?;
     // The user's clone keeps its refs: branches are made in a clone of it.
     let dir = tempfile::tempdir()?;

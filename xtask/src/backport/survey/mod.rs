@@ -28,7 +28,6 @@ pub use text::text;
 
 use super::apply::require_clean;
 use super::locate::Target;
-use super::open_repo;
 use super::presence::History;
 use super::select::PathFilter;
 use crate::git;
@@ -137,11 +136,7 @@ pub struct Applied {
 
 pub fn run(opts: &Options) -> Result<Survey> {
     let started = Instant::now();
-    let repo = open_repo(&opts.repo, "the target")?;
-    let up = match &opts.upstream {
-        Some(p) => open_repo(p, "--upstream")?,
-        None => open_repo(&opts.repo, "the target, read for upstream commits")?,
-    };
+    let (repo, up) = super::open_target_and_upstream(&opts.repo, opts.upstream.as_deref())?;
     let branch = git::find_branch(&repo, &opts.branch)?;
     if opts.apply_clean {
         require_clean(&repo, &branch)?;
