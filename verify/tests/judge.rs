@@ -38,6 +38,8 @@ fn cell(build: &str, resolver_: &str, shim_: &str, seconds: f64, dns: u64, event
         events_v4: events,
         events_v6: 0,
         listener: Listener::Kit,
+        events_24009: None,
+        listener_not_run: None,
         subvolumes_up: 3,
         going_up_gaps: if stalled { vec![2.0, 2.01] } else { vec![] },
         exit: 0,
