@@ -6,7 +6,9 @@
 //! Each build runs its own cluster. Each cell runs heal-info against the
 //! build's glfsheal and records wall time, the gaps between "Going UP" lines,
 //! DNS queries the black hole counted, events that reached the events ports,
-//! and heal-info's exit code; `judge` then draws the verdicts.
+//! and heal-info's exit code; `judge` then draws the verdicts. On the
+//! reference's cluster one more cell per host shape has 10.3's own
+//! glustereventsd as the listener (`eventsd`), after the kit's cells.
 
 use crate::cell::{Cell, Host, Key, Listener, NotRun, Resolver, Role, Shim, Target, LOOKUP_STALL};
 use crate::cluster::{Cluster, Flavor};
