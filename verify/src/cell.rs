@@ -98,7 +98,21 @@ named_enum! {
         /// The kit's dual-stack counter on [::]:24009 and [::]:55555, standing
         /// in for glustereventsd (3.x's is Python 2, which this host lacks).
         Kit = "kit",
+        /// The build's own glustereventsd (Python 3 lines: the reference's
+        /// 10.3) on its configured port, 55555, IPv4 0.0.0.0 and IPv6 ::1;
+        /// its events are the `EVENT: ... from ADDR` lines its DEBUG log
+        /// writes, one per datagram. The kit still counts 24009 beside it.
+        Glustereventsd = "glustereventsd",
     }
+}
+
+/// Why a cell's listener did not run, so that nothing was counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotRun {
+    pub why: String,
+    /// Whether it should have run here (installed, its interpreter
+    /// present): then the cell fails.
+    pub expected: bool,
 }
 
 named_enum! {
@@ -122,6 +136,7 @@ pub struct Key {
     pub host: Host,
     pub resolver: Resolver,
     pub shim: Shim,
+    pub listener: Listener,
 }
 
 impl Key {
@@ -135,6 +150,20 @@ impl Key {
 
     pub fn with_shim(self, shim: Shim) -> Key {
         Key { shim, ..self }
+    }
+
+    pub fn with_listener(self, listener: Listener) -> Key {
+        Key { listener, ..self }
+    }
+
+    /// The kit's listener's cell at host, resolver and shim.
+    pub fn kit(host: Host, resolver: Resolver, shim: Shim) -> Key {
+        Key {
+            host,
+            resolver,
+            shim,
+            listener: Listener::Kit,
+        }
     }
 }
 
@@ -160,6 +189,13 @@ pub struct Cell {
     pub events_v4: u64,
     pub events_v6: u64,
     pub listener: Listener,
+    /// Where the listener is not the kit's: the datagrams the kit's
+    /// counter on 24009 took meanwhile (the daemon listens on 55555 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_24009: Option<u64>,
+    /// Why the listener did not run; then the counts are zero, not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listener_not_run: Option<NotRun>,
     /// Subvolumes whose "Going UP" line glfsheal's log shows.
     pub subvolumes_up: usize,
     pub going_up_gaps: Vec<f64>,
@@ -175,6 +211,7 @@ impl Cell {
             host: self.host,
             resolver: self.resolver,
             shim: self.shim,
+            listener: self.listener,
         }
     }
 
@@ -207,7 +244,8 @@ pub struct Document {
 }
 
 impl Document {
-    /// The cell of the build with `role` at `key`.
+    /// The cell of the build with `role` at `key` (whose listener is part
+    /// of it: `Key::kit` for the kit's).
     pub fn cell(&self, role: Role, key: Key) -> Option<&Cell> {
         self.cells.iter().find(|c| c.role == role && c.key() == key)
     }
@@ -248,18 +286,14 @@ mod tests {
 
     #[test]
     fn a_key_changed_in_one_dimension_keeps_the_others() {
-        let k = Key {
-            host: Host::DualStack,
-            resolver: Resolver::Blackhole,
-            shim: Shim::Loopback,
-        };
+        let k = Key::kit(Host::DualStack, Resolver::Blackhole, Shim::Loopback);
         assert_eq!(
             k.with_shim(Shim::None),
-            Key {
-                host: Host::DualStack,
-                resolver: Resolver::Blackhole,
-                shim: Shim::None
-            }
+            Key::kit(Host::DualStack, Resolver::Blackhole, Shim::None)
+        );
+        assert_eq!(
+            k.with_listener(Listener::Glustereventsd).shim,
+            Shim::Loopback
         );
         assert_eq!(k.with_resolver(Resolver::Healthy).shim, Shim::Loopback);
         assert_eq!(k.with_host(Host::Ipv4).resolver, Resolver::Blackhole);

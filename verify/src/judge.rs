@@ -24,8 +24,14 @@
 //!   its branch-over-base rule holds on IPv4-only hosts only;
 //! - a stall-fixed build whose delivery stage the kit cannot tell fails on
 //!   those hosts, with what to do.
+//!
+//! Where the build's own glustereventsd is the listener (every rule above
+//! compares it with cells of the same listener), it receives at least what
+//! the kit's listener counted in the same build's cell, glfsheal's k events
+//! among them, over IPv6 on dual-stack and IPv6-only hosts. One that could
+//! not run says why, and fails only if it should have run.
 
-use crate::cell::{Cell, Host, Key, Resolver, Role, Shim, Verdict, LOOKUP_STALL};
+use crate::cell::{Cell, Host, Key, Listener, Resolver, Role, Shim, Verdict, LOOKUP_STALL};
 
 /// Cells under a second differ by process start-up noise more than by 20%.
 pub const SLACK: f64 = 0.5;
@@ -41,9 +47,11 @@ pub fn judge(cells: &mut [Cell]) -> bool {
     cells.iter().all(Cell::passed)
 }
 
-/// The first cell `pick` chooses at `key`.
+/// The first cell `pick` chooses at `key`, of those whose listener ran.
 fn find(cells: &[Cell], pick: impl Fn(&Cell) -> bool, key: Key) -> Option<&Cell> {
-    cells.iter().find(|c| pick(c) && c.key() == key)
+    cells
+        .iter()
+        .find(|c| pick(c) && c.key() == key && c.listener_not_run.is_none())
 }
 
 fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
@@ -57,6 +65,27 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
             ),
         );
     };
+    if let Some(not_run) = &cell.listener_not_run {
+        return if not_run.expected {
+            (
+                false,
+                format!(
+                    "{} should have listened here, and did not: {}",
+                    cell.listener, not_run.why
+                ),
+            )
+        } else {
+            (
+                true,
+                format!(
+                    "{} cannot run here ({}): the kit's listener stands in, in the {} cells",
+                    cell.listener,
+                    not_run.why,
+                    Listener::Kit
+                ),
+            )
+        };
+    }
     let key = cell.key();
     let (mut ok, mut why) = if cell.resolver == Resolver::Healthy {
         (
@@ -79,7 +108,9 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
     // delivery stage gets the events out.
     let v6_host = cell.host != Host::Ipv4;
     let delivery_matters = fixed && v6_host;
-    if ok && delivery_matters {
+    // A daemon's cell is held to the kit's cell of its own host instead
+    // (`daemon_heard`), which passed this rule.
+    if ok && delivery_matters && cell.listener == Listener::Kit {
         (ok, why) = delivered(cell, all, (ok, why));
     }
     let branch_delivers = !delivery_matters || cell.delivery == Some(true);
@@ -132,6 +163,64 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
             why.push_str(&format!("; {} events delivered", cell.events));
         }
     }
+    if ok && cell.listener == Listener::Glustereventsd {
+        (ok, why) = daemon_heard(cell, all, (ok, why));
+    }
+    (ok, why)
+}
+
+/// The build's own glustereventsd against the kit's listener in the same
+/// build's cell at the same host, resolver and shim.
+///
+/// The kit's cell counts ports 24009 and 55555 together; the daemon listens
+/// on its configured 55555 only, and the kit's 24009 counter goes on
+/// counting beside it (`events_24009`). So every datagram the kit counted
+/// must be accounted for in the daemon's cell, in the daemon's log or on
+/// 24009: daemon + 24009 >= kit. The port a build sends to is compiled in
+/// (10.3: 55555, and nothing to 24009), so a datagram lost to the daemon
+/// cannot hide behind one that went to the other port. Nothing the daemon
+/// missed is made up by the kit's count.
+fn daemon_heard(cell: &Cell, all: &[Cell], (ok, mut why): (bool, String)) -> (bool, String) {
+    let k = cell.subvolumes as u64;
+    let beside = cell.events_24009.unwrap_or(0);
+    let Some(kit) = find(
+        all,
+        |c| c.build == cell.build,
+        cell.key().with_listener(Listener::Kit),
+    ) else {
+        return (
+            false,
+            format!(
+                "no cell of {} with the kit's listener at {} / {} / shim {} to compare glustereventsd with",
+                cell.build, cell.host, cell.resolver, cell.shim
+            ),
+        );
+    };
+    let v6_host = cell.host != Host::Ipv4;
+    if cell.events + beside < kit.events {
+        return (
+            false,
+            format!(
+                "glustereventsd logged {} events ({}/{} IPv4/IPv6, and the kit {beside} on 24009 beside it), the kit's listener {} ({}/{}) in the same cell: expected at least as many",
+                cell.events, cell.events_v4, cell.events_v6, kit.events, kit.events_v4, kit.events_v6
+            ),
+        );
+    }
+    if cell.events < k || (v6_host && cell.events_v6 < k) {
+        return (
+            false,
+            format!(
+                "glustereventsd logged {} events ({} over IPv6): expected glfsheal's {k} among them{}",
+                cell.events,
+                cell.events_v6,
+                if v6_host { ", over IPv6 on this host" } else { "" }
+            ),
+        );
+    }
+    why.push_str(&format!(
+        "; glustereventsd logged {} events ({} IPv4, {} IPv6; {beside} on 24009 beside it), the kit's listener {}",
+        cell.events, cell.events_v4, cell.events_v6, kit.events
+    ));
     (ok, why)
 }
 

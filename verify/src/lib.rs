@@ -10,13 +10,15 @@
 pub mod cell;
 pub mod cluster;
 pub mod counter;
+pub mod eventsd;
 pub mod judge;
 pub mod matrix;
 pub mod stamp;
 pub mod tools;
 
 pub use cell::{
-    Cell, Document, Host, Key, Listener, Resolver, Role, Shim, Target, Verdict, LOOKUP_STALL,
+    Cell, Document, Host, Key, Listener, NotRun, Resolver, Role, Shim, Target, Verdict,
+    LOOKUP_STALL,
 };
 pub use counter::Counter;
 pub use matrix::{run, table, Dimensions, Options};

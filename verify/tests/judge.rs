@@ -2,7 +2,7 @@
 //! they judge by what the kit knows of each build, not by how it behaved.
 
 use verify::judge::judge;
-use verify::{Cell, Host, Listener, Resolver, Role, Shim, Verdict};
+use verify::{Cell, Host, Listener, NotRun, Resolver, Role, Shim, Verdict};
 
 fn resolver(name: &str) -> Resolver {
     *Resolver::ALL.iter().find(|r| r.name() == name).unwrap()
@@ -38,6 +38,8 @@ fn cell(build: &str, resolver_: &str, shim_: &str, seconds: f64, dns: u64, event
         events_v4: events,
         events_v6: 0,
         listener: Listener::Kit,
+        events_24009: None,
+        listener_not_run: None,
         subvolumes_up: 3,
         going_up_gaps: if stalled { vec![2.0, 2.01] } else { vec![] },
         exit: 0,
@@ -300,5 +302,116 @@ fn loopback_mode_delivers_on_an_ipv6_only_host_as_the_fixed_branch_does() {
     assert_eq!(
         failed(&cells),
         vec![("base".into(), "healthy".into(), "loopback".into())]
+    );
+}
+
+/// The reference's healthy cells on every host shape, as measured on
+/// Debian's 10.3 (k = 3): the kit's listener's cell, and the one whose
+/// listener is 10.3's own glustereventsd on 55555 (nothing to 24009).
+fn reference_with_daemon() -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for host in Host::ALL {
+        let mut kit = cell("reference", "healthy", "none", 0.04, 0, 21);
+        kit.host = *host;
+        if *host != Host::Ipv4 {
+            (kit.events_v4, kit.events_v6) = (18, 3);
+        }
+        let mut daemon = kit.clone();
+        daemon.listener = Listener::Glustereventsd;
+        daemon.events_24009 = Some(0);
+        cells.push(kit);
+        cells.push(daemon);
+    }
+    cells
+}
+
+fn daemon_at(cells: &mut [Cell], host: Host) -> &mut Cell {
+    cells
+        .iter_mut()
+        .find(|c| c.host == host && c.listener == Listener::Glustereventsd)
+        .unwrap()
+}
+
+fn failed_listeners(cells: &[Cell]) -> Vec<(Host, Listener)> {
+    cells
+        .iter()
+        .filter(|c| c.verdict == Some(Verdict::Fail))
+        .map(|c| (c.host, c.listener))
+        .collect()
+}
+
+#[test]
+fn glustereventsd_hearing_what_the_kit_heard_passes_on_every_host_shape() {
+    let mut cells = reference_with_daemon();
+    assert!(judge(&mut cells), "{:#?}", failed_listeners(&cells));
+    let c = daemon_at(&mut cells, Host::DualStack);
+    assert!(c.why.contains("glustereventsd logged 21"), "{}", c.why);
+}
+
+#[test]
+fn glustereventsd_hearing_fewer_events_than_the_kit_fails() {
+    // Three datagrams the kit's listener took that the daemon never logged.
+    let mut cells = reference_with_daemon();
+    let c = daemon_at(&mut cells, Host::Ipv4);
+    (c.events, c.events_v4) = (18, 18);
+    assert!(!judge(&mut cells));
+    assert_eq!(
+        failed_listeners(&cells),
+        vec![(Host::Ipv4, Listener::Glustereventsd)]
+    );
+    let c = daemon_at(&mut cells, Host::Ipv4);
+    assert!(c.why.contains("at least as many"), "{}", c.why);
+    // The daemon bound to 0.0.0.0 only, as before upstream's 0d79397fb1:
+    // glfsheal's k over IPv6 never reach it on a dual-stack host.
+    let mut cells = reference_with_daemon();
+    let c = daemon_at(&mut cells, Host::DualStack);
+    (c.events, c.events_v4, c.events_v6) = (18, 18, 0);
+    assert!(!judge(&mut cells));
+    assert_eq!(
+        failed_listeners(&cells),
+        vec![(Host::DualStack, Listener::Glustereventsd)]
+    );
+    // What went to 24009 in the daemon's cell is accounted for, not lost.
+    let mut cells = reference_with_daemon();
+    let c = daemon_at(&mut cells, Host::Ipv4);
+    (c.events, c.events_v4, c.events_24009) = (18, 18, Some(3));
+    assert!(judge(&mut cells), "{:#?}", failed_listeners(&cells));
+}
+
+#[test]
+fn glustereventsd_without_glfsheals_events_over_ipv6_fails_where_the_host_has_ipv6() {
+    // As many events as the kit's cell, but none over IPv6: not the fix.
+    let mut cells = reference_with_daemon();
+    let c = daemon_at(&mut cells, Host::Ipv6);
+    (c.events_v4, c.events_v6) = (21, 0);
+    assert!(!judge(&mut cells));
+    let c = daemon_at(&mut cells, Host::Ipv6);
+    assert!(c.why.contains("over IPv6"), "{}", c.why);
+    // On an IPv4-only host, IPv4 is where they belong.
+    let mut cells = reference_with_daemon();
+    let c = daemon_at(&mut cells, Host::Ipv4);
+    (c.events_v4, c.events_v6) = (21, 0);
+    assert!(judge(&mut cells), "{:#?}", failed_listeners(&cells));
+}
+
+#[test]
+fn glustereventsd_that_could_not_run_fails_only_where_it_should_have() {
+    let not_run = |expected| NotRun {
+        why: "/usr/sbin/glustereventsd is not installed".into(),
+        expected,
+    };
+    let mut cells = reference_with_daemon();
+    let c = daemon_at(&mut cells, Host::Ipv4);
+    (c.events, c.events_v4, c.events_v6, c.events_24009) = (0, 0, 0, None);
+    c.listener_not_run = Some(not_run(false));
+    assert!(judge(&mut cells), "{:#?}", failed_listeners(&cells));
+    let c = daemon_at(&mut cells, Host::Ipv4);
+    assert!(c.why.contains("stands in"), "{}", c.why);
+    // Installed, Python 3, and still not listening: a failure, said loudly.
+    c.listener_not_run = Some(not_run(true));
+    assert!(!judge(&mut cells));
+    assert_eq!(
+        failed_listeners(&cells),
+        vec![(Host::Ipv4, Listener::Glustereventsd)]
     );
 }

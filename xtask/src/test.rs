@@ -253,7 +253,7 @@ fn print_cells(step: &str, doc: &Document, saved: &std::path::Path) {
         // The counts unpadded, as they printed when they were read out of
         // a serde_json::Value (whose Display ignores widths).
         println!(
-            "{step} {:<12} {:<9} {:<10} {:<9} shim {:<8} {:>7.3} s {} DNS {} events ({} v4, {} v6) exit {} {}",
+            "{step} {:<12} {:<9} {:<10} {:<9} shim {:<8} {:>7.3} s {} DNS {} events ({} v4, {} v6) exit {} {}{}",
             c.build,
             c.role.name(),
             c.host.name(),
@@ -265,7 +265,11 @@ fn print_cells(step: &str, doc: &Document, saved: &std::path::Path) {
             c.events_v4,
             c.events_v6,
             c.exit,
-            c.verdict.map_or("", |v| v.name())
+            c.verdict.map_or("", |v| v.name()),
+            match c.listener {
+                verify::Listener::Kit => String::new(),
+                l => format!(" listener {l}"),
+            }
         );
     }
     for c in doc.cells.iter().filter(|c| !c.passed()) {

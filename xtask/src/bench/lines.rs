@@ -14,14 +14,7 @@ use verify::{Cell, Document, Host, Key, Resolver, Role, Shim};
 pub const TAGS: &[&str] = &["v3.10.12", "v3.12.15", "v4.1.10", "v5.13", "v6.7", "v7.2"];
 
 fn cell(v: &Document, role: Role, resolver: Resolver, shim: Shim) -> Option<&Cell> {
-    v.cell(
-        role,
-        Key {
-            host: Host::Ipv4,
-            resolver,
-            shim,
-        },
-    )
+    v.cell(role, Key::kit(Host::Ipv4, resolver, shim))
 }
 
 /// One tag's A/B: the verify document, or why it could not run.
@@ -202,6 +195,8 @@ mod tests {
             events_v4: 0,
             events_v6: 0,
             listener: verify::Listener::Kit,
+            events_24009: None,
+            listener_not_run: None,
             subvolumes_up: 3,
             going_up_gaps: vec![],
             exit: 0,

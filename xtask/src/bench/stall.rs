@@ -12,11 +12,7 @@ use std::path::PathBuf;
 use verify::{Document, Host, Key, Resolver, Role, Shim};
 
 fn seconds(v: &Document, role: Role, shim: Shim) -> (f64, u64) {
-    let key = Key {
-        host: Host::Ipv4,
-        resolver: Resolver::Blackhole,
-        shim,
-    };
+    let key = Key::kit(Host::Ipv4, Resolver::Blackhole, shim);
     v.cell(role, key)
         .map_or((f64::NAN, 0), |c| (c.seconds, c.dns_queries))
 }
