@@ -197,7 +197,16 @@ fn daemon_heard(cell: &Cell, all: &[Cell], (ok, mut why): (bool, String)) -> (bo
         );
     };
     let v6_host = cell.host != Host::Ipv4;
-    if cell.events + beside < kit.events {
+    // The daemon's cell runs only once `ss` shows it bound to [::1]
+    // (upstream's SERVER_ADDRESSv6): on an IPv6-only host the servers send
+    // to the node's own IPv6 address, which only the kit's [::] hears. There
+    // the rule is glfsheal's k over IPv6, and the shortfall is named.
+    let unheard = if cell.host == Host::Ipv6 {
+        kit.events.saturating_sub(cell.events + beside)
+    } else {
+        0
+    };
+    if cell.events + beside + unheard < kit.events {
         return (
             false,
             format!(
@@ -221,6 +230,11 @@ fn daemon_heard(cell: &Cell, all: &[Cell], (ok, mut why): (bool, String)) -> (bo
         "; glustereventsd logged {} events ({} IPv4, {} IPv6; {beside} on 24009 beside it), the kit's listener {}",
         cell.events, cell.events_v4, cell.events_v6, kit.events
     ));
+    if unheard > 0 {
+        why.push_str(&format!(
+            "; {unheard} sent to the node's IPv6 address not heard: glustereventsd listens on [::1] only (upstream's SERVER_ADDRESSv6)"
+        ));
+    }
     (ok, why)
 }
 

@@ -415,3 +415,33 @@ fn glustereventsd_that_could_not_run_fails_only_where_it_should_have() {
         vec![(Host::Ipv4, Listener::Glustereventsd)]
     );
 }
+
+#[test]
+fn glustereventsd_on_ipv6_only_hears_glfsheals_events_and_names_what_its_loopback_bind_misses() {
+    // As measured on 10.3: the kit's [::] hears the servers' 18 sent to the
+    // node's IPv6 address and glfsheal's 3 to ::1; the daemon, bound to
+    // [::1], hears the 3.
+    let mut cells = reference_with_daemon();
+    for c in cells.iter_mut().filter(|c| c.host == Host::Ipv6) {
+        (c.events_v4, c.events_v6) = (0, c.events);
+    }
+    let c = daemon_at(&mut cells, Host::Ipv6);
+    (c.events, c.events_v4, c.events_v6) = (3, 0, 3);
+    assert!(judge(&mut cells), "{:#?}", failed_listeners(&cells));
+    let c = daemon_at(&mut cells, Host::Ipv6);
+    assert!(
+        c.why
+            .contains("18 sent to the node's IPv6 address not heard"),
+        "{}",
+        c.why
+    );
+    // Not even glfsheal's: the daemon's side of the fix is missing.
+    let c = daemon_at(&mut cells, Host::Ipv6);
+    (c.events, c.events_v6) = (2, 2);
+    assert!(!judge(&mut cells));
+    // On a dual-stack host nothing goes unheard: fewer is a failure.
+    let mut cells = reference_with_daemon();
+    let c = daemon_at(&mut cells, Host::DualStack);
+    (c.events, c.events_v4) = (3, 0);
+    assert!(!judge(&mut cells));
+}
