@@ -129,6 +129,11 @@ fn kill_once(stage: &str) -> (usize, usize) {
         t.elapsed().as_secs_f64(),
         left.len()
     );
+    if !left.is_empty() {
+        // Do not leave a failed run's cluster running: its namespace's
+        // first process is ours, and its end ends the rest.
+        unsafe { libc::kill(init_pid as i32, libc::SIGKILL) };
+    }
     assert!(
         left.is_empty(),
         "{stage}: processes of the killed run left: {left:?}"
