@@ -57,9 +57,9 @@ fn host_mounts() -> usize {
         .count()
 }
 
-/// One fault: runs the holder to `stage`, SIGKILLs it, and returns how many
-/// of its processes were alive before and after.
-fn kill_once(stage: &str) -> (usize, usize) {
+/// One fault: runs the holder to `stage`, SIGKILLs it, and returns the names
+/// of its processes alive before, and how many are left after.
+fn kill_once(stage: &str) -> (Vec<String>, usize) {
     let dir = tempfile::tempdir().unwrap();
     let ready = dir.path().join("ready");
     let mark = format!(
@@ -143,7 +143,7 @@ fn kill_once(stage: &str) -> (usize, usize) {
         mounts_before,
         "{stage}: the host's mounts changed"
     );
-    (before.len(), left.len())
+    (before.into_iter().map(|(_, n)| n).collect(), left.len())
 }
 
 #[test]
@@ -159,7 +159,10 @@ fn a_sigkilled_run_leaves_no_process_and_no_mount() {
     for stage in ["up", "heal-info"] {
         let (before, left) = kill_once(stage);
         kills += 1;
-        assert!(before >= 5, "{stage}: only {before} processes seen running");
+        assert!(before.len() >= 5, "{stage}: only {before:?} seen running");
+        if stage == "heal-info" {
+            assert!(before.iter().any(|n| n == "glfsheal"), "{before:?}");
+        }
         assert_eq!(left, 0);
     }
     eprintln!("kills tried: {kills}, processes left: 0");
@@ -184,14 +187,20 @@ fn holds_a_cluster_until_killed() {
         let glusterd = c.glusterd_pid().unwrap();
         unsafe { libc::kill(glusterd as i32, libc::SIGSTOP) };
         let bin = heal_info_bin();
-        _heal = Some(
-            c.command(&[bin.to_str().unwrap(), "rep", "--timeout", "120"])
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        // In flight: heal-info waits on the stopped glusterd.
-        std::thread::sleep(Duration::from_secs(2));
+        let mut heal = c
+            .command(&[bin.to_str().unwrap(), "rep", "--timeout", "120"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        // In flight: glfsheal waits on the stopped glusterd.
+        c.poll("glfsheal runs", Duration::from_secs(30), |c| {
+            if let Some(st) = heal.try_wait()? {
+                anyhow::bail!("heal-info ended ({st}) before glfsheal was seen");
+            }
+            Ok(c.exec(&["pgrep", "-x", "glfsheal"])?.status.success())
+        })
+        .unwrap();
+        _heal = Some(heal);
     }
     std::fs::write(&ready, c.init_pid.to_string()).unwrap();
     // Killed long before this; the limit only bounds a lost parent.

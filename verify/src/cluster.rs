@@ -422,8 +422,14 @@ while :; do sleep 1; done
             ))?
             .trim()
             .parse()?;
-        // /proc/<host pid>/status has NSpid: host-pid ns-pid.
+        // /proc/<host pid>/status has NSpid: host-pid ns-pid. Only this
+        // cluster's PID namespace counts: the same ns-pid is glusterd's in
+        // every other cluster running beside it.
+        let ours = std::fs::read_link(format!("/proc/{}/ns/pid", self.init_pid))?;
         for e in std::fs::read_dir("/proc")?.flatten() {
+            if std::fs::read_link(e.path().join("ns/pid")).ok().as_ref() != Some(&ours) {
+                continue;
+            }
             let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
             if let Some(line) = status.lines().find(|l| l.starts_with("NSpid:")) {
                 let ids: Vec<u32> = line
