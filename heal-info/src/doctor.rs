@@ -102,7 +102,10 @@ pub fn glibc_version() -> String {
 /// Runs the path probe in private mount and network namespaces (root only):
 /// `heal-info __path-probe`, which sets up its own never-answering DNS server.
 fn path_probe(exe: &Path, keep_preload: bool) -> Result<PathProbe, String> {
-    let mut cmd = duct::cmd!("unshare", "-m", "-n", exe, "__path-probe");
+    let mut cmd = duct::cmd!("unshare", "-m", "-n", exe, "__path-probe").before_spawn(|cmd| {
+        die_with_parent::die_with_parent(cmd);
+        Ok(())
+    });
     // Measure glibc itself, not a shim this process may have been given.
     if !keep_preload {
         cmd = cmd.env_remove("LD_PRELOAD");

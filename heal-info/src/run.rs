@@ -95,7 +95,13 @@ fn attempt(build: &Build, opts: &Options, xml_arg: &str, started: Instant) -> Re
     let mut report = empty_report(&opts.volume, &build.glfsheal.display().to_string());
     let log_offset =
         std::fs::metadata(diagnose::log_path(build, &opts.volume)).map_or(0, |m| m.len());
+    // The deadline kills glfsheal; PR_SET_PDEATHSIG kills it too if we die
+    // first. Spawned from this (the caller's) thread, not the reader's.
     let handle = match duct::cmd(&build.glfsheal, [opts.volume.as_str(), xml_arg])
+        .before_spawn(|cmd| {
+            die_with_parent::die_with_parent(cmd);
+            Ok(())
+        })
         .stderr_null()
         .unchecked()
         .reader()

@@ -2,6 +2,7 @@
 //! machine's /etc) and its measured probe run in private namespaces, with the
 //! legacy resolver layer standing in for glibc 2.17.
 
+use die_with_parent::{die_with_parent, UNSHARE_KILL_CHILD};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -155,8 +156,10 @@ impl Glusterd {
             "set -e\nip link set lo up\n{mounts}\nexec {} -N\n",
             exe.display()
         );
-        let mut holder = Command::new("unshare")
+        // Dies with this test's thread, glusterd (PID 1) with it: see die-with-parent.
+        let mut holder = die_with_parent(&mut Command::new("unshare"))
             .args([
+                UNSHARE_KILL_CHILD,
                 "-m",
                 "-n",
                 "-p",

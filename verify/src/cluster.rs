@@ -14,10 +14,17 @@
 //! installed build stays as it was too. Commands run
 //! inside with `nsenter`. Teardown kills the namespace's first process by
 //! PID, which ends every process in it, then removes the directories; it
-//! runs on drop, so also when a test fails or panics.
+//! runs on drop, so also when a test fails or panics. When the tool dies
+//! without dropping (SIGKILL, the OOM killer) the kernel does the same: the
+//! holder `unshare` carries PR_SET_PDEATHSIG and `--kill-child`, so the
+//! namespace's first process dies with it, and with it everything inside,
+//! including what `nsenter -p` put there (the counters, `exec`'s commands).
+//! Only the temp dir stays behind then. The holder's parent is the thread
+//! that started the cluster: keep the cluster on that thread.
 
 use crate::cell::Host;
 use anyhow::{bail, Context, Result};
+use die_with_parent::{die_with_parent, UNSHARE_KILL_CHILD};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -215,8 +222,13 @@ while :; do sleep 1; done
             started,
             &format!("making namespaces (mount, net, uts, pid), host shape {host}"),
         );
-        let holder = Command::new("unshare")
+        // The holder dies with the thread that spawns it (PR_SET_PDEATHSIG),
+        // and the namespace's PID 1 with the holder (--kill-child), so a
+        // SIGKILLed tool leaves nothing: see the die-with-parent crate. Start
+        // and drop a cluster on one thread.
+        let holder = die_with_parent(&mut Command::new("unshare"))
             .args([
+                UNSHARE_KILL_CHILD,
                 "-m",
                 "-n",
                 "-u",
@@ -410,8 +422,14 @@ while :; do sleep 1; done
             ))?
             .trim()
             .parse()?;
-        // /proc/<host pid>/status has NSpid: host-pid ns-pid.
+        // /proc/<host pid>/status has NSpid: host-pid ns-pid. Only this
+        // cluster's PID namespace counts: the same ns-pid is glusterd's in
+        // every other cluster running beside it.
+        let ours = std::fs::read_link(format!("/proc/{}/ns/pid", self.init_pid))?;
         for e in std::fs::read_dir("/proc")?.flatten() {
+            if std::fs::read_link(e.path().join("ns/pid")).ok().as_ref() != Some(&ours) {
+                continue;
+            }
             let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
             if let Some(line) = status.lines().find(|l| l.starts_with("NSpid:")) {
                 let ids: Vec<u32> = line

@@ -17,7 +17,9 @@ impl Counter {
         let file = c.dir.path().join(format!("{name}.count"));
         let ready = c.dir.path().join(format!("{name}.ready"));
         // Its own process group: nsenter forks to enter the PID namespace, and
-        // the listener inside must die with it.
+        // the listener inside must die with it. The listener is a process of
+        // the cluster's PID namespace, so if the tool dies before dropping it
+        // the namespace's end kills it (see `cluster`), and its nsenter exits.
         let child = c
             .command(&[
                 crate::tools::blackhole_bin().to_str().unwrap(),

@@ -1,8 +1,11 @@
 //! Running a command where DNS is a black hole: a private mount namespace
 //! whose /etc/resolv.conf (bind-mounted, never edited) names 127.0.0.1 with
 //! `timeout:1 attempts:1`, and a private network namespace where 127.0.0.1:53
-//! is the `blackhole` binary, which counts queries and never answers.
+//! is the `blackhole` binary, which counts queries and never answers. The
+//! namespaces include a PID one held by `unshare --kill-child` under
+//! PR_SET_PDEATHSIG (die-with-parent), so a killed caller leaves nothing.
 
+use die_with_parent::{die_with_parent, UNSHARE_KILL_CHILD};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -52,8 +55,20 @@ exit $rc
         cmd = quoted.join(" "),
     );
     let t = Instant::now();
-    let out = Command::new("unshare")
-        .args(["-m", "-n", "--fork", "bash", "-c", &script])
+    // A PID namespace too, so the black hole and the command die with its
+    // first process, and that with unshare, and unshare with us.
+    let out = die_with_parent(&mut Command::new("unshare"))
+        .args([
+            UNSHARE_KILL_CHILD,
+            "-m",
+            "-n",
+            "-p",
+            "--fork",
+            "--mount-proc",
+            "bash",
+            "-c",
+            &script,
+        ])
         .output()
         .expect("running unshare");
     let elapsed = t.elapsed();

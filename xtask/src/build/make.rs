@@ -94,7 +94,13 @@ impl Steps {
             None => argv[0].into(),
         };
         let start = Instant::now();
+        // The step (make, configure) dies with us; its own children (sub-makes,
+        // compilers) do not get the signal: see die-with-parent.
         let mut expr = duct::cmd(program, &argv[1..])
+            .before_spawn(|cmd| {
+                die_with_parent::die_with_parent(cmd);
+                Ok(())
+            })
             .dir(dir)
             .stdout_file(self.file.try_clone()?)
             .stderr_file(self.file.try_clone()?)
