@@ -22,12 +22,11 @@ pub enum Lang {
     Python,
 }
 
-/// Python 2 module names and their Python 3 spelling.
-const PY2_MODULES: [(&str, &str); 4] = [
+/// Python 2 module names and their Python 3 spelling (one name each way).
+const PY2_MODULES: [(&str, &str); 3] = [
     ("SocketServer", "socketserver"),
     ("ConfigParser", "configparser"),
     ("Queue", "queue"),
-    ("urllib2", "urllib.request"),
 ];
 
 impl Lang {
@@ -89,7 +88,7 @@ fn renames(target: &str) -> Vec<(&'static str, &'static str)> {
     };
     PY2_MODULES
         .iter()
-        .filter(|(py2, py3)| imports(py2) && !imports(py3) && !py3.contains('.'))
+        .filter(|(py2, py3)| imports(py2) && !imports(py3))
         .map(|&(py2, py3)| (py3, py2))
         .collect()
 }
