@@ -87,18 +87,27 @@ pub fn install_packages(packages: &[(&str, &str)]) -> Result<()> {
         );
         return Ok(());
     }
-    eprintln!("==> apt-get install {}", missing.join(" "));
+    apt_install(&missing)
+}
+
+/// `apt-get update` then `apt-get install` of `packages`, as root, whatever
+/// is already there (for packages no program or file stands for, such as a
+/// Python module). The caller checks root.
+pub fn apt_install(packages: &[&str]) -> Result<()> {
+    eprintln!("==> apt-get install {}", packages.join(" "));
     // apt's chatter goes to stderr: callers may owe stdout one JSON document.
     cmd!("apt-get", "update", "-qq")
         .env("DEBIAN_FRONTEND", "noninteractive")
         .stdout_to_stderr()
-        .run()?;
+        .run()
+        .context("apt-get update")?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    args.extend(&missing);
+    args.extend(packages);
     cmd("apt-get", &args)
         .env("DEBIAN_FRONTEND", "noninteractive")
         .stdout_to_stderr()
-        .run()?;
+        .run()
+        .with_context(|| format!("apt-get install {}", packages.join(" ")))?;
     Ok(())
 }
 

@@ -383,33 +383,147 @@ pub fn is_python2(text: &str) -> bool {
     })
 }
 
-/// Writes the plan's edits into the export at `src`.
+/// The Python 2 to 3 converter the host has: lib2to3 (in Python's standard
+/// library up to 3.12, a separate Debian package `python3-lib2to3`) or
+/// Debian's maintained fork fissix (`python3-fissix`), whose output is the
+/// same on GlusterFS's build scripts. Python 3.13 has no lib2to3 at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Converter {
+    /// The interpreter that imports `module` (conversion is file to file, so
+    /// it need not be the `python3` that runs the build).
+    pub python: String,
+    pub module: &'static str,
+}
+
+/// (module, the Debian package that provides it), in order of preference.
+const CONVERTERS: &[(&str, &str)] = &[("lib2to3", "python3-lib2to3"), ("fissix", "python3-fissix")];
+
+/// The interpreters asked: the one on PATH, then Debian's own (apt installs
+/// python3-fissix for it, and PATH may hold a pyenv shim instead).
+const PYTHONS: &[&str] = &["python3", "/usr/bin/python3"];
+
+/// The first converter some interpreter can import; `imports(python,
+/// module)` says whether `python -c 'import module'` works.
+pub fn choose_converter(imports: &dyn Fn(&str, &str) -> bool) -> Option<Converter> {
+    CONVERTERS.iter().find_map(|(module, _)| {
+        PYTHONS
+            .iter()
+            .find(|python| imports(python, module))
+            .map(|python| Converter {
+                python: python.to_string(),
+                module,
+            })
+    })
+}
+
+/// Chooses a converter, installing one when none imports and `root`:
+/// python3-fissix first (packaged from Debian 11 on, and the only one for
+/// Python 3.13), then python3-lib2to3. `install(package)` runs apt-get.
+pub fn resolve_converter(
+    imports: &dyn Fn(&str, &str) -> bool,
+    root: bool,
+    install: &mut dyn FnMut(&str) -> Result<()>,
+) -> Result<Converter> {
+    if let Some(c) = choose_converter(imports) {
+        return Ok(c);
+    }
+    let mut failures = Vec::new();
+    if root {
+        for package in ["python3-fissix", "python3-lib2to3"] {
+            match install(package) {
+                Ok(()) => {
+                    if let Some(c) = choose_converter(imports) {
+                        return Ok(c);
+                    }
+                    failures.push(format!("{package} installed, yet neither module imports"));
+                }
+                Err(e) => failures.push(format!("{package}: {e:#}")),
+            }
+        }
+    }
+    bail!(
+        "no Python 2 to 3 converter: {} imports neither lib2to3 nor fissix{}; {}",
+        PYTHONS.join(" nor "),
+        if failures.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", failures.join("; "))
+        },
+        if root {
+            "install python3-fissix (apt-get install python3-fissix), or python3-lib2to3 where Python is 3.12 or older"
+        } else {
+            "run as root (the kit then installs python3-fissix) or `apt-get install python3-fissix` \
+             (python3-lib2to3 also works where Python is 3.12 or older)"
+        }
+    )
+}
+
+/// Whether `python -c 'import module'` works on this host.
+fn python_imports(python: &str, module: &str) -> bool {
+    cmd!(python, "-W", "ignore", "-c", format!("import {module}"))
+        .stdout_null()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The host's converter, installed with apt-get when missing and root.
+pub fn host_converter() -> Result<Converter> {
+    resolve_converter(&python_imports, crate::host::is_root(), &mut |package| {
+        crate::host::apt_install(&[package])
+    })
+}
+
+/// Writes the plan's edits into the export at `src`. The Python 2 to 3
+/// converter is looked for (and installed) only when a script needs it.
 pub fn apply(plan: &Plan, src: &Path) -> Result<()> {
+    let mut converter = None;
     for edit in &plan.edits {
         match edit {
             Edit::Write { path, text } => std::fs::write(src.join(path), text)
                 .with_context(|| format!("writing {}", path.display()))?,
             Edit::Python3 { path, string_join } => {
-                to_python3(&src.join(path), *string_join)?;
+                if converter.is_none() {
+                    let c = host_converter()?;
+                    eprintln!(
+                        "    compat: Python 3 conversion with {} -m {}",
+                        c.python, c.module
+                    );
+                    converter = Some(c);
+                }
+                let c = converter.as_ref().expect("set above");
+                to_python3(c, &src.join(path), *string_join)?;
             }
         }
     }
     Ok(())
 }
 
-/// lib2to3 (Python 3.11's own) does the syntax; what it leaves is done
+/// The converter (lib2to3 or fissix) does the syntax; what it leaves is done
 /// here: `string.join` gets a definition after `import string`, and tabs in
 /// indentation become spaces when Python 3 rejects the mix (Python 2 read a
 /// tab as up to 8 columns, so expanding them keeps the meaning).
-fn to_python3(file: &Path, string_join: bool) -> Result<()> {
-    let out = cmd!("python3", "-W", "ignore", "-m", "lib2to3", "-w", "-n", file)
-        .stderr_to_stdout()
-        .stdout_capture()
-        .unchecked()
-        .run()?;
+fn to_python3(converter: &Converter, file: &Path, string_join: bool) -> Result<()> {
+    let out = cmd!(
+        &converter.python,
+        "-W",
+        "ignore",
+        "-m",
+        converter.module,
+        "-w",
+        "-n",
+        file
+    )
+    .stderr_to_stdout()
+    .stdout_capture()
+    .unchecked()
+    .run()?;
     if !out.status.success() {
         bail!(
-            "lib2to3 could not convert {}:\n{}",
+            "{} ({}) could not convert {}:\n{}",
+            converter.module,
+            converter.python,
             file.display(),
             String::from_utf8_lossy(&out.stdout)
         );
@@ -485,5 +599,150 @@ fn compiles(file: &Path) -> std::result::Result<(), String> {
         Ok(())
     } else {
         Err(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// An `imports` over a set of (python, module) pairs that can grow.
+    fn importable(pairs: &RefCell<Vec<(String, String)>>) -> impl Fn(&str, &str) -> bool + '_ {
+        move |python, module| {
+            pairs
+                .borrow()
+                .iter()
+                .any(|(p, m)| p == python && m == module)
+        }
+    }
+
+    fn set(pairs: &[(&str, &str)]) -> RefCell<Vec<(String, String)>> {
+        RefCell::new(
+            pairs
+                .iter()
+                .map(|(p, m)| (p.to_string(), m.to_string()))
+                .collect(),
+        )
+    }
+
+    fn no_install(package: &str) -> Result<()> {
+        panic!("installed {package} although a converter imports");
+    }
+
+    #[test]
+    fn uses_lib2to3_where_it_imports_and_installs_nothing() {
+        let pairs = set(&[("python3", "lib2to3"), ("python3", "fissix")]);
+        let c = resolve_converter(&importable(&pairs), true, &mut no_install).unwrap();
+        assert_eq!((c.python.as_str(), c.module), ("python3", "lib2to3"));
+    }
+
+    #[test]
+    fn uses_fissix_where_lib2to3_is_gone_even_from_debians_own_python() {
+        // Python 3.13 (Debian 13), or a pyenv python3 on PATH beside
+        // /usr/bin/python3 with python3-fissix.
+        let pairs = set(&[("/usr/bin/python3", "fissix")]);
+        let c = resolve_converter(&importable(&pairs), false, &mut no_install).unwrap();
+        assert_eq!(
+            (c.python.as_str(), c.module),
+            ("/usr/bin/python3", "fissix")
+        );
+    }
+
+    #[test]
+    fn as_root_installs_python3_fissix_then_uses_it() {
+        let pairs = set(&[]);
+        let mut installed = Vec::new();
+        let c = resolve_converter(&importable(&pairs), true, &mut |package| {
+            installed.push(package.to_string());
+            pairs
+                .borrow_mut()
+                .push(("/usr/bin/python3".into(), "fissix".into()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(installed, ["python3-fissix"]);
+        assert_eq!(c.module, "fissix");
+    }
+
+    #[test]
+    fn as_root_falls_back_to_python3_lib2to3_where_fissix_is_not_packaged() {
+        let pairs = set(&[]);
+        let mut tried = Vec::new();
+        let c = resolve_converter(&importable(&pairs), true, &mut |package| {
+            tried.push(package.to_string());
+            if package == "python3-fissix" {
+                bail!("E: Unable to locate package python3-fissix");
+            }
+            pairs
+                .borrow_mut()
+                .push(("python3".into(), "lib2to3".into()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(tried, ["python3-fissix", "python3-lib2to3"]);
+        assert_eq!(c.module, "lib2to3");
+    }
+
+    #[test]
+    fn without_root_or_converter_the_error_names_the_package() {
+        let pairs = set(&[]);
+        let e = resolve_converter(&importable(&pairs), false, &mut no_install)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("apt-get install python3-fissix"), "{e}");
+        assert!(e.contains("neither lib2to3 nor fissix"), "{e}");
+    }
+
+    #[test]
+    fn as_root_when_every_install_fails_the_error_says_why() {
+        let pairs = set(&[]);
+        let e = resolve_converter(&importable(&pairs), true, &mut |p| bail!("no {p} here"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no python3-fissix here"), "{e}");
+        assert!(e.contains("no python3-lib2to3 here"), "{e}");
+        assert!(e.contains("apt-get install python3-fissix"), "{e}");
+    }
+
+    const PYTHON2: &str = "import string\n\
+        d = {'a': 1}\n\
+        for k, v in d.iteritems():\n\
+        \x20   print k, v\n\
+        if d.has_key('a'):\n\
+        \x20   print string.join(['x', 'y'], '-')\n";
+
+    /// Converts a Python 2 file with `module` through `to_python3`, when
+    /// some host interpreter imports it; otherwise says SKIPPED.
+    fn converts_for_real_with(module: &str) {
+        let Some(c) = choose_converter(&|python, m| m == module && python_imports(python, m))
+        else {
+            eprintln!("SKIPPED: no python3 here imports {module}");
+            return;
+        };
+        assert_eq!(c.module, module);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gen.py");
+        std::fs::write(&file, PYTHON2).unwrap();
+        assert!(is_python2(PYTHON2));
+        to_python3(&c, &file, true).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        // string.join( stays (is_python2 still sees it), defined after the import.
+        assert!(text.contains("print(k, v)"), "{text}");
+        assert!(text.contains("for k, v in d.items():"), "{text}");
+        assert!(text.contains("string.join = lambda"), "{text}");
+        compiles(&file).unwrap();
+        let run = cmd!("python3", &file).read().unwrap();
+        assert_eq!(run, "a 1\nx-y");
+    }
+
+    #[test]
+    fn converts_a_python2_script_with_fissix_when_importable() {
+        converts_for_real_with("fissix");
+    }
+
+    #[test]
+    fn converts_a_python2_script_with_lib2to3_when_importable() {
+        converts_for_real_with("lib2to3");
     }
 }
