@@ -219,7 +219,7 @@ fn plan_for_a_3_12_tree_lists_each_toolchain_item() {
         "--disable-georeplication",
         "--disable-glupy",
         "libglusterfs/src/gen.py converted",
-        "libglusterfs/src/ops.py converted (lib2to3, string.join)",
+        "libglusterfs/src/ops.py converted (2to3, string.join)",
     ] {
         assert!(items.contains(want), "no {want:?} in:\n{items}");
     }

@@ -126,7 +126,9 @@ pub fn plan(src: &Path, tc: &Toolchain, describe: &str) -> Result<Plan> {
             let text = std::fs::read_to_string(src.join(&script))?;
             if is_python2(&text) {
                 p.items.push(format!(
-                    "Python 3: {} converted (lib2to3{})",
+                    // Which 2to3 (lib2to3 or fissix) is the host's, chosen
+                    // when the edit is applied and named in the build log.
+                    "Python 3: {} converted (2to3{})",
                     script.display(),
                     if text.contains("string.join") {
                         ", string.join"
