@@ -315,3 +315,57 @@ fn survey_apply_clean_killed_at_random_leaves_the_branch_old_or_new_and_reruns_t
 {
     kill_test(Run::SurveyApplyClean, 0x2020_0002);
 }
+
+/// The states a kill between the work tree and the ref leaves, made by hand
+/// (the window is too short for the random kills to hit): the branch at its
+/// old tip, the journal naming the move, and the index and work tree at the
+/// new tip, or the work tree part-way there and the index still old.
+#[test]
+fn a_run_killed_between_the_work_tree_and_the_ref_is_finished_by_the_next_run() {
+    let fx = build();
+    let work = tempfile::tempdir().unwrap();
+    let reference = work.path().join("reference");
+    copy(&fx.template, &reference);
+    let (old_tip, _, _) = state(&reference);
+    run_to_end(&args(Run::Commits, &fx, &reference), "reference run");
+    let (new_tip, ref_tree, ref_count) = state(&reference);
+
+    let half_done: [&[&[&str]]; 3] = [
+        // checked out, the ref not moved
+        &[],
+        // the work tree written, the index not yet
+        &[&["read-tree", &old_tip.to_string()]],
+        // part of the work tree written
+        &[
+            &["read-tree", &old_tip.to_string()],
+            &["checkout", &old_tip.to_string(), "--", &path_of(0)],
+        ],
+    ];
+    for (i, steps) in half_done.iter().enumerate() {
+        let repo = work.path().join(format!("half{i}"));
+        copy(&reference, &repo);
+        let moved = git(
+            &repo,
+            &[
+                "update-ref",
+                "refs/heads/fork",
+                &old_tip.to_string(),
+                &new_tip.to_string(),
+            ],
+        );
+        assert!(moved.status.success());
+        for step in steps.iter() {
+            assert!(git(&repo, step).status.success(), "{step:?}");
+        }
+        let journal = repo.join(".git/xtask-backport-pending");
+        std::fs::write(&journal, format!("refs/heads/fork {old_tip} {new_tip}\n")).unwrap();
+        run_to_end(&args(Run::Commits, &fx, &repo), &format!("rerun {i}"));
+        let (tip, tree, count) = state(&repo);
+        assert_eq!((tip, tree, count), (new_tip, ref_tree, ref_count), "{i}");
+        assert!(
+            git(&repo, &["status", "--porcelain"]).stdout.is_empty(),
+            "{i}"
+        );
+        assert!(!journal.exists(), "{i}");
+    }
+}
