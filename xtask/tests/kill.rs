@@ -218,6 +218,8 @@ struct Tally {
     after_end: usize,
     left_old: usize,
     left_new: usize,
+    /// Killed between the work tree and the ref: the journal names the move.
+    journal_left: usize,
     survived: usize,
 }
 
@@ -267,6 +269,9 @@ fn kill_test(run: Run, seed: u64) {
                 !repo.join(".git").join(lock).exists(),
                 "{what}: left .git/{lock}"
             );
+        }
+        if repo.join(".git/xtask-backport-pending").exists() {
+            t.journal_left += 1;
         }
         let (tip, tree, count) = state(&repo);
         if tip == old_tip {
