@@ -2,6 +2,13 @@
 //! the branch tip, then a single compare-and-swap update of the branch ref.
 //! Until that update nothing is visible; if it fails, the new objects are
 //! unreferenced and the branch, index and work tree are as they were.
+//!
+//! A checked-out branch has a window no order closes: the work tree and index
+//! move, then the ref. A journal (`<git dir>/xtask-backport-pending`: the
+//! branch, its old and its new tip) is written before the work tree is
+//! touched and removed once the ref has moved, so a run killed in between is
+//! finished by the next one (`require_clean`) instead of leaving changes
+//! that look like the user's.
 
 use super::message;
 use super::plan::{FileWrite, Planned, Verdict};
@@ -12,11 +19,13 @@ use git2::{
     StatusOptions,
 };
 
-/// Refuses a checked-out branch whose work tree or index has changes.
-pub fn require_clean(repo: &Repository, branch: &Branch) -> Result<()> {
+/// Finishes a move a killed run left in its journal, then refuses a
+/// checked-out branch whose work tree or index has changes.
+pub fn require_clean(repo: &Repository, branch: &mut Branch) -> Result<()> {
     if !branch.checked_out {
         return Ok(());
     }
+    finish_pending(repo, branch)?;
     let mut opts = StatusOptions::new();
     opts.include_untracked(false).include_ignored(false);
     let dirty: Vec<String> = repo
@@ -33,6 +42,57 @@ pub fn require_clean(repo: &Repository, branch: &Branch) -> Result<()> {
             dirty.join(", ")
         );
     }
+    Ok(())
+}
+
+fn journal(repo: &Repository) -> std::path::PathBuf {
+    repo.path().join("xtask-backport-pending")
+}
+
+/// Writes the journal atomically (a temp file renamed over it).
+fn write_journal(repo: &Repository, branch: &Branch, new_tip: Oid) -> Result<()> {
+    let path = journal(repo);
+    let tmp = path.with_extension("tmp");
+    let text = format!("{} {} {new_tip}\n", branch.refname, branch.tip);
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// A run killed between the work tree and the ref left a journal: the
+/// branch still at its old tip, the work tree and index at (or on the way
+/// to) the new one, whose commits exist. Moves them both to the new tip (a
+/// safe checkout, so nothing changed since is overwritten), then the ref.
+fn finish_pending(repo: &Repository, branch: &mut Branch) -> Result<()> {
+    let path = journal(repo);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [refname, old, new] = fields[..] else {
+        std::fs::remove_file(&path)?;
+        return Ok(());
+    };
+    if refname != branch.refname {
+        return Ok(());
+    }
+    let (old, new) = (Oid::from_str(old)?, Oid::from_str(new)?);
+    if branch.tip == old {
+        let target = repo.find_commit(new).with_context(|| {
+            format!(
+                "{} names {new}, which is not in the repository",
+                path.display()
+            )
+        })?;
+        let mut co = CheckoutBuilder::new();
+        co.safe();
+        repo.checkout_tree(target.as_object(), Some(&mut co))
+            .with_context(|| format!("finishing the backport a killed run left in {}: the work tree has changes of its own; to drop it, remove that file and run git checkout -f", path.display()))?;
+        let log = "backport: finish a killed run's move";
+        repo.reference_matching(&branch.refname, new, true, old, log)?;
+        branch.tip = new;
+    }
+    std::fs::remove_file(&path)?;
     Ok(())
 }
 
@@ -110,6 +170,7 @@ pub fn commit_all(
     }
     let new_tip = parent.id();
     if branch.checked_out {
+        write_journal(repo, branch, new_tip)?;
         let mut co = CheckoutBuilder::new();
         co.safe();
         repo.checkout_tree(parent.as_object(), Some(&mut co))
@@ -122,11 +183,15 @@ pub fn commit_all(
             let mut co = CheckoutBuilder::new();
             co.force();
             repo.checkout_tree(old.as_object(), Some(&mut co))?;
+            std::fs::remove_file(journal(repo))?;
         }
         return Err(e).context(format!(
             "{} moved while the backport ran; run again",
             branch.refname
         ));
+    }
+    if branch.checked_out {
+        std::fs::remove_file(journal(repo))?;
     }
     Ok(made)
 }

@@ -143,9 +143,9 @@ pub fn open_target_and_upstream(
 
 pub fn run(opts: &Options) -> Result<Outcome> {
     let (repo, upstream_repo) = open_target_and_upstream(&opts.repo, opts.upstream.as_deref())?;
-    let branch = git::find_branch(&repo, &opts.branch)?;
+    let mut branch = git::find_branch(&repo, &opts.branch)?;
     if !opts.check && !opts.dry_run {
-        apply::require_clean(&repo, &branch)?;
+        apply::require_clean(&repo, &mut branch)?;
     }
     let manifest = if opts.commits.is_empty() {
         Some(manifest::load(&opts.series)?)

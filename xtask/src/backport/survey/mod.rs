@@ -137,9 +137,9 @@ pub struct Applied {
 pub fn run(opts: &Options) -> Result<Survey> {
     let started = Instant::now();
     let (repo, up) = super::open_target_and_upstream(&opts.repo, opts.upstream.as_deref())?;
-    let branch = git::find_branch(&repo, &opts.branch)?;
+    let mut branch = git::find_branch(&repo, &opts.branch)?;
     if opts.apply_clean {
-        require_clean(&repo, &branch)?;
+        require_clean(&repo, &mut branch)?;
     }
     let filter = PathFilter::new(&opts.paths, &opts.excludes)?;
     let history = History::read(&repo, branch.tip)?;
