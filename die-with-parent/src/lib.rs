@@ -30,6 +30,19 @@ use std::process::Command;
 /// unshare; give it with `--fork` (and `-p` for a PID namespace).
 pub const UNSHARE_KILL_CHILD: &str = "--kill-child";
 
+/// A namespace holder: `unshare --kill-child NAMESPACES -p --fork
+/// --mount-proc bash -c SCRIPT`, dying with the calling thread, so `script`
+/// runs as PID 1 of a PID namespace that dies with the tool. `namespaces`
+/// are unshare's other flags (`-m`, `-n`, `-u`).
+pub fn namespace_holder(namespaces: &[&str], script: &str) -> Command {
+    let mut cmd = Command::new("unshare");
+    die_with_parent(&mut cmd)
+        .arg(UNSHARE_KILL_CHILD)
+        .args(namespaces)
+        .args(["-p", "--fork", "--mount-proc", "bash", "-c", script]);
+    cmd
+}
+
 /// Makes `cmd`'s child get SIGKILL when the thread spawning it ends (with
 /// its process, or alone: see the module's caveat).
 pub fn die_with_parent(cmd: &mut Command) -> &mut Command {

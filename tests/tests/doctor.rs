@@ -2,7 +2,7 @@
 //! machine's /etc) and its measured probe run in private namespaces, with the
 //! legacy resolver layer standing in for glibc 2.17.
 
-use die_with_parent::{die_with_parent, UNSHARE_KILL_CHILD};
+use die_with_parent::namespace_holder;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -157,18 +157,7 @@ impl Glusterd {
             exe.display()
         );
         // Dies with this test's thread, glusterd (PID 1) with it: see die-with-parent.
-        let mut holder = die_with_parent(&mut Command::new("unshare"))
-            .args([
-                UNSHARE_KILL_CHILD,
-                "-m",
-                "-n",
-                "-p",
-                "--fork",
-                "--mount-proc",
-                "bash",
-                "-c",
-                &script,
-            ])
+        let mut holder = namespace_holder(&["-m", "-n"], &script)
             .stdin(std::process::Stdio::null())
             .spawn()
             .unwrap();

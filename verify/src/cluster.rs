@@ -24,7 +24,7 @@
 
 use crate::cell::Host;
 use anyhow::{bail, Context, Result};
-use die_with_parent::{die_with_parent, UNSHARE_KILL_CHILD};
+use die_with_parent::namespace_holder;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -226,19 +226,7 @@ while :; do sleep 1; done
         // and the namespace's PID 1 with the holder (--kill-child), so a
         // SIGKILLed tool leaves nothing: see the die-with-parent crate. Start
         // and drop a cluster on one thread.
-        let holder = die_with_parent(&mut Command::new("unshare"))
-            .args([
-                UNSHARE_KILL_CHILD,
-                "-m",
-                "-n",
-                "-u",
-                "-p",
-                "--fork",
-                "--mount-proc",
-                "bash",
-                "-c",
-                &init,
-            ])
+        let holder = namespace_holder(&["-m", "-n", "-u"], &init)
             .stdin(Stdio::null())
             .spawn()
             .context("running unshare")?;

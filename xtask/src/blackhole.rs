@@ -5,9 +5,8 @@
 //! namespaces include a PID one held by `unshare --kill-child` under
 //! PR_SET_PDEATHSIG (die-with-parent), so a killed caller leaves nothing.
 
-use die_with_parent::{die_with_parent, UNSHARE_KILL_CHILD};
+use die_with_parent::namespace_holder;
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 pub struct Run {
@@ -57,18 +56,7 @@ exit $rc
     let t = Instant::now();
     // A PID namespace too, so the black hole and the command die with its
     // first process, and that with unshare, and unshare with us.
-    let out = die_with_parent(&mut Command::new("unshare"))
-        .args([
-            UNSHARE_KILL_CHILD,
-            "-m",
-            "-n",
-            "-p",
-            "--fork",
-            "--mount-proc",
-            "bash",
-            "-c",
-            &script,
-        ])
+    let out = namespace_holder(&["-m", "-n"], &script)
         .output()
         .expect("running unshare");
     let elapsed = t.elapsed();
