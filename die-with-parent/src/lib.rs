@@ -20,8 +20,13 @@
 //! owns it: a cluster is started and dropped on the same thread (each cargo
 //! test's own thread; `verify::matrix::run` on its caller's).
 //!
+//! Should the chain fail all the same, every holder carries its owner's
+//! marker, so the next run finds and ends what is left (`stale`).
+//!
 //! The signal is not inherited across fork: a child's own children (make's
 //! sub-makes, glfsheal's helpers) are covered only by a PID namespace.
+
+pub mod stale;
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -36,7 +41,9 @@ pub const UNSHARE_KILL_CHILD: &str = "--kill-child";
 /// are unshare's other flags (`-m`, `-n`, `-u`).
 pub fn namespace_holder(namespaces: &[&str], script: &str) -> Command {
     let mut cmd = Command::new("unshare");
+    // The marker a later run reads if this chain ever fails (stale.rs).
     die_with_parent(&mut cmd)
+        .env(stale::OWNER_ENV, stale::owner_mark())
         .arg(UNSHARE_KILL_CHILD)
         .args(namespaces)
         .args(["-p", "--fork", "--mount-proc", "bash", "-c", script]);

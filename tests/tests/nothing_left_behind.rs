@@ -24,9 +24,9 @@ const STAGE: &str = "GLK_FAULT_STAGE";
 const GRACE: Duration = Duration::from_secs(10);
 
 /// The processes the marked run started: (host PID, name) of those alive
-/// (zombies are gone already) with the marker in their environment or in the
-/// PID namespace `ns` (what /proc/PID/ns/pid links to).
-fn marked(mark: &str, ns: Option<&PathBuf>) -> Vec<(u32, String)> {
+/// (zombies are gone already) with the marker in their environment or in
+/// one of the PID namespaces `ns` (what /proc/PID/ns/pid links to).
+fn marked(mark: &str, ns: &[PathBuf]) -> Vec<(u32, String)> {
     let needle = format!("{MARK}={mark}\0").into_bytes();
     let mut found = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -41,7 +41,9 @@ fn marked(mark: &str, ns: Option<&PathBuf>) -> Vec<(u32, String)> {
         }
         let environ = std::fs::read(p.join("environ")).unwrap_or_default();
         let has_mark = environ.windows(needle.len()).any(|w| w == needle);
-        let in_ns = ns.is_some() && std::fs::read_link(p.join("ns/pid")).ok().as_ref() == ns;
+        let in_ns = std::fs::read_link(p.join("ns/pid"))
+            .ok()
+            .is_some_and(|n| ns.contains(&n));
         if has_mark || in_ns {
             let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
             found.push((pid, comm.trim().to_string()));
@@ -89,15 +91,13 @@ fn kill_once(stage: &str) -> (Vec<String>, usize) {
         .spawn()
         .unwrap();
     let t = Instant::now();
-    let init_pid: u32 = loop {
+    let (init_pid, run_dir): (u32, PathBuf) = loop {
         if let Some(st) = holder.try_wait().unwrap() {
             panic!("the holder exited ({st}) before its cluster was up");
         }
-        if let Some(pid) = std::fs::read_to_string(&ready)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-        {
-            break pid;
+        let text = std::fs::read_to_string(&ready).unwrap_or_default();
+        if let Some((pid, dir)) = text.split_once(' ') {
+            break (pid.parse().unwrap(), dir.into());
         }
         assert!(
             t.elapsed() < Duration::from_secs(180),
@@ -107,7 +107,8 @@ fn kill_once(stage: &str) -> (Vec<String>, usize) {
     };
     // The namespace's identity (`pid:[inode]`), read while it lives.
     let ns = std::fs::read_link(format!("/proc/{init_pid}/ns/pid")).unwrap();
-    let before = marked(&mark, Some(&ns));
+    let ns = vec![ns];
+    let before = marked(&mark, &ns);
     let names: Vec<&str> = before.iter().map(|(_, n)| n.as_str()).collect();
     eprintln!(
         "[{stage}] before the kill: {} processes of the run: {}",
@@ -119,10 +120,10 @@ fn kill_once(stage: &str) -> (Vec<String>, usize) {
     unsafe { libc::kill(holder.id() as i32, libc::SIGKILL) };
     let _ = holder.wait();
     let t = Instant::now();
-    let mut left = marked(&mark, Some(&ns));
+    let mut left = marked(&mark, &ns);
     while !left.is_empty() && t.elapsed() < GRACE {
         std::thread::sleep(Duration::from_millis(100));
-        left = marked(&mark, Some(&ns));
+        left = marked(&mark, &ns);
     }
     eprintln!(
         "[{stage}] {:.2} s after the kill: {} left {left:?}",
@@ -142,6 +143,19 @@ fn kill_once(stage: &str) -> (Vec<String>, usize) {
         host_mounts(),
         mounts_before,
         "{stage}: the host's mounts changed"
+    );
+    // The killed run could not remove its run directory; the next run's
+    // clean-up finds it by its owner marker and does.
+    eprintln!(
+        "[{stage}] run directory left by the kill: {}",
+        run_dir.exists()
+    );
+    let cleaned = cluster::clean_stale();
+    eprintln!("[{stage}] the next run's clean-up: {:?}", cleaned.lines());
+    assert!(
+        !run_dir.exists(),
+        "{stage}: the stale run directory {} was left",
+        run_dir.display()
     );
     (before.into_iter().map(|(_, n)| n).collect(), left.len())
 }
@@ -202,7 +216,252 @@ fn holds_a_cluster_until_killed() {
         .unwrap();
         _heal = Some(heal);
     }
-    std::fs::write(&ready, c.init_pid.to_string()).unwrap();
+    std::fs::write(&ready, format!("{} {}", c.init_pid, c.dir.path().display())).unwrap();
     // Killed long before this; the limit only bounds a lost parent.
     std::thread::sleep(Duration::from_secs(600));
+}
+
+/// A holder whose owner is gone, as an older kit (or a broken death chain)
+/// would leave: a PID namespace idling with a marker naming a process that
+/// has exited, and a run directory naming the same owner. The next cluster
+/// start ends the one and removes the other; a live run's directory stays.
+#[test]
+fn the_next_cluster_ends_a_stale_run_and_removes_its_directory() {
+    if let Err(why) = cluster::available() {
+        return skip(
+            "the_next_cluster_ends_a_stale_run_and_removes_its_directory",
+            &why,
+        );
+    }
+    use die_with_parent::stale::{OWNER_ENV, OWNER_FILE};
+    // The owner: a process that ran, was marked, and is gone.
+    let mut owner = Command::new("sleep").arg("0.2").spawn().unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", owner.id())).unwrap();
+    let start = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .nth(19)
+        .unwrap();
+    let dead = format!("{}:{start}", owner.id());
+    owner.wait().unwrap();
+    // Not through die_with_parent: this holder outlives whoever made it.
+    let mut stale = Command::new("unshare")
+        .args([
+            "-m",
+            "-p",
+            "--fork",
+            "--mount-proc",
+            "bash",
+            "-c",
+            "while :; do sleep 1; done",
+        ])
+        .env(OWNER_ENV, &dead)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stale_dir = tempfile::Builder::new()
+        .prefix(cluster::RUN_DIR_PREFIX)
+        .tempdir()
+        .unwrap()
+        .keep();
+    std::fs::write(stale_dir.join(OWNER_FILE), &dead).unwrap();
+    std::fs::create_dir_all(stale_dir.join("bricks/b1")).unwrap();
+    let live_dir = tempfile::Builder::new()
+        .prefix(cluster::RUN_DIR_PREFIX)
+        .tempdir()
+        .unwrap();
+    std::fs::write(
+        live_dir.path().join(OWNER_FILE),
+        die_with_parent::stale::owner_mark(),
+    )
+    .unwrap();
+    // The namespace is up when its bash runs.
+    let t = Instant::now();
+    while std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", stale.id()))
+        .unwrap_or_default()
+        .trim()
+        .is_empty()
+    {
+        assert!(t.elapsed() < Duration::from_secs(10), "no stale namespace");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let found = die_with_parent::stale::stale_processes();
+    assert!(
+        found.iter().any(|p| p.owner == dead),
+        "the stale holder was not found: {found:?}"
+    );
+
+    let c = Cluster::start().unwrap();
+    let t = Instant::now();
+    let status = loop {
+        if let Some(st) = stale.try_wait().unwrap() {
+            break st;
+        }
+        if t.elapsed() > Duration::from_secs(10) {
+            let _ = stale.kill();
+            panic!("the stale holder still runs after the next cluster started");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status}");
+    assert!(!stale_dir.exists(), "{} left", stale_dir.display());
+    assert!(
+        live_dir.path().exists(),
+        "a live run's directory was removed"
+    );
+    // The new cluster's own directory carries its owner.
+    let own = std::fs::read_to_string(c.dir.path().join(OWNER_FILE)).unwrap();
+    assert!(die_with_parent::stale::owner_alive(&own), "{own}");
+    assert!(die_with_parent::stale::stale_processes()
+        .iter()
+        .all(|p| p.owner != dead));
+}
+
+/// The real `cargo xtask verify` (the built binary), SIGKILLed alone once its
+/// cluster is up, and again mid-stall (a blackhole cell of an unfixed build:
+/// the suite's real 3.12.15 when GLUSTER_LEGACY_PREFIX is set, else the
+/// reference matrix's probe). Nothing of its tree is left, and the host's
+/// mounts and GlusterFS directories are as they were.
+#[test]
+fn a_sigkilled_verify_leaves_no_process_mount_or_host_file() {
+    if let Err(why) = cluster::available() {
+        return skip(
+            "a_sigkilled_verify_leaves_no_process_mount_or_host_file",
+            &why,
+        );
+    }
+    let xtask = verify::tools::target_dir().join("xtask");
+    assert!(
+        xtask.exists(),
+        "{} not built (cargo test --workspace builds it)",
+        xtask.display()
+    );
+    let legacy = std::env::var_os("GLUSTER_LEGACY_PREFIX").map(PathBuf::from);
+    let mut kills = 0;
+    for stage in ["cluster up", "mid-stall"] {
+        kill_verify(&xtask, legacy.as_deref(), stage);
+        kills += 1;
+    }
+    eprintln!("verify kills tried: {kills}, survived: {kills}, processes left: 0");
+}
+
+fn kill_verify(xtask: &std::path::Path, legacy: Option<&std::path::Path>, stage: &str) {
+    use std::io::BufRead;
+    let mark = format!("verify-{}-{stage}", std::process::id()).replace(' ', "-");
+    let mounts_before = host_mounts();
+    let host_dirs = xtask::host_dirs::watch();
+    let mut args: Vec<std::ffi::OsString> = ["verify", "--hosts", "ipv4", "--json"]
+        .map(Into::into)
+        .into();
+    if let Some(p) = legacy {
+        // The suite's base build: v3.12.15 as released, without the fix.
+        args.extend(["--unfixed".into(), p.into()]);
+    }
+    let mut cmd = die_with_parent::die_with_parent(&mut Command::new(xtask))
+        .args(&args)
+        .env(MARK, &mark)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = cmd.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            eprintln!("  | {line}");
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let want = |l: &str| match stage {
+        "cluster up" => l.contains("bricks online"),
+        // The unfixed build's cell (Debian's 10.3 is fixed and never stalls).
+        _ => l.contains("/ blackhole / shim none ...") && !l.contains("debian-"),
+    };
+    let t = Instant::now();
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(l) if want(&l) => break,
+            Ok(_) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(e) => panic!("[{stage}] verify ended before the stage: {e}"),
+        }
+        if let Some(st) = cmd.try_wait().unwrap() {
+            panic!("[{stage}] verify exited ({st}) before the stage");
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(600),
+            "[{stage}] not reached in 600 s"
+        );
+    }
+    if stage == "mid-stall" {
+        // Inside the stall: the unfixed build waits on the black hole.
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    // Every PID namespace the run made, read while they live.
+    let own_ns = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    let mut ns: Vec<PathBuf> = marked(&mark, &[])
+        .iter()
+        .filter_map(|(pid, _)| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok())
+        .filter(|n| *n != own_ns)
+        .collect();
+    ns.sort();
+    ns.dedup();
+    let before = marked(&mark, &ns);
+    let names: Vec<&str> = before.iter().map(|(_, n)| n.as_str()).collect();
+    eprintln!(
+        "[{stage}] before the kill: {} processes of verify's tree in {} PID namespaces: {}",
+        before.len(),
+        ns.len(),
+        names.join(" ")
+    );
+    assert!(!ns.is_empty(), "[{stage}] no namespace of the run seen");
+    assert!(
+        names.contains(&"glusterd") || names.contains(&"glusterfsd"),
+        "[{stage}] no glusterd seen: {names:?}"
+    );
+    if stage == "mid-stall" && legacy.is_some() {
+        assert!(
+            names.contains(&"glfsheal"),
+            "[{stage}] no glfsheal in flight: {names:?}"
+        );
+    }
+    unsafe { libc::kill(cmd.id() as i32, libc::SIGKILL) };
+    let _ = cmd.wait();
+    let t = Instant::now();
+    let mut left = marked(&mark, &ns);
+    while !left.is_empty() && t.elapsed() < GRACE {
+        std::thread::sleep(Duration::from_millis(100));
+        left = marked(&mark, &ns);
+    }
+    eprintln!(
+        "[{stage}] {:.2} s after the kill: {} left {left:?}",
+        t.elapsed().as_secs_f64(),
+        left.len()
+    );
+    for (pid, _) in &left {
+        unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
+    }
+    assert!(
+        left.is_empty(),
+        "[{stage}] processes of the killed verify left: {left:?}"
+    );
+    assert_eq!(
+        host_mounts(),
+        mounts_before,
+        "[{stage}] the host's mounts changed"
+    );
+    if let Err(e) = host_dirs.check() {
+        panic!("[{stage}] the host's gluster dirs changed: {e}");
+    }
+    let cleaned = cluster::clean_stale();
+    eprintln!("[{stage}] the next run's clean-up: {:?}", cleaned.lines());
 }

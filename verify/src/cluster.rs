@@ -24,7 +24,7 @@
 
 use crate::cell::Host;
 use anyhow::{bail, Context, Result};
-use die_with_parent::namespace_holder;
+use die_with_parent::{namespace_holder, stale};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -112,6 +112,27 @@ fn progress(started: Instant, what: &str) {
     eprintln!("[cluster {:>6.2}s] {what}", started.elapsed().as_secs_f64());
 }
 
+/// What every cluster's run directory (in the temp dir) is named after.
+pub const RUN_DIR_PREFIX: &str = "gl-cluster-";
+
+/// Ends what a killed earlier run left (its namespaces' processes, then its
+/// run directory), as every cluster start does first. Directories of
+/// unknown owner are named once per process, not at every start.
+pub fn clean_stale() -> stale::Cleaned {
+    static NAMED_UNKNOWN: std::sync::Once = std::sync::Once::new();
+    let mut c = stale::clean(
+        &std::env::temp_dir(),
+        RUN_DIR_PREFIX,
+        Duration::from_secs(5),
+    );
+    let mut first = false;
+    NAMED_UNKNOWN.call_once(|| first = true);
+    if !first {
+        c.unknown_dirs.clear();
+    }
+    c
+}
+
 /// Whether this machine can run the cluster, or why not.
 pub fn available() -> Result<(), String> {
     crate::tools::can_unshare()?;
@@ -168,8 +189,13 @@ impl Cluster {
     /// and waits until it answers.
     pub fn start_shaped(flavor: Flavor, host: Host) -> Result<Cluster> {
         let started = Instant::now();
-        let dir = tempfile::Builder::new().prefix("gl-cluster-").tempdir()?;
+        for line in clean_stale().lines() {
+            progress(started, &line);
+        }
+        let dir = tempfile::Builder::new().prefix(RUN_DIR_PREFIX).tempdir()?;
         let d = dir.path();
+        // Read by a later run should this one be killed (clean_stale).
+        std::fs::write(d.join(stale::OWNER_FILE), stale::owner_mark())?;
         for sub in ["lib", "log", "bricks"] {
             std::fs::create_dir_all(d.join(sub))?;
         }

@@ -103,14 +103,15 @@ pub fn committer(repo: &Repository) -> Result<Signature<'static>> {
     )
 }
 
-/// Creates the commits and moves the branch. Returns the new commit per
-/// ported fix, in order, or nothing if no fix needed porting.
-pub fn commit_all(
-    repo: &Repository,
+/// Writes the commits' objects, each on the last: what was made, and the
+/// last commit. Nothing but objects is written, so a failure here leaves
+/// every ref, the index and the work tree as they were.
+fn write_commits<'r>(
+    repo: &'r Repository,
     branch: &Branch,
     planned: &[Planned],
-) -> Result<Vec<(String, Oid)>> {
-    let committer = committer(repo)?;
+    committer: &Signature,
+) -> Result<(Vec<(String, Oid)>, git2::Commit<'r>), git2::Error> {
     let mut parent = repo.find_commit(branch.tip)?;
     let mut made = Vec::new();
     for p in planned {
@@ -161,10 +162,44 @@ pub fn commit_all(
             }
             m
         };
-        let id = repo.commit(None, &author, &committer, &msg, &tree, &[&parent])?;
+        let id = repo.commit(None, &author, committer, &msg, &tree, &[&parent])?;
         parent = repo.find_commit(id)?;
         made.push((p.id.clone(), id));
     }
+    Ok((made, parent))
+}
+
+/// An object write that failed, said as what it means for the user: the
+/// usual causes (a read-only mount, a full disk, another owner's files) have
+/// one remedy, and nothing was changed meanwhile.
+fn object_write_error(repo: &Repository, e: git2::Error) -> anyhow::Error {
+    let objects = repo.path().join("objects");
+    let msg = e.message();
+    let cause = if msg.contains("Read-only file system") {
+        "its file system is mounted read-only"
+    } else if msg.contains("No space left") || msg.contains("Disk quota") {
+        "its file system is full"
+    } else if msg.contains("Permission denied") {
+        "you may not write there"
+    } else {
+        "see the error below"
+    };
+    anyhow::anyhow!(
+        "cannot write the new commits into {}: {cause}. No ref, index or work tree was changed; make that directory writable (remount read-write, free space, or run as its owner) and run again.\ngit: {msg}",
+        objects.display()
+    )
+}
+
+/// Creates the commits and moves the branch. Returns the new commit per
+/// ported fix, in order, or nothing if no fix needed porting.
+pub fn commit_all(
+    repo: &Repository,
+    branch: &Branch,
+    planned: &[Planned],
+) -> Result<Vec<(String, Oid)>> {
+    let committer = committer(repo)?;
+    let (made, parent) = write_commits(repo, branch, planned, &committer)
+        .map_err(|e| object_write_error(repo, e))?;
     if made.is_empty() {
         return Ok(made);
     }

@@ -1,0 +1,272 @@
+//! Stale runs: what a run left behind when the death chain did not hold (an
+//! older kit without it, a kernel that lost the signal, a holder started by
+//! hand). Every namespace holder carries a marker naming its owner, the
+//! process that started it, by PID and start time ([`OWNER_ENV`]); so does
+//! every run directory ([`OWNER_FILE`]). A later run reads the markers and
+//! finds those whose owner is gone. It ends the processes (the namespace's
+//! PID 1 first, whose end the kernel turns into the end of the rest) and
+//! then removes the directories.
+//!
+//! A PID alone would not do: a reused PID would make a stale run look alive.
+//! The start time (field 22 of /proc/PID/stat, in clock ticks since boot)
+//! tells a reused PID from the owner.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The environment variable every namespace holder is given: `PID:START`.
+pub const OWNER_ENV: &str = "GLK_OWNER";
+/// The file in a run directory that holds the same marker.
+pub const OWNER_FILE: &str = "glk-owner";
+
+/// This process's marker, `PID:START`.
+pub fn owner_mark() -> String {
+    let pid = std::process::id();
+    format!("{pid}:{}", start_time(pid).unwrap_or(0))
+}
+
+/// Field 22 of /proc/PID/stat (after the parenthesised name, which may hold
+/// spaces or parentheses itself), for a live, non-zombie process.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state); field 22 is index 19.
+    if fields.first().is_some_and(|s| *s == "Z" || *s == "X") {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
+}
+
+/// Whether the process a marker names still runs (the same process, not a
+/// later one with its PID). A marker that does not parse is taken as alive:
+/// it is not ours to judge, so it is never ended.
+pub fn owner_alive(mark: &str) -> bool {
+    let Some((pid, start)) = mark.trim().split_once(':') else {
+        return true;
+    };
+    let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else {
+        return true;
+    };
+    start_time(pid) == Some(start)
+}
+
+/// A process of a stale run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleProcess {
+    pub pid: u32,
+    pub comm: String,
+    /// The marker: the owner that is gone.
+    pub owner: String,
+}
+
+/// The live processes whose marker names an owner that is gone.
+pub fn stale_processes() -> Vec<StaleProcess> {
+    let needle = format!("{OWNER_ENV}=");
+    let mut found = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if start_time(pid).is_none() {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(e.path().join("environ")) else {
+            continue;
+        };
+        let Some(owner) = environ
+            .split(|b| *b == 0)
+            .filter_map(|v| std::str::from_utf8(v).ok())
+            .find_map(|v| v.strip_prefix(&needle))
+        else {
+            continue;
+        };
+        if owner_alive(owner) {
+            continue;
+        }
+        let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+        found.push(StaleProcess {
+            pid,
+            comm: comm.trim().to_string(),
+            owner: owner.to_string(),
+        });
+    }
+    found
+}
+
+/// Run directories (`PREFIX*` in `dir`) that are stale: their owner file
+/// names an owner that is gone. Directories without the file (made by a kit
+/// before the marker) are returned apart, as unknown.
+pub fn stale_dirs(dir: &Path, prefix: &str) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (mut stale, mut unknown) = (Vec::new(), Vec::new());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (stale, unknown);
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().starts_with(prefix) || !e.path().is_dir() {
+            continue;
+        }
+        match std::fs::read_to_string(e.path().join(OWNER_FILE)) {
+            Ok(owner) if !owner_alive(&owner) => stale.push(e.path()),
+            Ok(_) => {}
+            Err(_) => unknown.push(e.path()),
+        }
+    }
+    (stale, unknown)
+}
+
+/// What [`clean`] found and did.
+#[derive(Debug, Default)]
+pub struct Cleaned {
+    /// The stale processes found, each SIGKILLed.
+    pub ended: Vec<StaleProcess>,
+    /// Those still alive after the grace time (not ours to end: a
+    /// permission refused, or stuck in the kernel).
+    pub left: Vec<StaleProcess>,
+    pub removed_dirs: Vec<PathBuf>,
+    /// Directories of unknown owner, left alone.
+    pub unknown_dirs: Vec<PathBuf>,
+}
+
+impl Cleaned {
+    /// Lines for the user; empty when there was nothing stale.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.ended.is_empty() {
+            let names: Vec<String> = self
+                .ended
+                .iter()
+                .map(|p| format!("{} ({})", p.pid, p.comm))
+                .collect();
+            let mut owners: Vec<&str> = self.ended.iter().map(|p| p.owner.as_str()).collect();
+            owners.dedup();
+            out.push(format!(
+                "found a stale run left by an earlier kit (owner {} gone): ended {} processes: {}",
+                owners.join(", "),
+                self.ended.len(),
+                names.join(" ")
+            ));
+        }
+        for p in &self.left {
+            out.push(format!(
+                "stale process {} ({}) did not end: end it with `kill -9 {}` as root",
+                p.pid, p.comm, p.pid
+            ));
+        }
+        for d in &self.removed_dirs {
+            out.push(format!(
+                "removed a stale run directory {} (owner gone)",
+                d.display()
+            ));
+        }
+        if !self.unknown_dirs.is_empty() {
+            out.push(format!(
+                "{} run directories with no owner marker (from a kit older than the marker) are left alone, e.g. {}: once no process uses them (`fuser -m DIR`, `grep DIR /proc/*/mountinfo`), remove them with `rm -rf`",
+                self.unknown_dirs.len(),
+                self.unknown_dirs[0].display()
+            ));
+        }
+        out
+    }
+}
+
+/// Ends every stale process, waits up to `grace` for them to go, then
+/// removes the stale run directories `PREFIX*` in `dir` (only when no stale
+/// process is left, since one may still have mounts in them).
+pub fn clean(dir: &Path, prefix: &str, grace: Duration) -> Cleaned {
+    let ended = stale_processes();
+    for p in &ended {
+        // SAFETY: a plain system call; a PID gone meanwhile gets ESRCH.
+        unsafe { libc::kill(p.pid as libc::pid_t, libc::SIGKILL) };
+    }
+    let t = Instant::now();
+    let mut left: Vec<StaleProcess> = ended.clone();
+    while !left.is_empty() && t.elapsed() < grace {
+        std::thread::sleep(Duration::from_millis(50));
+        left.retain(|p| start_time(p.pid).is_some());
+    }
+    let (removed_dirs, unknown_dirs) = if left.is_empty() {
+        remove_stale_dirs(dir, prefix)
+    } else {
+        (Vec::new(), stale_dirs(dir, prefix).1)
+    };
+    Cleaned {
+        ended,
+        left,
+        removed_dirs,
+        unknown_dirs,
+    }
+}
+
+/// Removes the stale run directories `PREFIX*` in `dir`: (removed, unknown).
+pub fn remove_stale_dirs(dir: &Path, prefix: &str) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (stale, unknown) = stale_dirs(dir, prefix);
+    let removed = stale
+        .into_iter()
+        .filter(|d| std::fs::remove_dir_all(d).is_ok())
+        .collect();
+    (removed, unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    #[test]
+    fn own_mark_is_alive_and_a_dead_ones_is_not() {
+        assert!(owner_alive(&owner_mark()));
+        let mut child = Command::new("sleep").arg("0.05").spawn().unwrap();
+        let pid = child.id();
+        let start = start_time(pid).unwrap();
+        let mark = format!("{pid}:{start}");
+        assert!(owner_alive(&mark));
+        child.wait().unwrap();
+        assert!(!owner_alive(&mark), "a reaped child still counted alive");
+        // The same PID with another start time is another process.
+        let me = std::process::id();
+        assert!(!owner_alive(&format!(
+            "{me}:{}",
+            start_time(me).unwrap() + 1
+        )));
+    }
+
+    #[test]
+    fn an_unreadable_mark_is_never_judged_stale() {
+        for m in ["", "garbage", "12:", ":34", "-1:5", "1:x"] {
+            assert!(owner_alive(m), "{m:?} judged stale");
+        }
+    }
+
+    #[test]
+    fn dirs_are_sorted_by_their_owner() {
+        let root = tempfile::tempdir().unwrap();
+        let mk = |name: &str, owner: Option<&str>| {
+            let d = root.path().join(name);
+            std::fs::create_dir(&d).unwrap();
+            if let Some(o) = owner {
+                std::fs::write(d.join(OWNER_FILE), o).unwrap();
+            }
+            d
+        };
+        let mut child = Command::new("true").spawn().unwrap();
+        let dead = format!("{}:{}", child.id(), u64::MAX);
+        child.wait().unwrap();
+        let stale = mk("gl-cluster-a", Some(&dead));
+        mk("gl-cluster-b", Some(&owner_mark()));
+        let unknown = mk("gl-cluster-c", None);
+        mk("other-d", Some(&dead));
+        let (s, u) = stale_dirs(root.path(), "gl-cluster-");
+        assert_eq!(s, vec![stale.clone()]);
+        assert_eq!(u, vec![unknown]);
+        let (removed, _) = remove_stale_dirs(root.path(), "gl-cluster-");
+        assert_eq!(removed, vec![stale.clone()]);
+        assert!(!stale.exists());
+        assert!(root.path().join("gl-cluster-b").exists());
+        assert!(root.path().join("other-d").exists());
+    }
+}
