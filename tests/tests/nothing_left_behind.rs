@@ -52,6 +52,30 @@ fn marked(mark: &str, ns: &[PathBuf]) -> Vec<(u32, String)> {
     found
 }
 
+/// SIGKILLs `child` alone (not its group, nothing else), as a crash would,
+/// and returns the run's processes still alive after the grace time.
+fn kill_alone(
+    child: &mut std::process::Child,
+    mark: &str,
+    ns: &[PathBuf],
+    stage: &str,
+) -> Vec<(u32, String)> {
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    let t = Instant::now();
+    let mut left = marked(mark, ns);
+    while !left.is_empty() && t.elapsed() < GRACE {
+        std::thread::sleep(Duration::from_millis(100));
+        left = marked(mark, ns);
+    }
+    eprintln!(
+        "[{stage}] {:.2} s after the kill: {} left {left:?}",
+        t.elapsed().as_secs_f64(),
+        left.len()
+    );
+    left
+}
+
 fn host_mounts() -> usize {
     std::fs::read_to_string("/proc/self/mountinfo")
         .unwrap()
@@ -116,20 +140,7 @@ fn kill_once(stage: &str) -> (Vec<String>, usize) {
         names.join(" ")
     );
 
-    // SIGKILL the holder alone: not its group, nothing else.
-    unsafe { libc::kill(holder.id() as i32, libc::SIGKILL) };
-    let _ = holder.wait();
-    let t = Instant::now();
-    let mut left = marked(&mark, &ns);
-    while !left.is_empty() && t.elapsed() < GRACE {
-        std::thread::sleep(Duration::from_millis(100));
-        left = marked(&mark, &ns);
-    }
-    eprintln!(
-        "[{stage}] {:.2} s after the kill: {} left {left:?}",
-        t.elapsed().as_secs_f64(),
-        left.len()
-    );
+    let left = kill_alone(&mut holder, &mark, &ns, stage);
     if !left.is_empty() {
         // Do not leave a failed run's cluster running: its namespace's
         // first process is ours, and its end ends the rest.
@@ -434,19 +445,7 @@ fn kill_verify(xtask: &std::path::Path, legacy: Option<&std::path::Path>, stage:
             "[{stage}] no glfsheal in flight: {names:?}"
         );
     }
-    unsafe { libc::kill(cmd.id() as i32, libc::SIGKILL) };
-    let _ = cmd.wait();
-    let t = Instant::now();
-    let mut left = marked(&mark, &ns);
-    while !left.is_empty() && t.elapsed() < GRACE {
-        std::thread::sleep(Duration::from_millis(100));
-        left = marked(&mark, &ns);
-    }
-    eprintln!(
-        "[{stage}] {:.2} s after the kill: {} left {left:?}",
-        t.elapsed().as_secs_f64(),
-        left.len()
-    );
+    let left = kill_alone(&mut cmd, &mark, &ns, stage);
     for (pid, _) in &left {
         unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
     }
