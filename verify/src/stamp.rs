@@ -44,6 +44,29 @@ pub struct Report {
     /// The built tree, when it was kept (`--keep-tree`).
     #[serde(default)]
     pub tree: Option<PathBuf>,
+    /// Where the build started: from nothing, or from a copy of another
+    /// build's configured tree (stamps from before it say neither).
+    #[serde(default)]
+    pub start: Start,
+}
+
+/// How a build's tree was made.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Start {
+    /// The build whose configured and built tree was copied; None for a
+    /// cold build (autogen, configure and make from a fresh export).
+    pub from: Option<StartedFrom>,
+    /// Why: which files differ from that build and that configure reads
+    /// none of them, or why its tree could not be used.
+    pub why: String,
+}
+
+/// The build a tree was copied from, as its stamp names it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct StartedFrom {
+    pub rev: String,
+    pub commit: String,
+    pub prefix: PathBuf,
 }
 
 /// The stamp of the build installed at `prefix`.

@@ -43,6 +43,7 @@ fn options(repo: &Path, rev: &str, prefix: &Path) -> Options {
         jobs: 1,
         force: false,
         keep_tree: false,
+        from: None,
     }
 }
 
@@ -114,6 +115,7 @@ fn sample_report(prefix: &Path, commit: &str) -> Report {
         reused: false,
         seconds: Seconds::default(),
         tree: None,
+        start: Default::default(),
     }
 }
 
@@ -417,6 +419,7 @@ fn real_build_of_shared_3_12_15() {
         jobs: 0,
         force: false,
         keep_tree: false,
+        from: None,
     })
     .unwrap();
     assert!(r.events && !r.reused);
@@ -443,6 +446,7 @@ fn real_build_of_shared_3_12_15() {
         jobs: 0,
         force: false,
         keep_tree: false,
+        from: None,
     })
     .unwrap();
     assert!(again.reused);
