@@ -166,6 +166,7 @@ fn log_text(work: &Path) -> String {
 /// alive; the names of its processes just before the kill.
 fn kill_during(base: &Base, prefix: &Path, work: &Path, step: &str, into: Duration) -> Vec<String> {
     let mark = new_mark();
+    std::fs::create_dir_all(work).unwrap();
     let err = std::fs::File::create(work.join(format!("xtask-{step}.err"))).unwrap();
     // PR_SET_PDEATHSIG only guards against this test dying first.
     let mut child = die_with_parent::die_with_parent(&mut build_cmd(base, prefix, work, &mark))
