@@ -217,9 +217,13 @@ fn kill_during(base: &Base, prefix: &Path, work: &Path, step: &str, into: Durati
         std::thread::sleep(Duration::from_millis(100));
         left = marked(&mark);
     }
+    let mut names: Vec<&str> = before.iter().map(|(_, n)| n.as_str()).collect();
+    names.sort();
+    names.dedup();
     eprintln!(
-        "[{step}] killed with {} processes of the run; {:.2} s later {} left {left:?}",
+        "[{step}] killed with {} processes of the run ({}); {:.2} s later {} left {left:?}",
         before.len(),
+        names.join(" "),
         t.elapsed().as_secs_f64(),
         left.len()
     );
