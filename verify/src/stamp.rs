@@ -69,6 +69,19 @@ pub struct StartedFrom {
     pub prefix: PathBuf,
 }
 
+impl StartedFrom {
+    /// `v3.12.15 (a1cf0f2c8b)`, or the short commit alone when the
+    /// revision asked for was the commit (as the A/B asks).
+    pub fn label(&self) -> String {
+        let short = &self.commit[..self.commit.len().min(10)];
+        if self.rev == self.commit {
+            short.to_string()
+        } else {
+            format!("{} ({short})", self.rev)
+        }
+    }
+}
+
 /// The stamp of the build installed at `prefix`.
 pub fn path(prefix: &Path) -> PathBuf {
     prefix.join(STAMP)

@@ -166,7 +166,7 @@ fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant)
         prefix.display(),
         report.seconds.total,
         match &report.start.from {
-            Some(b) => format!("from the tree of {} ({})", b.rev, short(&b.commit)),
+            Some(b) => format!("from the tree of {}", b.label()),
             None => "cold".to_string(),
         },
         steps.log().display()

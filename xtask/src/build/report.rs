@@ -113,9 +113,8 @@ pub fn text(r: &Report) -> String {
     if !r.reused {
         match &r.start.from {
             Some(b) => s.push_str(&format!(
-                "  start: the tree of {} ({}) in {}: {}\n",
-                b.rev,
-                &b.commit[..b.commit.len().min(10)],
+                "  start: the tree of {} in {}: {}\n",
+                b.label(),
                 b.prefix.display(),
                 r.start.why
             )),

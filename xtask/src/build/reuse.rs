@@ -384,11 +384,7 @@ pub fn started_from(base: &Base) -> Start {
     let r = &base.report;
     let list: Vec<&str> = base.changed.iter().take(5).map(String::as_str).collect();
     Start {
-        from: Some(StartedFrom {
-            rev: r.rev.clone(),
-            commit: r.commit.clone(),
-            prefix: r.prefix.clone(),
-        }),
+        from: Some(from(r)),
         why: format!(
             "{} file(s) differ from {}, none read by configure{}{}",
             base.changed.len(),
@@ -399,16 +395,15 @@ pub fn started_from(base: &Base) -> Start {
     }
 }
 
-/// A build as its stamp names it: `v3.12.15 (a1cf0f2c8b)`, or the short
-/// commit alone when the revision asked for was the commit.
+/// A build as its stamp names it (see [`StartedFrom::label`]).
 pub fn label(r: &Report) -> String {
-    if r.rev == r.commit {
-        short(&r.commit).to_string()
-    } else {
-        format!("{} ({})", r.rev, short(&r.commit))
-    }
+    from(r).label()
 }
 
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(10)]
+fn from(r: &Report) -> StartedFrom {
+    StartedFrom {
+        rev: r.rev.clone(),
+        commit: r.commit.clone(),
+        prefix: r.prefix.clone(),
+    }
 }
