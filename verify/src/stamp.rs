@@ -44,6 +44,42 @@ pub struct Report {
     /// The built tree, when it was kept (`--keep-tree`).
     #[serde(default)]
     pub tree: Option<PathBuf>,
+    /// Where the build started: from nothing, or from a copy of another
+    /// build's configured tree (stamps from before it say neither).
+    #[serde(default)]
+    pub start: Start,
+}
+
+/// How a build's tree was made.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Start {
+    /// The build whose configured and built tree was copied; None for a
+    /// cold build (autogen, configure and make from a fresh export).
+    pub from: Option<StartedFrom>,
+    /// Why: which files differ from that build and that configure reads
+    /// none of them, or why its tree could not be used.
+    pub why: String,
+}
+
+/// The build a tree was copied from, as its stamp names it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct StartedFrom {
+    pub rev: String,
+    pub commit: String,
+    pub prefix: PathBuf,
+}
+
+impl StartedFrom {
+    /// `v3.12.15 (a1cf0f2c8b)`, or the short commit alone when the
+    /// revision asked for was the commit (as the A/B asks).
+    pub fn label(&self) -> String {
+        let short = &self.commit[..self.commit.len().min(10)];
+        if self.rev == self.commit {
+            short.to_string()
+        } else {
+            format!("{} ({short})", self.rev)
+        }
+    }
 }
 
 /// The stamp of the build installed at `prefix`.

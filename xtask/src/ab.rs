@@ -27,7 +27,8 @@ pub struct Options {
     pub jobs: usize,
     /// Where builds are installed, one prefix per commit.
     pub builds_dir: PathBuf,
-    /// Keep the base's built tree (the suite compiles against it).
+    /// Name the base's built tree in its report (the suite compiles
+    /// against it). The tree is kept either way: the branch starts from it.
     pub keep_base_tree: bool,
 }
 
@@ -226,7 +227,9 @@ pub struct Built {
 }
 
 /// Builds base and branch (reusing a prefix that already holds the same
-/// commit). Refuses an A/B whose base has the fix or whose branch lacks it.
+/// commit); the branch starts from a copy of the base's built tree when
+/// configure reads none of the files between them (`build::reuse`).
+/// Refuses an A/B whose base has the fix or whose branch lacks it.
 pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
     let (base, branch) = revisions(opts)?;
     let mut built = Vec::new();
@@ -273,15 +276,20 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
             }
         );
         let prefix = prefix_for(&opts.builds_dir, rev);
-        let report = crate::build::run(&crate::build::Options {
+        let base_prefix = built.first().map(|b: &Built| b.prefix.clone());
+        let mut report = crate::build::run(&crate::build::Options {
             rev: rev.commit.clone(),
             repo: opts.repo.clone(),
             prefix: prefix.clone(),
             jobs: opts.jobs,
             force: false,
-            keep_tree: opts.keep_base_tree && role == Role::Base,
+            keep_tree: role == Role::Base,
+            from: base_prefix,
         })
         .with_context(|| format!("building {role} {}", rev.name))?;
+        if role == Role::Base && !opts.keep_base_tree {
+            report.tree = None;
+        }
         built.push(Built {
             role,
             rev: rev.clone(),

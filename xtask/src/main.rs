@@ -38,7 +38,8 @@ fn bench(cmd: BenchCmd) -> anyhow::Result<()> {
             base,
             branch,
             jobs,
-        } => bench::build::run(repo, &base, &branch, jobs),
+            warm,
+        } => bench::build::run(repo, &base, &branch, jobs, warm),
         BenchCmd::Backport { repo, tags, runs } => {
             bench::backport::run(&cli::full_clone(repo)?, &tags, runs)
         }

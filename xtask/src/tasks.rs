@@ -89,6 +89,7 @@ pub fn build(a: BuildArgs) -> Result<ExitCode> {
         jobs: a.jobs,
         force: a.force,
         keep_tree: a.keep_tree,
+        from: a.from_build,
     })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

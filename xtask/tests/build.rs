@@ -43,6 +43,7 @@ fn options(repo: &Path, rev: &str, prefix: &Path) -> Options {
         jobs: 1,
         force: false,
         keep_tree: false,
+        from: None,
     }
 }
 
@@ -114,6 +115,7 @@ fn sample_report(prefix: &Path, commit: &str) -> Report {
         reused: false,
         seconds: Seconds::default(),
         tree: None,
+        start: Default::default(),
     }
 }
 
@@ -417,6 +419,7 @@ fn real_build_of_shared_3_12_15() {
         jobs: 0,
         force: false,
         keep_tree: false,
+        from: None,
     })
     .unwrap();
     assert!(r.events && !r.reused);
@@ -443,6 +446,7 @@ fn real_build_of_shared_3_12_15() {
         jobs: 0,
         force: false,
         keep_tree: false,
+        from: None,
     })
     .unwrap();
     assert!(again.reused);
@@ -503,4 +507,121 @@ fn a_failing_step_shows_its_last_lines_and_the_log_and_removes_the_new_prefix() 
     let log = err.rsplit("full log: ").next().unwrap().trim();
     assert!(std::fs::read_to_string(log).unwrap().contains("early line"));
     assert!(!prefix.exists(), "the prefix this build created is gone");
+}
+
+#[test]
+fn files_configure_reads_make_the_branch_build_cold_and_others_do_not() {
+    use xtask::build::reuse::read_by_configure;
+    for cold in [
+        "configure.ac",
+        "xlators/cluster/ec/src/Makefile.am",
+        "libglusterfs/src/Makefile.in",
+        "glusterfs-api.pc.in",
+        "config.h.in",
+        "build-aux/pkg-version",
+        "m4/ax_python.m4",
+        "contrib/argp-standalone/acinclude.m4",
+        "autogen.sh",
+        "VERSION",
+    ] {
+        assert!(read_by_configure(cold), "{cold} is read by configure");
+    }
+    for warm in [
+        "libglusterfs/src/events.c",
+        "libglusterfs/src/events.h",
+        "libglusterfs/src/generator.py",
+        "tests/basic/ec/ec.t",
+        "events/src/glustereventsd.py",
+        "doc/inbox.md",
+    ] {
+        assert!(!read_by_configure(warm), "{warm} is not read by configure");
+    }
+}
+
+#[test]
+fn config_status_paths_are_replaced_whole_and_once() {
+    use xtask::build::reuse::replace_paths;
+    let old = [PathBuf::from("/w/base/src"), PathBuf::from("/opt/g")];
+    let new = [Path::new("/w/branch/src"), Path::new("/opt/g-fixed")];
+    let text =
+        "ac_pwd='/w/base/src'\nS[\"prefix\"]=\"/opt/g\"\nlibdir=/opt/g/lib /opt/g-other /opt/gx\n";
+    assert_eq!(
+        replace_paths(text, &old, &new),
+        "ac_pwd='/w/branch/src'\nS[\"prefix\"]=\"/opt/g-fixed\"\nlibdir=/opt/g-fixed/lib /opt/g-other /opt/gx\n"
+    );
+    // A new path containing an old one is not replaced a second time.
+    assert_eq!(
+        replace_paths(
+            "/opt/g",
+            &[PathBuf::from("/opt/g")],
+            &[Path::new("/opt/g/new")]
+        ),
+        "/opt/g/new"
+    );
+}
+
+#[test]
+fn a_build_with_no_base_to_start_from_is_cold_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = fixture_repo(dir.path());
+    let commit = git(&repo, &["rev-parse", "v3.12.15"]).trim().to_string();
+    let p = dir.path().join("p");
+    let why = |from: Option<&Path>| {
+        xtask::build::reuse::decide(&repo, &commit, from, &p)
+            .err()
+            .expect("cold")
+    };
+    assert_eq!(why(None), "no base build to start from");
+    assert!(why(Some(dir.path())).contains("holds no build stamp"));
+    // A stamped base without its tree.
+    let base = dir.path().join("base");
+    let stamp = report::stamp_path(&base);
+    std::fs::create_dir_all(stamp.parent().unwrap()).unwrap();
+    std::fs::write(
+        &stamp,
+        serde_json::to_string(&sample_report(&base, &commit)).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        why(Some(&base)).contains("--keep-tree"),
+        "{}",
+        why(Some(&base))
+    );
+}
+
+#[test]
+fn a_branch_that_changes_configure_ac_is_built_cold_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = fixture_repo(dir.path());
+    let base_commit = git(&repo, &["rev-parse", "v3.12.15"]).trim().to_string();
+    std::fs::write(repo.join("events.c"), "int x;\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "both"]);
+    let branch = git(&repo, &["rev-parse", "HEAD"]).trim().to_string();
+    git(&repo, &["checkout", "-q", "v3.12.15", "--", "configure.ac"]);
+    std::fs::write(repo.join("events.c"), "int y;\n").unwrap();
+    git(&repo, &["commit", "-q", "-am", "c only"]);
+    let c_only = git(&repo, &["rev-parse", "HEAD"]).trim().to_string();
+
+    let base = dir.path().join("base");
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("config.status"), "#!/bin/sh\n").unwrap();
+    let stamp = report::stamp_path(&base);
+    std::fs::create_dir_all(stamp.parent().unwrap()).unwrap();
+    let stamped = Report {
+        tree: Some(tree),
+        ..sample_report(&base, &base_commit)
+    };
+    std::fs::write(&stamp, serde_json::to_string(&stamped).unwrap()).unwrap();
+
+    let p = dir.path().join("p");
+    let decide = |c: &str| xtask::build::reuse::decide(&repo, c, Some(&base), &p);
+    let why = decide(&branch).err().expect("cold");
+    assert!(why.contains("configure reads configure.ac"), "{why}");
+    let reused = decide(&c_only).expect("from the base's tree");
+    assert_eq!(reused.changed, ["events.c"]);
+    assert!(xtask::build::reuse::started_from(&reused)
+        .why
+        .contains("1 file(s) differ from v3.12.15"));
 }

@@ -1,9 +1,12 @@
-//! `cargo xtask bench build`: what ccache buys. A cold build (an empty
-//! CCACHE_DIR of its own) of the base, then a build of the branch, a tree
-//! that differs from the base in one file (events.c), into another prefix
-//! as the A/B does, side by side in one run. Without --repo the shared
-//! 3.12.15 repository (../shared/glusterfs beside the project) is cloned
-//! and backported, so the branch is release-3.12 plus the kit's fixes.
+//! `cargo xtask bench build`: what the branch build saves. A cold build (an
+//! empty CCACHE_DIR of its own) of the base, its tree kept, then the build of
+//! the branch, a tree that differs from the base in one file (events.c), into
+//! another prefix, starting from the base's tree as the A/B does
+//! (`build::reuse`); side by side in one run, with the ratios. `--warm` adds
+//! the branch built cold again with the now warm ccache, which is what the
+//! A/B did before the reuse. Without --repo the shared 3.12.15 repository
+//! (../shared/glusterfs beside the project) is cloned and backported, so the
+//! branch is release-3.12 plus the kit's fixes.
 
 use crate::build::{Options, Report};
 use anyhow::{bail, Context, Result};
@@ -27,7 +30,7 @@ fn ccache_counts() -> Result<(u64, u64)> {
     ))
 }
 
-pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize) -> Result<()> {
+pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize, warm: bool) -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let repo = match repo {
         Some(r) => r,
@@ -41,26 +44,46 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize) -> Resu
                 .1
         }
     };
-    // Both builds use this run's own cache and work dirs: the cold one
+    // Every build uses this run's own cache and work dirs: the cold one
     // starts from nothing, whatever the user's ~/.cache/ccache holds.
     std::env::set_var("CCACHE_DIR", tmp.path().join("ccache"));
     std::env::set_var("GLK_BUILD_WORK", tmp.path().join("work"));
 
+    let cold_prefix = tmp.path().join("prefix-cold");
+    let mut runs = vec![
+        ("cold", base, None, true),
+        ("reuse", branch, Some(cold_prefix.clone()), false),
+    ];
+    if warm {
+        runs.push(("warm", branch, None, false));
+    }
     let mut rows: Vec<(&str, Report, (u64, u64))> = Vec::new();
-    for (label, rev) in [("cold", base), ("cached", branch)] {
+    for (label, rev, from, keep_tree) in runs {
         cmd!("ccache", "-z").stdout_null().run()?;
+        eprintln!("==> bench build: {label} build of {rev}");
         let report = crate::build::run(&Options {
             rev: rev.to_string(),
             repo: repo.clone(),
-            prefix: tmp.path().join(format!("prefix-{label}")),
+            prefix: if label == "cold" {
+                cold_prefix.clone()
+            } else {
+                tmp.path().join(format!("prefix-{label}"))
+            },
             jobs,
             force: true,
-            keep_tree: false,
+            keep_tree,
+            from,
         })?;
         rows.push((label, report, ccache_counts()?));
     }
     if rows[0].1.commit == rows[1].1.commit {
         bail!("--base and --branch are the same commit; give two trees that differ");
+    }
+    if rows[1].1.start.from.is_none() {
+        bail!(
+            "the branch build did not start from the base's tree: {}",
+            rows[1].1.start.why
+        );
     }
     let changed = cmd!(
         "git",
@@ -78,20 +101,43 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize) -> Resu
         changed.lines().collect::<Vec<_>>().join(", ")
     );
     println!(
-        "{:<8} {:<16} {:>10} {:>10} {:>10} {:>8} {:>8}",
-        "build", "rev", "configure", "make", "total s", "hits", "misses"
+        "{:<6} {:<14} {:>7} {:>8} {:>10} {:>7} {:>8} {:>8} {:>6} {:>7}",
+        "build",
+        "rev",
+        "export",
+        "autogen",
+        "configure",
+        "make",
+        "install",
+        "total s",
+        "hits",
+        "misses"
     );
     for (label, r, (hits, misses)) in &rows {
+        let t = &r.seconds;
         println!(
-            "{:<8} {:<16} {:>10.1} {:>10.1} {:>10.1} {:>8} {:>8}",
-            label, r.rev, r.seconds.configure, r.seconds.make, r.seconds.total, hits, misses
+            "{:<6} {:<14} {:>7.1} {:>8.1} {:>10.1} {:>7.1} {:>8.1} {:>8.1} {:>6} {:>7}",
+            label,
+            r.rev,
+            t.export,
+            t.autogen,
+            t.configure,
+            t.make,
+            t.install,
+            t.total,
+            hits,
+            misses
         );
     }
-    let (cold, cached) = (&rows[0].1.seconds, &rows[1].1.seconds);
-    println!(
-        "cached / cold: make {:.2}, total {:.2}",
-        cached.make / cold.make,
-        cached.total / cold.total
-    );
+    println!("reuse: {}", rows[1].1.start.why);
+    let cold = &rows[0].1.seconds;
+    for (label, r, _) in &rows[1..] {
+        println!(
+            "{label} / cold: make {:.2}, install {:.2}, total {:.2}",
+            r.seconds.make / cold.make,
+            r.seconds.install / cold.install,
+            r.seconds.total / cold.total
+        );
+    }
     Ok(())
 }

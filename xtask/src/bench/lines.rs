@@ -175,6 +175,7 @@ mod tests {
             reused: false,
             seconds: Default::default(),
             tree: None,
+            start: Default::default(),
         }
     }
 

@@ -2,6 +2,11 @@
 //! export with the plan's environment. Their output goes to one log file;
 //! stderr gets a line per step with its time (and a spinner on a terminal).
 //! A failed step's error carries its last lines and the log's path.
+//!
+//! Each step runs as PID 1's child in a PID namespace of its own that dies
+//! with the kit (die-with-parent's namespace holder): make's sub-makes,
+//! compilers, linkers and libtool go with it when the kit is killed, which
+//! PR_SET_PDEATHSIG on make alone could not give (it is not inherited).
 
 use super::compat::Plan;
 use anyhow::{bail, Context, Result};
@@ -9,6 +14,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// How many lines of a failed step's output the error shows.
@@ -87,42 +94,46 @@ impl Steps {
             eprintln!("    {name} ...");
         }
 
-        // duct resolves a relative program against our cwd, not `dir`.
-        // A Path program is taken as a file, a string one is looked up in PATH.
         let program: std::ffi::OsString = match argv[0].strip_prefix("./") {
             Some(local) => dir.join(local).into(),
             None => argv[0].into(),
         };
         let start = Instant::now();
-        // The step (make, configure) dies with us; its own children (sub-makes,
-        // compilers) do not get the signal: see die-with-parent.
-        let mut expr = duct::cmd(program, &argv[1..])
-            .before_spawn(|cmd| {
-                die_with_parent::die_with_parent(cmd);
-                Ok(())
-            })
-            .dir(dir)
-            .stdout_file(self.file.try_clone()?)
-            .stderr_file(self.file.try_clone()?)
-            .stdin_null()
-            .unchecked();
-        for (k, v) in &env.0 {
-            expr = expr.env(k, v);
-        }
-        let status = expr
-            .run()
+        let mut command = step_command();
+        command
+            .arg(&program)
+            .args(&argv[1..])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(self.file.try_clone()?)
+            .stderr(self.file.try_clone()?)
+            .envs(env.0.iter().map(|(k, v)| (k, v)));
+        let status = command
+            .status()
             .with_context(|| format!("starting {}", argv[0]))?;
         let secs = start.elapsed().as_secs_f64();
         bar.finish_and_clear();
-        if !status.status.success() {
+        if !status.success() {
+            let tail = self.tail(start_offset)?;
+            let full = if tail.contains("No space left on device") {
+                "\na filesystem it writes to is full (No space left on device): free space \
+                 there, or choose another --prefix (or GLK_BUILD_WORK for the build tree)"
+            } else {
+                ""
+            };
             bail!(
-                "{name} failed after {secs:.0} s; its last lines:\n{}\nfull log: {}",
-                self.tail(start_offset)?,
+                "{name} failed after {secs:.0} s ({status}); its last lines:\n{tail}{full}\nfull log: {}",
                 self.log.display()
             );
         }
         eprintln!("    {name} done in {secs:.1} s");
         Ok(secs)
+    }
+
+    /// `make install`; its failure is an [`InstallFailed`].
+    pub fn install(&mut self, dir: &Path, env: &Env) -> Result<f64> {
+        self.run("install", dir, env, &["make", "install"])
+            .map_err(|e| InstallFailed(format!("{e:#}")).into())
     }
 
     fn tail(&self, from: u64) -> Result<String> {
@@ -135,6 +146,60 @@ impl Steps {
     }
 }
 
+/// A failed `make install`: whatever tree it ran in, another would fail
+/// the same way (a full disk, a read-only prefix).
+#[derive(Debug)]
+pub struct InstallFailed(String);
+
+impl std::fmt::Display for InstallFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InstallFailed {}
+
+/// How a step is started: in a PID namespace that dies with the kit, as
+/// root or in a user namespace where the kernel allows one; else with only
+/// PR_SET_PDEATHSIG on the step itself, said once.
+fn step_command() -> Command {
+    // bash stays PID 1 (the `; exit` keeps it from exec'ing the step) and
+    // reaps the orphans a make leaves, as an init must.
+    const SCRIPT: &str = "\"$0\" \"$@\"; exit $?";
+    static HOW: OnceLock<Option<&'static [&'static str]>> = OnceLock::new();
+    let how = HOW.get_or_init(|| {
+        let user_ns: &'static [&'static str] = if crate::host::is_root() { &[] } else { &["-r"] };
+        let works = die_with_parent::namespace_holder(user_ns, "exit 0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !works {
+            eprintln!(
+                "    note: no PID namespace for the build steps here (unshare -p refused): \
+                 if the kit is killed, make's children may run on until they finish"
+            );
+        }
+        works.then_some(user_ns)
+    });
+    match how {
+        Some(flags) => die_with_parent::namespace_holder(flags, SCRIPT),
+        None => {
+            let mut c = Command::new("bash");
+            die_with_parent::die_with_parent(&mut c).args(["-c", SCRIPT]);
+            c
+        }
+    }
+}
+
+/// Whether config.h defines USE_EVENTS (a tree configured before).
+pub fn events_defined(src: &Path) -> bool {
+    std::fs::read_to_string(src.join("config.h"))
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["#define", "USE_EVENTS", "1"])
+}
+
 /// Whether configure turned events on: its summary says `Events: yes` and
 /// config.h defines USE_EVENTS. A build without them lacks the code the kit
 /// is about, so anything else is an error.
@@ -145,10 +210,7 @@ pub fn events_on(src: &Path, log: &Path) -> Result<bool> {
         .rev()
         .find(|l| l.trim_start().starts_with("Events") && l.contains(':'))
         .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string());
-    let config_h = std::fs::read_to_string(src.join("config.h")).unwrap_or_default();
-    let defined = config_h
-        .lines()
-        .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["#define", "USE_EVENTS", "1"]);
+    let defined = events_defined(src);
     match (summary.as_deref(), defined) {
         (Some("yes"), true) => Ok(true),
         _ => bail!(

@@ -28,7 +28,6 @@ pub fn reused(prefix: &Path, rev: &str, commit: &str) -> Option<Report> {
     })
 }
 
-/// Checks the install and writes the stamp.
 /// Where a build came from: the repository, the revision asked for, and
 /// the commit it resolved to.
 pub struct Origin<'a> {
@@ -37,6 +36,7 @@ pub struct Origin<'a> {
     pub commit: &'a str,
 }
 
+/// Checks the install and writes the stamp.
 pub fn finish(
     prefix: &Path,
     origin: Origin,
@@ -44,6 +44,7 @@ pub fn finish(
     compat: Vec<String>,
     seconds: Seconds,
     tree: Option<&Path>,
+    start: verify::stamp::Start,
 ) -> Result<Report> {
     let glfsheal = prefix.join("sbin/glfsheal");
     if !glfsheal.is_file() {
@@ -67,6 +68,7 @@ pub fn finish(
         reused: false,
         seconds,
         tree: tree.map(Path::to_path_buf),
+        start,
     };
     let stamp = stamp_path(prefix);
     std::fs::create_dir_all(stamp.parent().expect("stamp has a directory"))?;
@@ -109,10 +111,19 @@ pub fn text(r: &Report) -> String {
         s.push_str(&format!("  compat: {c}\n"));
     }
     if !r.reused {
+        match &r.start.from {
+            Some(b) => s.push_str(&format!(
+                "  start: the tree of {} in {}: {}\n",
+                b.label(),
+                b.prefix.display(),
+                r.start.why
+            )),
+            None => s.push_str(&format!("  start: cold ({})\n", r.start.why)),
+        }
         let t = &r.seconds;
         s.push_str(&format!(
-            "  seconds: autogen {:.0}, configure {:.0}, make {:.0}, install {:.0}, total {:.0}\n",
-            t.autogen, t.configure, t.make, t.install, t.total
+            "  seconds: export {:.0}, autogen {:.0}, configure {:.0}, make {:.0}, install {:.0}, total {:.0}\n",
+            t.export, t.autogen, t.configure, t.make, t.install, t.total
         ));
     }
     s
