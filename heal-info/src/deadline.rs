@@ -4,11 +4,10 @@
 
 use anyhow::{bail, Context, Result};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs `program args`, returning its stdout if it exits 0 within `limit`.
 pub fn output(program: &Path, args: &[&str], limit: Duration) -> Result<String> {
-    let started = Instant::now();
     let handle = duct::cmd(program, args)
         .before_spawn(|cmd| {
             die_with_parent::die_with_parent(cmd);
@@ -19,30 +18,54 @@ pub fn output(program: &Path, args: &[&str], limit: Duration) -> Result<String> 
         .unchecked()
         .start()
         .with_context(|| format!("cannot run {}", program.display()))?;
-    loop {
-        if let Some(out) = handle.try_wait()? {
-            if !out.status.success() {
-                bail!(
-                    "`{} {}` failed ({}): {}{}",
-                    program.display(),
-                    args.join(" "),
-                    out.status,
-                    String::from_utf8_lossy(&out.stdout).trim(),
-                    String::from_utf8_lossy(&out.stderr).trim()
-                );
-            }
-            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+    let handle = std::sync::Arc::new(handle);
+    // A blocking wait on another thread reaps the child the moment it
+    // exits (polling would leave it defunct between polls).
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = handle.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(waiter.wait().map(|o| o.clone()));
+    });
+    let command = || format!("`{} {}`", program.display(), args.join(" "));
+    match rx.recv_timeout(limit) {
+        Ok(Ok(out)) if out.status.success() => {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         }
-        if started.elapsed() >= limit {
+        Ok(Ok(out)) => bail!(
+            "{} failed ({}): {}{}",
+            command(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Ok(Err(e)) => Err(anyhow::Error::from(e).context(command())),
+        Err(_) => {
             // duct's kill also waits for the child: nothing is left defunct.
             let _ = handle.kill();
             bail!(
-                "`{} {}` did not answer within {:.0} s: is glusterd running and answering? (`systemctl status glusterd`)",
-                program.display(),
-                args.join(" "),
+                "{} did not answer within {:.0} s: is glusterd running and answering? (`systemctl status glusterd`)",
+                command(),
                 limit.as_secs_f64()
-            );
+            )
         }
-        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_past_its_deadline_is_killed_and_named() {
+        let t = std::time::Instant::now();
+        let e = output(Path::new("sleep"), &["30"], Duration::from_millis(200)).unwrap_err();
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert!(e.to_string().contains("did not answer"), "{e}");
+        assert_eq!(
+            output(Path::new("echo"), &["hi"], Duration::from_secs(10)).unwrap(),
+            "hi\n"
+        );
+        let e = output(Path::new("false"), &[], Duration::from_secs(10)).unwrap_err();
+        assert!(e.to_string().contains("failed"), "{e}");
     }
 }
