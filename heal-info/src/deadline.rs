@@ -58,14 +58,14 @@ mod tests {
     #[test]
     fn a_command_past_its_deadline_is_killed_and_named() {
         let t = std::time::Instant::now();
-        let e = output(Path::new("sleep"), &["30"], Duration::from_millis(200)).unwrap_err();
+        let e = output(Path::new("/bin/sleep"), &["30"], Duration::from_millis(200)).unwrap_err();
         assert!(t.elapsed() < Duration::from_secs(5));
         assert!(e.to_string().contains("did not answer"), "{e}");
         assert_eq!(
-            output(Path::new("echo"), &["hi"], Duration::from_secs(10)).unwrap(),
+            output(Path::new("/bin/echo"), &["hi"], Duration::from_secs(10)).unwrap(),
             "hi\n"
         );
-        let e = output(Path::new("false"), &[], Duration::from_secs(10)).unwrap_err();
+        let e = output(Path::new("/bin/false"), &[], Duration::from_secs(10)).unwrap_err();
         assert!(e.to_string().contains("failed"), "{e}");
     }
 }

@@ -94,7 +94,8 @@ fn build_for(glfsheal: PathBuf, prefix: Option<&Path>) -> Build {
                 .iter()
                 .map(PathBuf::from)
                 .find(|p| p.is_file())
-                .unwrap_or_else(|| PathBuf::from("gluster")),
+                // Named in the error when it is missing.
+                .unwrap_or_else(|| PathBuf::from("/usr/sbin/gluster")),
             glfsheal,
         },
     }
