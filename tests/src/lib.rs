@@ -1,11 +1,7 @@
 //! Test-only helpers for the end-to-end tests: how a skipped test says so,
 //! and the probe's one lookup. Where the built parts are, the cluster and
 //! the counters are the verify crate's (`verify::tools`, `verify::cluster`,
-//! `verify::Counter`). `background` runs daemons in a cluster, and
-//! `netns_http` asks them over HTTP from inside its network namespace.
-
-pub mod background;
-pub mod netns_http;
+//! `verify::Counter`).
 
 /// The probe's one lookup of glusterd's socket path with `so` preloaded:
 /// its report line (`rc=-2 ...` when the shim answered at once).

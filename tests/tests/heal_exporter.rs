@@ -12,12 +12,12 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use tests::background::Background;
-use tests::netns_http::{get, query};
 use tests::skip;
+use verify::background::Background;
 use verify::cluster::{self, Cluster, Flavor, HOST};
+use verify::hung_volume::HungVolume;
+use verify::netns_http::{get, query};
 use verify::tools::heal_info_bin;
-use verify::Counter;
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
 const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
@@ -265,44 +265,11 @@ fn scenario(flavor: Flavor) {
     assert_eq!(code, 0, "no entry is in split-brain: {sb}");
 
     // A third volume whose brick host resolves only through DNS, which is
-    // a black hole for everything the exporter starts (see heal_info_cluster).
-    c.set_hosts(&format!(
-        "127.0.0.1 localhost\n{} {HOST}\n{} gl-dns\n",
-        c.host_addr(),
-        c.host_addr()
-    ))
-    .unwrap();
-    let dirs: Vec<String> = (0..3)
-        .map(|i| format!("gl-dns:{}", c.brick_dir("dns", i).display()))
-        .collect();
-    c.sh(&format!("gluster --mode=script volume create dns disperse-data 2 redundancy 1 {} force && gluster --mode=script volume start dns", dirs.join(" "))).unwrap();
-    c.wait_bricks_online("dns", 3).unwrap();
+    // a black hole for everything the exporter starts.
+    let hung = HungVolume::create(&c, "dns").unwrap();
+    let hole = &hung.hole;
     let d = c.dir.path();
-    std::fs::write(
-        d.join("hosts-without-gl-dns"),
-        format!("127.0.0.1 localhost\n{} {HOST}\n", c.host_addr()),
-    )
-    .unwrap();
-    std::fs::write(
-        d.join("resolv-slow.conf"),
-        "nameserver 127.0.0.1\noptions timeout:10 attempts:3\n",
-    )
-    .unwrap();
-    let hole = Counter::start(&c, "127.0.0.1:53", "dns").unwrap();
-    let without_dns = |rest: &[&str]| -> Vec<String> {
-        let serve = argv(&c, rest).join(" ");
-        let script = format!(
-            "mount --bind {d}/hosts-without-gl-dns /etc/hosts && mount --bind {d}/resolv-slow.conf /etc/resolv.conf && exec {serve}",
-            d = d.display()
-        );
-        vec![
-            "unshare".into(),
-            "-m".into(),
-            "bash".into(),
-            "-c".into(),
-            script,
-        ]
-    };
+    let without_dns = |rest: &[&str]| -> Vec<String> { hung.wrap(&argv(&c, rest)) };
     let textdir = d.join("textfile");
     std::fs::create_dir_all(&textdir).unwrap();
     let serve_argv = without_dns(&[
@@ -584,5 +551,5 @@ fn scenario(flavor: Flavor) {
         rounds.log_text().contains("skipped"),
         "no round met a busy volume"
     );
-    drop(hole);
+    drop(hung);
 }

@@ -3,11 +3,11 @@
 //! process of the cluster's PID namespace, so it dies with the cluster even
 //! if the test is SIGKILLed; dropping it kills its process group first.
 
+use crate::cluster::Cluster;
 use anyhow::{Context, Result};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
-use verify::cluster::Cluster;
 
 pub struct Background {
     child: Child,
