@@ -8,6 +8,23 @@ use std::time::Duration;
 
 /// Runs `program args`, returning its stdout if it exits 0 within `limit`.
 pub fn output(program: &Path, args: &[&str], limit: Duration) -> Result<String> {
+    let command = || format!("`{} {}`", program.display(), args.join(" "));
+    let out = run(program, args, limit)?;
+    if !out.status.success() {
+        bail!(
+            "{} failed ({}): {}{}",
+            command(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs `program args` and returns its output, whatever its exit status,
+/// if it ends within `limit`.
+pub fn run(program: &Path, args: &[&str], limit: Duration) -> Result<std::process::Output> {
     let handle = duct::cmd(program, args)
         .before_spawn(|cmd| {
             die_with_parent::die_with_parent(cmd);
@@ -24,20 +41,11 @@ pub fn output(program: &Path, args: &[&str], limit: Duration) -> Result<String> 
     let (tx, rx) = std::sync::mpsc::channel();
     let waiter = handle.clone();
     std::thread::spawn(move || {
-        let _ = tx.send(waiter.wait().map(|o| o.clone()));
+        let _ = tx.send(waiter.wait().cloned());
     });
     let command = || format!("`{} {}`", program.display(), args.join(" "));
     match rx.recv_timeout(limit) {
-        Ok(Ok(out)) if out.status.success() => {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        }
-        Ok(Ok(out)) => bail!(
-            "{} failed ({}): {}{}",
-            command(),
-            out.status,
-            String::from_utf8_lossy(&out.stdout).trim(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ),
+        Ok(Ok(out)) => Ok(out),
         Ok(Err(e)) => Err(anyhow::Error::from(e).context(command())),
         Err(_) => {
             // duct's kill also waits for the child: nothing is left defunct.
