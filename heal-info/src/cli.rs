@@ -96,6 +96,7 @@ pub enum Cmd {
         /// Watch only these volumes (default: every started volume, asked each refresh).
         #[arg(long = "volume", value_name = "VOLUME")]
         volumes: Vec<String>,
+        /// glfsheal to run.
         #[arg(long, conflicts_with = "prefix")]
         glfsheal: Option<PathBuf>,
         /// An installed GlusterFS build tree (its glfsheal, gluster, log and socket).

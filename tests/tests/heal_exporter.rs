@@ -210,6 +210,29 @@ fn scenario(flavor: Flavor) {
         .map(|v| v["volume"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["ec", "rep"], "{all}");
+    // The same run as one table and as one exposition.
+    let text = |args: &[&str]| {
+        let a = argv(&c, args);
+        let out = c
+            .exec(&a.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let table = text(&["--all"]);
+    assert!(
+        table.contains("2 volume(s), 0 entries pending heal"),
+        "{table}"
+    );
+    let exposition = text(&["--all", "--format", "prometheus", "--cluster-id", "c1"]);
+    let scrape =
+        prometheus_parse::Scrape::parse(exposition.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let ok: Vec<&str> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "gluster_heal_info_success")
+        .filter_map(|s| s.labels.get("volume"))
+        .collect();
+    assert_eq!(ok.len(), 2, "{exposition}");
 
     // Files made pending: self-heal off, a brick killed, files written
     // through gfapi, the brick restarted.
