@@ -59,11 +59,15 @@ struct Shared {
     textfile: Option<PathBuf>,
     /// Free glfsheal slots, out of `jobs`.
     slots: (Mutex<usize>, Condvar),
+    /// Held from encoding to publishing, so an older encoding never lands
+    /// after a newer one (in the textfile especially).
+    publishing: Mutex<()>,
 }
 
 impl Shared {
     /// Encodes the state once and publishes it to scrapes and the textfile.
     fn publish(&self) {
+        let _turn = self.publishing.lock().unwrap();
         let text = {
             let st = self.state.lock().unwrap();
             let states: Vec<VolumeState> = st
@@ -145,6 +149,7 @@ pub fn serve(build: Build, opts: ServeOptions) -> Result<()> {
         exposition: RwLock::new(String::new()),
         textfile: opts.textfile.clone(),
         slots: (Mutex::new(opts.jobs.max(1)), Condvar::new()),
+        publishing: Mutex::new(()),
     });
     shared.publish();
     let server = Arc::new(server);
