@@ -259,3 +259,26 @@ fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
         std::thread::sleep(opts.interval.saturating_sub(started.elapsed()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_textfile_is_replaced_whole_and_no_temp_file_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        write_atomically(dir.path(), "a 1\n# EOF\n").unwrap();
+        write_atomically(dir.path(), "a 2\n# EOF\n").unwrap();
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, [TEXTFILE]);
+        let file = dir.path().join(TEXTFILE);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "a 2\n# EOF\n");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+        assert!(write_atomically(&dir.path().join("missing"), "x").is_err());
+    }
+}
