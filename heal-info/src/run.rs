@@ -39,6 +39,21 @@ fn glfsheal_args(
     }
 }
 
+/// In split-brain-info mode every entry glfsheal lists is in split-brain,
+/// whether it counted them as `numberOfEntries` (XML) or as "Number of
+/// entries in split-brain" (text): the count is the brick's split-brain count.
+fn split_brain_counts(report: &mut Report) {
+    for b in &mut report.bricks {
+        if b.split_brain.is_none() {
+            b.split_brain = b.entries;
+        }
+        if b.entries.is_none() {
+            b.entries = b.split_brain;
+        }
+    }
+    report.totals = model::totals(&report.bricks);
+}
+
 /// A summary counted from plain entries: glfsheal's per-brick number is
 /// every entry listed, split-brain and possibly-healing ones included.
 fn compute_summary(report: &mut Report) {
@@ -90,6 +105,9 @@ pub fn heal_info(build: &Build, opts: &Options) -> Report {
     if source == Some(SummarySource::ComputedFromEntries) && report.error.is_none() {
         compute_summary(&mut report);
     }
+    if opts.mode == Mode::SplitBrain {
+        split_brain_counts(&mut report);
+    }
     report.summary_source = source;
     report.version = version;
     report
@@ -104,6 +122,9 @@ pub fn from_file(volume: &str, file: &std::path::Path, keep_entries: bool, mode:
     let mut report = empty_report(volume, &file.display().to_string());
     report.mode = mode;
     settle(&mut report, parsed, None);
+    if mode == Mode::SplitBrain && report.error.is_none() {
+        split_brain_counts(&mut report);
+    }
     // Saved output of a summary: glfsheal's own has the counts; plain
     // entries (3.12) are counted here.
     if mode == Mode::Summary && report.error.is_none() {
