@@ -26,8 +26,14 @@ pub struct Cli {
 
 #[derive(clap::Args)]
 pub struct InfoArgs {
-    /// The volume.
+    /// The volume (or --all).
     pub volume: Option<String>,
+    /// Every started volume of the local glusterd, concurrently (see --jobs).
+    #[arg(long, conflicts_with_all = ["volume", "from"])]
+    pub all: bool,
+    /// With --all: how many glfsheals run at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
     /// glfsheal to run.
     #[arg(long, conflicts_with = "prefix")]
     pub glfsheal: Option<PathBuf>,
@@ -39,9 +45,16 @@ pub struct InfoArgs {
     pub timeout: f64,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Only the volume's totals (table format).
-    #[arg(long)]
+    /// Per brick: total pending, in split-brain and possibly healing
+    /// (glfsheal's info-summary; computed from its entries on 3.12, which lacks it).
+    #[arg(long, conflicts_with = "split_brain")]
     pub summary: bool,
+    /// Only the entries in split-brain (glfsheal's split-brain-info), listed.
+    #[arg(long)]
+    pub split_brain: bool,
+    /// The cluster_id label of the Prometheus format (gluster-prometheus's).
+    #[arg(long, default_value = "")]
+    pub cluster_id: String,
     /// List the entries pending heal.
     #[arg(long)]
     pub entries: bool,
@@ -59,6 +72,40 @@ pub enum Format {
 
 #[derive(Subcommand)]
 pub enum Cmd {
+    /// A Prometheus exporter: /metrics from a background refresh of every
+    /// started volume, answered at once from the last result.
+    Serve {
+        /// Address to serve /metrics on.
+        #[arg(long, default_value = "127.0.0.1:9713")]
+        listen: String,
+        /// Seconds between refreshes.
+        #[arg(long, default_value_t = 60.0)]
+        interval: f64,
+        /// Seconds each volume's glfsheal may take before it is diagnosed and killed.
+        #[arg(long, default_value_t = 60.0)]
+        timeout: f64,
+        /// How many glfsheals run at once.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
+        /// Also write node_exporter's textfile collector file into DIR.
+        #[arg(long, value_name = "DIR")]
+        textfile: Option<PathBuf>,
+        /// The cluster_id label (gluster-prometheus's).
+        #[arg(long, default_value = "")]
+        cluster_id: String,
+        /// Watch only these volumes (default: every started volume, asked each refresh).
+        #[arg(long = "volume", value_name = "VOLUME")]
+        volumes: Vec<String>,
+        /// glfsheal to run.
+        #[arg(long, conflicts_with = "prefix")]
+        glfsheal: Option<PathBuf>,
+        /// An installed GlusterFS build tree (its glfsheal, gluster, log and socket).
+        #[arg(long)]
+        prefix: Option<PathBuf>,
+        /// Stop after N refresh rounds (tests and benchmarks).
+        #[arg(long, hide = true)]
+        rounds: Option<u64>,
+    },
     /// Count pending heals in brick directories (.glusterfs/indices), without glusterd.
     Scan {
         #[arg(required = true)]

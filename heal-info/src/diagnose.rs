@@ -135,40 +135,26 @@ fn rows(pid: u32, tables: &[&str], inodes: &HashSet<String>) -> Vec<((String, u1
 }
 
 fn backtrace(pid: u32) -> Option<String> {
-    let which = std::env::split_paths(&std::env::var_os("PATH")?).any(|d| d.join("gdb").is_file());
-    if !which {
-        return None;
-    }
-    let handle = duct::cmd!(
-        "gdb",
+    // A full path: duct runs a bare relative Path from the current directory.
+    let gdb = std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("gdb"))
+        .find(|p| p.is_file())?;
+    let args = [
         "-p",
-        pid.to_string(),
+        &pid.to_string(),
         "-batch",
         "-nx",
         "-ex",
-        "thread apply all bt"
-    )
-    .stdout_capture()
-    .stderr_null()
-    .unchecked()
-    .start()
-    .ok()?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(Some(out)) = handle.try_wait() {
-            let text = String::from_utf8_lossy(&out.stdout).into_owned();
-            let frames: Vec<&str> = text
-                .lines()
-                .filter(|l| l.starts_with('#') || l.starts_with("Thread "))
-                .collect();
-            return (!frames.is_empty()).then(|| frames.join("\n"));
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = handle.kill();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        "thread apply all bt",
+    ];
+    // Under a deadline, and reaped the moment it exits.
+    let out = crate::deadline::run(&gdb, &args, Duration::from_secs(10)).ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let frames: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with('#') || l.starts_with("Thread "))
+        .collect();
+    (!frames.is_empty()).then(|| frames.join("\n"))
 }
 
 /// Seconds into the day of a `[2026-11-25 16:08:48.364351 +0000]` log line.

@@ -22,6 +22,8 @@ pub struct Build {
     pub log_dir: PathBuf,
     /// The unix socket glfsheal fetches its volfile from.
     pub socket: PathBuf,
+    /// The build's CLI, to ask glusterd which volumes there are (`--all`).
+    pub gluster: PathBuf,
 }
 
 fn under_prefix(prefix: &Path) -> Vec<PathBuf> {
@@ -81,12 +83,19 @@ fn build_for(glfsheal: PathBuf, prefix: Option<&Path>) -> Build {
             glusterfs: Some(p.join("sbin/glusterfs")).filter(|g| g.is_file()),
             log_dir: p.join("var/log/glusterfs"),
             socket: p.join("var/run/glusterd.socket"),
+            gluster: p.join("sbin/gluster"),
             glfsheal,
         },
         None => Build {
             glusterfs: system_glusterfs(),
             log_dir: PathBuf::from("/var/log/glusterfs"),
             socket: PathBuf::from("/var/run/glusterd.socket"),
+            gluster: ["/usr/sbin/gluster", "/usr/bin/gluster"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file())
+                // Named in the error when it is missing.
+                .unwrap_or_else(|| PathBuf::from("/usr/sbin/gluster")),
             glfsheal,
         },
     }

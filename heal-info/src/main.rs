@@ -3,7 +3,8 @@
 use anyhow::Result;
 use clap::Parser;
 use heal_info::cli::{Cli, Cmd, Format, InfoArgs};
-use heal_info::{find, model::exit, output, run, scan};
+use heal_info::model::{exit, Mode};
+use heal_info::{all, find, output, run, scan};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -40,6 +41,37 @@ fn main() -> ExitCode {
             write_files,
             dir,
         }) => probe_cmd(&volume, prefix.as_deref(), write_files, &dir),
+        Some(Cmd::Serve {
+            listen,
+            interval,
+            timeout,
+            jobs,
+            textfile,
+            cluster_id,
+            volumes,
+            glfsheal,
+            prefix,
+            rounds,
+        }) => find::find(glfsheal.as_deref(), prefix.as_deref()).and_then(|build| {
+            let secs = |name: &str, v: f64| {
+                anyhow::ensure!(
+                    v.is_finite() && v > 0.0,
+                    "--{name} must be a positive number of seconds, not {v}"
+                );
+                Ok(Duration::from_secs_f64(v))
+            };
+            let opts = heal_info::serve::ServeOptions {
+                listen,
+                interval: secs("interval", interval)?,
+                timeout: secs("timeout", timeout)?,
+                jobs: jobs.into(),
+                textfile,
+                cluster_id,
+                volumes,
+                rounds,
+            };
+            heal_info::serve::serve(build, opts).map(|()| exit::CLEAN)
+        }),
         None => info_cmd(cli.info),
     };
     match result {
@@ -52,26 +84,94 @@ fn main() -> ExitCode {
 }
 
 fn info_cmd(a: InfoArgs) -> Result<u8> {
-    let Some(volume) = a.volume else {
-        anyhow::bail!("name a volume: heal-info VOLUME (see --help)");
+    anyhow::ensure!(
+        a.timeout.is_finite() && a.timeout > 0.0,
+        "--timeout must be a positive number of seconds, not {}",
+        a.timeout
+    );
+    let mode = if a.summary {
+        Mode::Summary
+    } else if a.split_brain {
+        Mode::SplitBrain
+    } else {
+        Mode::Info
+    };
+    // Split-brain mode is for the list itself.
+    let keep_entries = a.entries || a.split_brain;
+    if a.all {
+        return all_cmd(&a, mode, keep_entries);
+    }
+    let Some(volume) = a.volume.clone() else {
+        anyhow::bail!("name a volume: heal-info VOLUME, or every started volume: heal-info --all (see --help)");
     };
     let report = match &a.from {
-        Some(file) => run::from_file(&volume, file, a.entries),
+        Some(file) => run::from_file(&volume, file, keep_entries, mode),
         None => {
             let build = find::find(a.glfsheal.as_deref(), a.prefix.as_deref())?;
-            let timeout = Duration::from_secs_f64(a.timeout);
             let opts = run::Options {
                 volume,
-                timeout,
-                keep_entries: a.entries,
+                timeout: Duration::from_secs_f64(a.timeout),
+                keep_entries,
+                mode,
             };
             run::heal_info(&build, &opts)
         }
     };
     match a.format {
-        Format::Table => print!("{}", output::table(&report, a.summary)),
+        Format::Table => print!("{}", output::table(&report)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Prometheus => print!("{}", output::prometheus(&report)),
+        Format::Prometheus => print!("{}", output::prometheus(&report, &a.cluster_id)),
+    }
+    Ok(report.exit)
+}
+
+/// `--all`: the volume list from glusterd, then every volume at once
+/// (`all::run_all`); one document for all of them.
+fn all_cmd(a: &InfoArgs, mode: Mode, keep_entries: bool) -> Result<u8> {
+    let build = find::find(a.glfsheal.as_deref(), a.prefix.as_deref())?;
+    let started = std::time::Instant::now();
+    let timeout = Duration::from_secs_f64(a.timeout);
+    let (volumes, error) = match heal_info::volumes::started(&build, timeout) {
+        Ok(v) => (v, None),
+        Err(e) => (vec![], Some(format!("{e:#}"))),
+    };
+    eprintln!("heal-info: {} started volume(s)", volumes.len());
+    let template = run::Options {
+        volume: String::new(),
+        timeout,
+        keep_entries,
+        mode,
+    };
+    let reports = all::run_all(&build, &volumes, &template, a.jobs.into());
+    let report = all::AllReport {
+        cluster_id: a.cluster_id.clone(),
+        seconds: started.elapsed().as_secs_f64(),
+        exit: if error.is_some() {
+            exit::FAILED
+        } else {
+            all::worst_exit(&reports)
+        },
+        volumes: reports,
+        error,
+    };
+    match a.format {
+        Format::Table => print!("{}", output::all_table(&report)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Prometheus => {
+            let now = heal_info::metrics::now();
+            let states: Vec<_> = report
+                .volumes
+                .iter()
+                .map(|r| heal_info::metrics::VolumeState {
+                    report: r,
+                    last_success: r.error.is_none().then_some(now),
+                })
+                .collect();
+            print!(
+                "{}",
+                heal_info::metrics::encode(&a.cluster_id, &states, None)
+            )
+        }
     }
     Ok(report.exit)
 }

@@ -14,8 +14,21 @@ pub struct Brick {
     pub connected: bool,
     /// Entries pending heal; None when the brick could not be asked (`-`).
     pub entries: Option<u64>,
-    /// Entries in split-brain, where the build reports them.
+    /// Entries in split-brain, where the build reports them (or, on 3.12's
+    /// computed summary, the entries glfsheal marked "Is in split-brain").
     pub split_brain: Option<u64>,
+    /// `--summary`: entries waiting for the self-heal daemon, no lock held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heal_pending: Option<u64>,
+    /// `--summary`: entries another client holds a heal lock on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub possibly_healing: Option<u64>,
+    /// Entries glfsheal's plain text marked " - Is in split-brain" and
+    /// " - Possibly undergoing heal": what 3.12's summary is computed from.
+    #[serde(skip)]
+    pub marked_split_brain: u64,
+    #[serde(skip)]
+    pub marked_healing: u64,
     /// The entry paths (or `<gfid:...>`), kept with `--entries`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entry_paths: Vec<String>,
@@ -49,11 +62,39 @@ pub struct Totals {
     pub connected: usize,
     pub entries: u64,
     pub split_brain: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub possibly_healing: Option<u64>,
+}
+
+/// What glfsheal was asked: `info` (the default), `split-brain`
+/// (`split-brain-info`: only entries in split-brain), `summary` (per-brick
+/// counts of pending, split-brain and possibly healing entries).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    #[default]
+    Info,
+    SplitBrain,
+    Summary,
+}
+
+/// Where a `--summary` came from: glfsheal's own `info-summary` (3.13 and
+/// later), or counted here from glfsheal's plain entry list, whose lines
+/// carry the status (3.12 lost `info summary` in v3.12.4, f4867128fe, and
+/// its XML drops the per-entry status).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SummarySource {
+    Glfsheal,
+    ComputedFromEntries,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub volume: String,
+    pub mode: Mode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary_source: Option<SummarySource>,
     pub glfsheal: String,
     pub version: Option<String>,
     pub duration_seconds: f64,
@@ -73,6 +114,10 @@ pub fn totals(bricks: &[Brick]) -> Totals {
         connected: bricks.iter().filter(|b| b.connected).count(),
         entries: bricks.iter().filter_map(|b| b.entries).sum(),
         split_brain: bricks.iter().filter_map(|b| b.split_brain).sum(),
+        possibly_healing: bricks
+            .iter()
+            .any(|b| b.possibly_healing.is_some())
+            .then(|| bricks.iter().filter_map(|b| b.possibly_healing).sum()),
     }
 }
 

@@ -1,25 +1,33 @@
 //! Printing a report: an aligned table (comfy-table), JSON (the `Report`
-//! schema), or Prometheus text exposition for node_exporter's textfile
-//! collector, with gluster-prometheus's metric names and labels so existing
-//! dashboards keep working.
+//! schema), or Prometheus exposition (`metrics`, with gluster-prometheus's
+//! metric names and labels so existing dashboards keep working).
 
-use crate::model::Report;
+use crate::model::{Mode, Report, SummarySource};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
-pub fn table(r: &Report, summary: bool) -> String {
+pub fn table(r: &Report) -> String {
     let mut out = String::new();
-    if !summary {
+    let summary = r.mode == Mode::Summary;
+    {
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED);
-        t.set_header(vec!["brick", "status", "entries", "split-brain"]);
+        let mut header = vec!["brick", "status", "entries", "split-brain"];
+        if summary {
+            header.extend(["heal-pending", "possibly-healing"]);
+        }
+        t.set_header(header);
         for b in &r.bricks {
             let n = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
-            t.add_row(vec![
+            let mut row = vec![
                 b.name.clone(),
                 b.status.clone(),
                 n(b.entries),
                 n(b.split_brain),
-            ]);
+            ];
+            if summary {
+                row.extend([n(b.heal_pending), n(b.possibly_healing)]);
+            }
+            t.add_row(row);
         }
         if !r.bricks.is_empty() {
             out.push_str(&format!("{t}\n"));
@@ -40,6 +48,13 @@ pub fn table(r: &Report, summary: bool) -> String {
         r.totals.split_brain,
         r.duration_seconds
     ));
+    match r.summary_source {
+        Some(SummarySource::Glfsheal) => out.push_str("summary: glfsheal's own (info-summary)\n"),
+        Some(SummarySource::ComputedFromEntries) => out.push_str(
+            "summary: computed from glfsheal's entry list (this build has no info-summary)\n",
+        ),
+        None => {}
+    }
     if let Some(e) = &r.error {
         out.push_str(&format!("error: {e}\n"));
     }
@@ -49,64 +64,38 @@ pub fn table(r: &Report, summary: bool) -> String {
     out
 }
 
-fn label(v: &str) -> String {
-    v.replace('\\', r"\\")
-        .replace('"', "\\\"")
-        .replace('\n', r"\n")
+/// The exposition for one report, via `metrics` (gluster-prometheus's names).
+pub fn prometheus(r: &Report, cluster_id: &str) -> String {
+    let last = r.error.is_none().then(crate::metrics::now);
+    crate::metrics::encode(
+        cluster_id,
+        &[crate::metrics::VolumeState {
+            report: r,
+            last_success: last,
+        }],
+        None,
+    )
 }
 
-pub fn prometheus(r: &Report) -> String {
-    let vol = label(&r.volume);
-    let mut s = String::new();
-    let mut metric = |name: &str, help: &str, rows: Vec<(String, f64)>| {
-        s.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
-        for (labels, v) in rows {
-            s.push_str(&format!("{name}{{{labels}}} {v}\n"));
-        }
-    };
-    let per_brick = |f: &dyn Fn(&crate::model::Brick) -> Option<f64>| -> Vec<(String, f64)> {
-        r.bricks
-            .iter()
-            .filter_map(|b| {
-                let v = f(b)?;
-                Some((
-                    format!(
-                        "volume=\"{vol}\",brick_path=\"{}\",host=\"{}\"",
-                        label(&b.path),
-                        label(&b.host)
-                    ),
-                    v,
-                ))
-            })
-            .collect()
-    };
-    metric(
-        "gluster_volume_heal_count",
-        "Number of entries pending heal on the brick",
-        per_brick(&|b| b.entries.map(|v| v as f64)),
-    );
-    metric(
-        "gluster_volume_split_brain_heal_count",
-        "Number of entries in split-brain on the brick",
-        per_brick(&|b| b.split_brain.map(|v| v as f64)),
-    );
-    metric(
-        "gluster_heal_info_brick_connected",
-        "1 if glfsheal could reach the brick",
-        per_brick(&|b| Some(if b.connected { 1.0 } else { 0.0 })),
-    );
-    metric(
-        "gluster_heal_info_duration_seconds",
-        "How long heal info took",
-        vec![(format!("volume=\"{vol}\""), r.duration_seconds)],
-    );
-    metric(
-        "gluster_heal_info_success",
-        "1 if glfsheal answered before the deadline with well-formed output",
-        vec![(
-            format!("volume=\"{vol}\""),
-            if r.error.is_none() { 1.0 } else { 0.0 },
-        )],
-    );
-    s
+/// Every volume of `--all`: each volume's table in turn, then one line
+/// for the whole run.
+pub fn all_table(a: &crate::all::AllReport) -> String {
+    let mut out = String::new();
+    for r in &a.volumes {
+        out.push_str(&table(r));
+        out.push('\n');
+    }
+    if let Some(e) = &a.error {
+        out.push_str(&format!("error: {e}\n"));
+    }
+    let stalled = a.volumes.iter().filter(|r| r.diagnosis.is_some()).count();
+    out.push_str(&format!(
+        "{} volume(s), {} entries pending heal, {} in split-brain, {} stalled ({:.2} s)\n",
+        a.volumes.len(),
+        a.volumes.iter().map(|r| r.totals.entries).sum::<u64>(),
+        a.volumes.iter().map(|r| r.totals.split_brain).sum::<u64>(),
+        stalled,
+        a.seconds
+    ));
+    out
 }

@@ -38,6 +38,11 @@ pub fn parse(mut input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
     }
 }
 
+/// How glfsheal's plain output ends an entry's line by its status
+/// (`glfsh_print_heal_status`); its XML leaves the status out.
+const SPLIT_BRAIN_MARK: &str = " - Is in split-brain";
+const HEALING_MARK: &str = " - Possibly undergoing heal";
+
 fn number(s: &str) -> Result<Option<u64>> {
     let s = s.trim();
     if s == "-" || s.is_empty() {
@@ -103,6 +108,8 @@ fn parse_xml(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
                         b.entries = number(&t)?
                     }
                     ("numberOfEntriesInSplitBrain", Some(b)) => b.split_brain = number(&t)?,
+                    ("numberOfEntriesInHealPending", Some(b)) => b.heal_pending = number(&t)?,
+                    ("numberOfEntriesPossiblyHealing", Some(b)) => b.possibly_healing = number(&t)?,
                     ("file", Some(b)) if keep_entries => b.entry_paths.push(t),
                     ("brick", Some(_)) => out.bricks.extend(brick.take()),
                     ("opRet", None) => op_ret = t.parse().ok(),
@@ -156,13 +163,28 @@ fn parse_text(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
                 b.status = s.to_string();
             } else if let Some(n) = l.strip_prefix("Number of entries in split-brain: ") {
                 b.split_brain = number(n)?;
+            } else if let Some(n) = l.strip_prefix("Number of entries in heal pending: ") {
+                b.heal_pending = number(n)?;
+            } else if let Some(n) = l.strip_prefix("Number of entries possibly healing: ") {
+                b.possibly_healing = number(n)?;
             } else if let Some(n) = l
                 .strip_prefix("Total Number of entries: ")
                 .or(l.strip_prefix("Number of entries: "))
             {
                 b.entries = number(n)?;
-            } else if keep_entries && !l.is_empty() && !l.starts_with("Number of entries") {
-                b.entry_paths.push(l.to_string());
+            } else if !l.is_empty() && !l.starts_with("Number of entries") {
+                let path = if let Some(p) = l.strip_suffix(SPLIT_BRAIN_MARK) {
+                    b.marked_split_brain += 1;
+                    p
+                } else if let Some(p) = l.strip_suffix(HEALING_MARK) {
+                    b.marked_healing += 1;
+                    p
+                } else {
+                    l
+                };
+                if keep_entries {
+                    b.entry_paths.push(path.to_string());
+                }
             }
         } else if !l.trim().is_empty() {
             errors.push(l.trim().to_string());
@@ -211,6 +233,25 @@ mod tests {
         assert_eq!(p.bricks[0].entry_paths, vec!["/a", "<gfid:1234>"]);
         assert_eq!(p.bricks[0].entries, Some(2));
         assert!(!p.bricks[1].connected);
+    }
+
+    #[test]
+    fn counts_the_status_marks_of_plain_entries() {
+        let text = "Brick n:/b/1\n/a - Is in split-brain\n\n/b - Possibly undergoing heal\n\n/c \nStatus: Connected\nNumber of entries: 3\n";
+        let p = parse(text.as_bytes(), true).unwrap();
+        let b = &p.bricks[0];
+        assert_eq!((b.marked_split_brain, b.marked_healing), (1, 1));
+        assert_eq!(b.entry_paths, vec!["/a", "/b", "/c"]);
+    }
+
+    #[test]
+    fn reads_the_summary_counts_of_newer_builds() {
+        let xml = "<cliOutput><healInfo><bricks><brick><name>n:/b</name><status>Connected</status><totalNumberOfEntries>5</totalNumberOfEntries><numberOfEntriesInHealPending>3</numberOfEntriesInHealPending><numberOfEntriesInSplitBrain>1</numberOfEntriesInSplitBrain><numberOfEntriesPossiblyHealing>1</numberOfEntriesPossiblyHealing></brick></bricks></healInfo><opRet>0</opRet></cliOutput>";
+        let b = &parse(xml.as_bytes(), false).unwrap().bricks[0];
+        assert_eq!(
+            (b.entries, b.heal_pending, b.split_brain, b.possibly_healing),
+            (Some(5), Some(3), Some(1), Some(1))
+        );
     }
 
     #[test]

@@ -4,16 +4,69 @@
 
 use crate::diagnose;
 use crate::find::{self, Build};
-use crate::model::{self, exit, Report};
+use crate::model::{self, exit, Mode, Report, SummarySource};
 use crate::parse::{self, Parsed};
+use crate::version::Version;
 use std::io::BufReader;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+#[derive(Clone)]
 pub struct Options {
     pub volume: String,
     pub timeout: Duration,
     pub keep_entries: bool,
+    pub mode: Mode,
+}
+
+/// glfsheal's words after the volume for `mode`, and where a summary then
+/// comes from. 3.12 has no `info-summary`, and its XML drops each entry's
+/// status, so its summary is counted from the plain entry list.
+fn glfsheal_args(
+    mode: Mode,
+    version: Option<&str>,
+    xml_arg: &'static str,
+) -> (Vec<&'static str>, Option<SummarySource>) {
+    match mode {
+        Mode::Info => (vec![xml_arg], None),
+        Mode::SplitBrain => (vec!["split-brain-info", xml_arg], None),
+        Mode::Summary => match version.and_then(Version::parse) {
+            Some(v) if !v.glfsheal_has_summary() => {
+                (vec![], Some(SummarySource::ComputedFromEntries))
+            }
+            _ => (vec!["info-summary", xml_arg], Some(SummarySource::Glfsheal)),
+        },
+    }
+}
+
+/// In split-brain-info mode every entry glfsheal lists is in split-brain,
+/// whether it counted them as `numberOfEntries` (XML) or as "Number of
+/// entries in split-brain" (text): the count is the brick's split-brain count.
+fn split_brain_counts(report: &mut Report) {
+    for b in &mut report.bricks {
+        if b.split_brain.is_none() {
+            b.split_brain = b.entries;
+        }
+        if b.entries.is_none() {
+            b.entries = b.split_brain;
+        }
+    }
+    report.totals = model::totals(&report.bricks);
+}
+
+/// A summary counted from plain entries: glfsheal's per-brick number is
+/// every entry listed, split-brain and possibly-healing ones included.
+fn compute_summary(report: &mut Report) {
+    for b in &mut report.bricks {
+        if let Some(total) = b.entries {
+            b.split_brain = Some(b.marked_split_brain);
+            b.possibly_healing = Some(b.marked_healing);
+            b.heal_pending = Some(total.saturating_sub(b.marked_split_brain + b.marked_healing));
+        }
+    }
+    report.totals = model::totals(&report.bricks);
+    report.exit = model::exit_for(&report.bricks);
+    report.ok = report.exit == exit::CLEAN;
 }
 
 enum Outcome {
@@ -24,30 +77,64 @@ pub fn heal_info(build: &Build, opts: &Options) -> Report {
     let started = Instant::now();
     let version = find::version(build);
     let arg = find::xml_arg(version.as_deref());
-    let mut report = attempt(build, opts, arg, started);
+    let (args, mut source) = glfsheal_args(opts.mode, version.as_deref(), arg);
+    let mut report = attempt(build, opts, &args, started);
     // A build that did not take this form of the XML switch (an unknown
     // version, or a distribution's backport of the other form; glfsheal
-    // then prints its usage): try the other form once.
-    let usage = report
-        .error
-        .as_deref()
-        .is_some_and(|e| e.trim_start().starts_with("Usage:"));
-    if (version.is_none() || usage) && report.exit == exit::FAILED && report.diagnosis.is_none() {
+    // then prints its usage): try the other form once. A summary glfsheal
+    // does not know is counted from its plain entries instead.
+    let usage = |r: &Report| {
+        r.error
+            .as_deref()
+            .is_some_and(|e| e.trim_start().starts_with("Usage:"))
+    };
+    let retry = |r: &Report| {
+        (version.is_none() || usage(r)) && r.exit == exit::FAILED && r.diagnosis.is_none()
+    };
+    if retry(&report) && source == Some(SummarySource::Glfsheal) {
+        source = Some(SummarySource::ComputedFromEntries);
+        report = attempt(build, opts, &[], started);
+    } else if retry(&report) && !args.is_empty() {
         let other = if arg == "--xml" { "xml" } else { "--xml" };
-        report = attempt(build, opts, other, started);
+        let swapped: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == arg { other } else { a })
+            .collect();
+        report = attempt(build, opts, &swapped, started);
     }
+    if source == Some(SummarySource::ComputedFromEntries) && report.error.is_none() {
+        compute_summary(&mut report);
+    }
+    if opts.mode == Mode::SplitBrain {
+        split_brain_counts(&mut report);
+    }
+    report.summary_source = source;
     report.version = version;
     report
 }
 
 /// A report from saved glfsheal output, parsed as a stream like live output.
-pub fn from_file(volume: &str, file: &std::path::Path, keep_entries: bool) -> Report {
+pub fn from_file(volume: &str, file: &std::path::Path, keep_entries: bool, mode: Mode) -> Report {
     let started = Instant::now();
     let parsed = std::fs::File::open(file)
         .map_err(anyhow::Error::from)
         .and_then(|f| parse::parse(BufReader::with_capacity(1 << 16, f), keep_entries));
     let mut report = empty_report(volume, &file.display().to_string());
+    report.mode = mode;
     settle(&mut report, parsed, None);
+    if mode == Mode::SplitBrain && report.error.is_none() {
+        split_brain_counts(&mut report);
+    }
+    // Saved output of a summary: glfsheal's own has the counts; plain
+    // entries (3.12) are counted here.
+    if mode == Mode::Summary && report.error.is_none() {
+        if report.bricks.iter().any(|b| b.possibly_healing.is_some()) {
+            report.summary_source = Some(SummarySource::Glfsheal);
+        } else {
+            compute_summary(&mut report);
+            report.summary_source = Some(SummarySource::ComputedFromEntries);
+        }
+    }
     report.duration_seconds = started.elapsed().as_secs_f64();
     report
 }
@@ -55,6 +142,8 @@ pub fn from_file(volume: &str, file: &std::path::Path, keep_entries: bool) -> Re
 fn empty_report(volume: &str, source: &str) -> Report {
     Report {
         volume: volume.to_string(),
+        mode: Mode::Info,
+        summary_source: None,
         glfsheal: source.to_string(),
         version: None,
         duration_seconds: 0.0,
@@ -91,13 +180,17 @@ fn settle(report: &mut Report, parsed: anyhow::Result<Parsed>, signal: Option<i3
     }
 }
 
-fn attempt(build: &Build, opts: &Options, xml_arg: &str, started: Instant) -> Report {
+fn attempt(build: &Build, opts: &Options, args: &[&str], started: Instant) -> Report {
     let mut report = empty_report(&opts.volume, &build.glfsheal.display().to_string());
+    report.mode = opts.mode;
+    let argv: Vec<&str> = std::iter::once(opts.volume.as_str())
+        .chain(args.iter().copied())
+        .collect();
     let log_offset =
         std::fs::metadata(diagnose::log_path(build, &opts.volume)).map_or(0, |m| m.len());
     // The deadline kills glfsheal; PR_SET_PDEATHSIG kills it too if we die
     // first. Spawned from this (the caller's) thread, not the reader's.
-    let handle = match duct::cmd(&build.glfsheal, [opts.volume.as_str(), xml_arg])
+    let handle = match duct::cmd(&build.glfsheal, argv)
         .before_spawn(|cmd| {
             die_with_parent::die_with_parent(cmd);
             Ok(())

@@ -55,6 +55,13 @@ impl Version {
         self.triple() >= (8, 2, 0)
     }
 
+    /// Whether glfsheal has its own `info-summary` mode: 3.13 and later.
+    /// 3.12 had it briefly and lost it again in v3.12.4 (f4867128fe), so
+    /// the 3.12 line is judged as lacking it.
+    pub fn glfsheal_has_summary(self) -> bool {
+        self.triple() >= (3, 13, 0)
+    }
+
     /// Whether glfsheal takes `--xml` (else the positional word `xml`): the
     /// `--nolog` change (e7dd46ae54), in 6.0 and ported to 4.1.7 and 5.2.
     pub fn glfsheal_dashed_xml(self) -> bool {
@@ -100,6 +107,13 @@ mod tests {
         assert_eq!(has_fix("7.3"), Some(true));
         assert_eq!(has_fix("10.3"), Some(true));
         assert_eq!(has_fix("git"), None);
+    }
+
+    #[test]
+    fn glfsheal_summary_from_3_13() {
+        for (word, want) in [("3.12.15", false), ("3.13.2", true), ("10.3", true)] {
+            assert_eq!(Version::parse(word).unwrap().glfsheal_has_summary(), want);
+        }
     }
 
     #[test]

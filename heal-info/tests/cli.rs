@@ -69,7 +69,11 @@ fn prometheus_output_parses_with_a_real_parser() {
     let s = scrape
         .samples
         .iter()
-        .find(|s| s.metric == "gluster_volume_heal_count")
+        // prometheus-client keeps a family's series in a hash map: find
+        // the brick by its label, not by its place.
+        .find(|s| {
+            s.metric == "gluster_volume_heal_count" && s.labels.get("brick_path") == Some("/b/1")
+        })
         .unwrap();
     assert_eq!(s.labels.get("volume"), Some("v-x"));
     assert_eq!(s.labels.get("brick_path"), Some("/b/1"));
@@ -140,5 +144,68 @@ fn missing_glfsheal_says_where_it_looked() {
     assert!(
         e.contains("/nonexistent/prefix/libexec/glusterfs/glfsheal") && e.contains("--glfsheal"),
         "{e}"
+    );
+}
+
+#[test]
+fn a_summary_of_3_12_plain_output_is_computed_from_the_entry_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("out.txt");
+    // 3.12.15's glfsheal VOL (no info-summary): each entry's status ends its line.
+    std::fs::write(
+        &f,
+        "Brick n1:/b/1\n/a - Is in split-brain\n\n/b - Possibly undergoing heal\n\n/c \nStatus: Connected\nNumber of entries: 3\n\nBrick n1:/b/2\nStatus: Connected\nNumber of entries: 0\n",
+    )
+    .unwrap();
+    let o = heal_info(&[
+        "v",
+        "--from",
+        f.to_str().unwrap(),
+        "--summary",
+        "--format",
+        "json",
+    ]);
+    let v = stderr_json(&o);
+    assert_eq!(v["summary_source"], "computed-from-entries", "{v}");
+    let b = &v["bricks"][0];
+    assert_eq!(
+        (
+            &b["entries"],
+            &b["heal_pending"],
+            &b["split_brain"],
+            &b["possibly_healing"]
+        ),
+        (&3.into(), &1.into(), &1.into(), &1.into()),
+        "{v}"
+    );
+    assert_eq!(v["totals"]["possibly_healing"], 1);
+    let o = heal_info(&["v", "--from", f.to_str().unwrap(), "--summary"]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("possibly-healing") && table.contains("computed from glfsheal's entry list"),
+        "{table}"
+    );
+}
+
+#[test]
+fn bad_input_says_what_to_do() {
+    let o = heal_info(&[]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("heal-info --all"));
+    let o = heal_info(&["v", "--timeout", "0"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("positive number of seconds"));
+    let o = heal_info(&["--all", "--jobs", "0"]);
+    assert_eq!(o.status.code(), Some(2), "clap refuses --jobs 0");
+    let o = heal_info(&[
+        "serve",
+        "--glfsheal",
+        "/bin/true",
+        "--listen",
+        "not-an-address",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("give --listen HOST:PORT"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
     );
 }

@@ -84,7 +84,12 @@ const HEAL_INFO_MAN: &[&str] = &[
     "heal-info-doctor.1.gz",
     "heal-info-probe.1.gz",
     "heal-info-scan.1.gz",
+    "heal-info-serve.1.gz",
 ];
+
+/// heal-info serve's systemd unit and its example drop-in, in both formats.
+const HEAL_INFO_UNIT: &str = "/usr/lib/systemd/system/heal-info.service";
+const HEAL_INFO_DROPIN_EXAMPLE: &str = "/usr/share/gluster-heal-info/heal-info-textfile.conf";
 
 /// The features rpm 4.11 (EL7) provides; a package needing another
 /// `rpmlib(...)` would not install there.
@@ -191,6 +196,8 @@ fn rpms_are_gzip_with_a_license_libc_requires_and_no_scriptlets() {
         .chain([
             "/usr/bin/heal-info".into(),
             "/usr/share/bash-completion/completions/heal-info".into(),
+            HEAL_INFO_UNIT.into(),
+            HEAL_INFO_DROPIN_EXAMPLE.into(),
         ])
         .collect();
     let shim_files: Vec<String> = [
@@ -311,6 +318,8 @@ fn debs_depend_on_libc_and_keep_the_config_as_a_conffile() {
         .chain([
             "/usr/bin/heal-info".into(),
             "/usr/share/bash-completion/completions/heal-info".into(),
+            HEAL_INFO_UNIT.into(),
+            HEAL_INFO_DROPIN_EXAMPLE.into(),
         ])
     {
         assert!(heal_files.contains(&want), "{want} not in {heal_files:?}");
@@ -398,6 +407,38 @@ fn check_installed(root: &Path, libdir: &str) {
         "{example}"
     );
     assert!(!root.join("etc/systemd").exists());
+    // heal-info serve's unit runs the installed heal-info, and systemd
+    // accepts it (with its path under this root).
+    let unit = std::fs::read_to_string(root.join(HEAL_INFO_UNIT.trim_start_matches('/'))).unwrap();
+    assert!(
+        unit.contains("ExecStart=/usr/bin/heal-info serve "),
+        "{unit}"
+    );
+    assert!(unit.contains("heal-info.service.d"), "{unit}");
+    let example =
+        std::fs::read_to_string(root.join(HEAL_INFO_DROPIN_EXAMPLE.trim_start_matches('/')))
+            .unwrap();
+    assert!(
+        example.contains("Environment=HEAL_INFO_ARGS=--textfile "),
+        "{example}"
+    );
+    if have("systemd-analyze") {
+        let checked = tempfile::tempdir().unwrap();
+        let here = checked.path().join("heal-info.service");
+        std::fs::write(
+            &here,
+            unit.replace("/usr/bin/heal-info", heal.to_str().unwrap()),
+        )
+        .unwrap();
+        run(Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(&here));
+    } else {
+        skip(
+            "systemd-analyze verify heal-info.service",
+            "systemd-analyze is not installed",
+        );
+    }
     assert!(!root.join("etc/ld.so.preload").exists());
     assert_eq!(
         std::fs::read(root.join("etc/gfresolv.conf")).unwrap(),
@@ -474,5 +515,7 @@ fn a_second_dist_gives_byte_identical_artifacts() {
         v
     };
     assert_eq!(digests(first), digests(&second));
-    assert_eq!(first["artifacts"].as_array().unwrap().len(), 12);
+    // Two packages in each format, the two bare files, six man pages
+    // (heal-info serve's among them) and the completion.
+    assert_eq!(first["artifacts"].as_array().unwrap().len(), 13);
 }

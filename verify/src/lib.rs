@@ -6,13 +6,19 @@
 //! builds and their fix status and calls `matrix::run`; the end-to-end tests
 //! use the cluster and the counters directly. Nothing here knows the
 //! backport engine or the task runner: data comes in as typed targets.
+//! For the exporter's tests and bench: daemons in a cluster
+//! (`background`), HTTP into its network namespace (`netns_http`), and a
+//! volume that hangs for one program only (`hung_volume`).
 
+pub mod background;
 pub mod cell;
 pub mod cluster;
 pub mod counter;
 pub mod eventsd;
+pub mod hung_volume;
 pub mod judge;
 pub mod matrix;
+pub mod netns_http;
 pub mod stamp;
 pub mod tools;
 

@@ -150,6 +150,14 @@ pub enum BenchCmd {
         #[arg(long = "tag", default_values = crate::bench::lines::TAGS)]
         tags: Vec<String>,
     },
+    /// heal-info --all over many volumes beside one by one, and serve's
+    /// scrape latency while a volume hangs (real 10.3 cluster, needs root).
+    HealAll {
+        #[arg(long, default_value_t = 6)]
+        volumes: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// heal-info parsing 1M-entry glfsheal output beside reference parsers.
     HealInfo {
         #[arg(long, default_value_t = 1_000_000)]

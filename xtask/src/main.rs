@@ -47,6 +47,7 @@ fn bench(cmd: BenchCmd) -> anyhow::Result<()> {
         BenchCmd::Stall { ks, repo, upstream } => bench::stall::run(&ks, repo.zip(upstream)),
         BenchCmd::Lines { repo, tags } => bench::lines::run(cli::named_repo(repo), &tags),
         BenchCmd::HealInfo { entries, rounds } => bench::heal_info::run(entries, rounds),
+        BenchCmd::HealAll { volumes, rounds } => bench::heal_all::run(volumes, rounds),
         BenchCmd::Corpus { repo, branch, json } => {
             bench::corpus::run(&cli::full_clone(repo)?, &branch, json)
         }

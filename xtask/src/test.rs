@@ -26,6 +26,8 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("man-db", "man"),
     ("strace", "strace"),
     ("libcap2-bin", "setcap"),
+    ("prometheus", "prometheus"),
+    ("prometheus-node-exporter", "prometheus-node-exporter"),
 ];
 
 /// Build inputs with no program to look for: (package, file it installs).

@@ -7,6 +7,7 @@
 pub mod backport;
 pub mod build;
 pub mod corpus;
+pub mod heal_all;
 pub mod heal_info;
 pub mod lines;
 pub mod shim;

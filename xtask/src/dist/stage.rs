@@ -3,8 +3,9 @@
 //! (heal-info's rendered from its clap definition by its `dist-docs`
 //! example, the shim's written by hand in `shim/dist/`), gzipped without
 //! names or times so they are the same bytes every run, the bash completion,
-//! the config file, and the glusterd drop-in example with each format's
-//! library directory. Every staged file gets the time SOURCE_DATE_EPOCH.
+//! the config file, the glusterd drop-in example with each format's
+//! library directory, and heal-info serve's systemd unit with its example
+//! drop-in. Every staged file gets the time SOURCE_DATE_EPOCH.
 //! `publish` copies the bare files into the output directory beside the
 //! packages.
 
@@ -31,7 +32,7 @@ pub fn stage(built: &Built, dir: &Path, epoch: u64) -> Result<Staged> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
-    for sub in ["man1", "man8", "completions", "rpm", "deb"] {
+    for sub in ["man1", "man8", "completions", "rpm", "deb", "systemd"] {
         std::fs::create_dir_all(dir.join(sub))?;
     }
     let mut files = vec![
@@ -90,6 +91,13 @@ pub fn stage(built: &Built, dir: &Path, epoch: u64) -> Result<Staged> {
         crate::paths::root().join("shim/gfresolv.conf"),
         dir.join("gfresolv.conf"),
     )?;
+    // heal-info serve's unit (not enabled by any script) and its example drop-in.
+    for unit in ["heal-info.service", "heal-info-textfile.conf"] {
+        std::fs::copy(
+            crate::paths::root().join("heal-info/dist").join(unit),
+            dir.join("systemd").join(unit),
+        )?;
+    }
     set_times(dir, epoch)?;
     Ok(Staged {
         dir: dir.to_path_buf(),
