@@ -1,0 +1,162 @@
+//! Runs a command inside an unpacked chroot, in a private mount and PID
+//! namespace made by util-linux's `unshare`: /proc, /sys, a private /dev
+//! (a tmpfs with the usual nodes bound in, its own devpts and /dev/shm),
+//! the host's resolv.conf (read-only, for apt) and the caller's binds and
+//! overlays are mounted inside that namespace only. They vanish with its
+//! last process, so nothing is left on the host's mount table, however the
+//! run ends, and nothing from the host is writable unless the caller asks.
+
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+
+/// What to mount inside the chroot, at an absolute path of the chroot.
+pub enum Mount {
+    /// The host's `host` at `at`; read-only unless `writable`.
+    Bind {
+        host: PathBuf,
+        at: String,
+        writable: bool,
+    },
+    /// `lower` (a host dir, never written) with writes going to `upper`, a
+    /// dir under the target dir: a toolchain the chroot may add to (cargo's
+    /// registry cache, rustup's lock files) while the host's stays as it was.
+    Overlay {
+        lower: PathBuf,
+        upper: PathBuf,
+        at: String,
+    },
+}
+
+/// The environment inside: only these, so nothing of the host's leaks in.
+pub fn base_env(home: &str, path_prefix: &str) -> Vec<(String, String)> {
+    vec![
+        (
+            "PATH".into(),
+            format!("{path_prefix}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+        ),
+        ("HOME".into(), home.into()),
+        ("LANG".into(), "C.UTF-8".into()),
+        (
+            "TERM".into(),
+            std::env::var("TERM").unwrap_or_else(|_| "dumb".into()),
+        ),
+        ("DEBIAN_FRONTEND".into(), "noninteractive".into()),
+    ]
+}
+
+fn q(s: &str) -> String {
+    shlex::try_quote(s)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| s.replace('\0', ""))
+}
+
+/// The mount script run as PID 1 of the new namespaces, before `chroot`.
+fn script(root: &Path, mounts: &[Mount]) -> String {
+    let r = q(&root.display().to_string());
+    let mut s = format!(
+        "set -e\nR={r}\n\
+         mount -t proc proc \"$R/proc\"\n\
+         mount -t sysfs -o ro sysfs \"$R/sys\"\n\
+         mount -t tmpfs -o mode=755,size=16m tmpfs \"$R/dev\"\n\
+         for n in null zero full random urandom tty; do touch \"$R/dev/$n\"; mount --bind \"/dev/$n\" \"$R/dev/$n\"; done\n\
+         mkdir \"$R/dev/pts\" \"$R/dev/shm\"\n\
+         mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts \"$R/dev/pts\"\n\
+         ln -s pts/ptmx \"$R/dev/ptmx\"\n\
+         ln -s /proc/self/fd \"$R/dev/fd\"\n\
+         for i in 0:stdin 1:stdout 2:stderr; do ln -s \"/proc/self/fd/${{i%%:*}}\" \"$R/dev/${{i#*:}}\"; done\n\
+         mount -t tmpfs tmpfs \"$R/dev/shm\"\n\
+         rm -f \"$R/etc/resolv.conf\"; touch \"$R/etc/resolv.conf\"\n\
+         mount --bind -o ro /etc/resolv.conf \"$R/etc/resolv.conf\"\n"
+    );
+    for m in mounts {
+        match m {
+            Mount::Bind { host, at, writable } => {
+                let h = q(&host.display().to_string());
+                let at = q(at);
+                let make = if host.is_dir() { "mkdir -p" } else { "touch" };
+                if !host.is_dir() {
+                    s += &format!("mkdir -p \"$(dirname \"$R\"{at})\"\n");
+                }
+                s += &format!(
+                    "{make} \"$R\"{at}\nmount --bind -o {} {h} \"$R\"{at}\n",
+                    if *writable { "rw" } else { "ro" }
+                );
+            }
+            Mount::Overlay { lower, upper, at } => {
+                let (u, w) = (upper.join("up"), upper.join("work"));
+                s += &format!(
+                    "mkdir -p {u} {w} \"$R\"{at}\n\
+                     mount -t overlay overlay -o lowerdir={l},upperdir={u},workdir={w} \"$R\"{at}\n",
+                    u = q(&u.display().to_string()),
+                    w = q(&w.display().to_string()),
+                    l = q(&lower.display().to_string()),
+                    at = q(at),
+                );
+            }
+        }
+    }
+    s + "exec chroot \"$R\" \"$@\"\n"
+}
+
+/// The `unshare` command for `argv` in `root` (not yet run): its stdout
+/// and stderr are the caller's to direct.
+pub fn command(
+    root: &Path,
+    mounts: &[Mount],
+    env: &[(String, String)],
+    argv: &[String],
+) -> duct::Expression {
+    let mut args: Vec<String> = [
+        "--mount",
+        "--propagation",
+        "private",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--ipc",
+        "--uts",
+        "sh",
+        "-c",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(script(root, mounts));
+    args.push("chroot-run".into());
+    args.extend(argv.iter().cloned());
+    duct::cmd("unshare", &args)
+        .before_spawn(|cmd| {
+            die_with_parent::die_with_parent(cmd);
+            Ok(())
+        })
+        // The host's mount and chroot are found through this PATH too: its
+        // system dirs are the same names.
+        .full_env(env.iter().cloned())
+        .stdin_null()
+}
+
+/// Runs `argv` in `root` and fails, naming `what`, if it exits non-zero.
+pub fn run(
+    root: &Path,
+    mounts: &[Mount],
+    env: &[(String, String)],
+    argv: &[String],
+    what: &str,
+) -> Result<()> {
+    command(root, mounts, env, argv)
+        .stdout_to_stderr()
+        .run()
+        .with_context(|| format!("{what} in the chroot {}", root.display()))?;
+    Ok(())
+}
+
+/// The mount points under `dir` on this process's mount table: empty after
+/// every run, since the namespace took its mounts with it.
+pub fn mounts_under(dir: &Path) -> Vec<PathBuf> {
+    let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    table
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(PathBuf::from)
+        .filter(|p| p.starts_with(dir))
+        .collect()
+}
