@@ -51,10 +51,14 @@ fn q(s: &str) -> String {
 }
 
 /// The mount script run as PID 1 of the new namespaces, before `chroot`.
+/// The root is bound onto itself first so that `/` inside is a mount
+/// point: `unshare -m` inside (the demo's and verify's clusters) sets `/`'s
+/// propagation, which fails with EINVAL on a plain directory.
 fn script(root: &Path, mounts: &[Mount]) -> String {
     let r = q(&root.display().to_string());
     let mut s = format!(
         "set -e\nR={r}\n\
+         mount --bind \"$R\" \"$R\"\n\
          mount -t proc proc \"$R/proc\"\n\
          mount -t sysfs -o ro sysfs \"$R/sys\"\n\
          mount -t tmpfs -o mode=755,size=16m tmpfs \"$R/dev\"\n\
