@@ -164,3 +164,79 @@ pub fn mounts_under(dir: &Path) -> Vec<PathBuf> {
         .filter(|p| p.starts_with(dir))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A root of the host's own /usr, bound read-only, with the merged-/usr
+    /// links: enough for sh, mount and unshare, with no debootstrap.
+    fn usr_root() -> Option<(tempfile::TempDir, Vec<Mount>)> {
+        let usr_merged = ["bin", "lib", "lib64", "sbin"]
+            .iter()
+            .all(|d| std::fs::read_link(Path::new("/").join(d)).is_ok());
+        if !crate::host::is_root() || !usr_merged {
+            eprintln!("SKIPPED ns tests: need root and a merged-/usr host");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["proc", "sys", "dev", "etc", "tmp"] {
+            std::fs::create_dir(dir.path().join(d)).unwrap();
+        }
+        for d in ["bin", "lib", "lib64", "sbin"] {
+            std::os::unix::fs::symlink(format!("usr/{d}"), dir.path().join(d)).unwrap();
+        }
+        let usr = Mount::Bind {
+            host: "/usr".into(),
+            at: "/usr".into(),
+            writable: false,
+        };
+        Some((dir, vec![usr]))
+    }
+
+    #[test]
+    fn mounts_live_only_in_the_namespace_and_host_dirs_stay_unwritten() {
+        let Some((root, mounts)) = usr_root() else {
+            return;
+        };
+        let marker = format!("glk-ns-test-{}", std::process::id());
+        let script = format!(
+            "test -c /dev/null && test -e /proc/self/stat && test -e /etc/resolv.conf \
+             && ! touch /usr/{marker} 2>/dev/null \
+             && echo hi > /dev/shm/{marker} \
+             && unshare -m -n true && echo inside-ok"
+        );
+        let argv = ["sh", "-c", &script].map(String::from);
+        let out = command(root.path(), &mounts, &base_env("/root", ""), &argv)
+            .stdout_capture()
+            .read()
+            .unwrap();
+        // `unshare -m` inside needs `/` to be a mount point (the self-bind).
+        assert_eq!(out.trim(), "inside-ok");
+        assert!(mounts_under(root.path()).is_empty());
+        assert!(!Path::new("/dev/shm").join(&marker).exists());
+        assert!(!Path::new("/usr").join(&marker).exists());
+        for d in ["proc", "sys", "dev", "usr"] {
+            let left = std::fs::read_dir(root.path().join(d)).unwrap().count();
+            assert_eq!(left, 0, "{d} holds files on the host side");
+        }
+    }
+
+    #[test]
+    fn a_failing_command_fails_and_still_leaves_no_mount() {
+        let Some((root, mounts)) = usr_root() else {
+            return;
+        };
+        let argv = ["sh", "-c", "exit 7"].map(String::from);
+        let e = run(
+            root.path(),
+            &mounts,
+            &base_env("/root", ""),
+            &argv,
+            "exit 7",
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("exit 7 in the chroot"), "{e:#}");
+        assert!(mounts_under(root.path()).is_empty());
+    }
+}
