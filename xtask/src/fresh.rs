@@ -76,6 +76,7 @@ pub fn run(suite: &str, keep: bool) -> Result<()> {
     )
     .run()
     .context("cloning the kit")?;
+    cache::copy_machine_setup(&r)?;
     let src = r.join("src");
     std::fs::create_dir_all(&src)?;
     crate::ab::extract(&shared.join("glusterfs-v3.12.15.git.tar"), &src)?;
@@ -178,7 +179,7 @@ fn step(
     forbidden: Option<&str>,
 ) -> Result<()> {
     use std::io::BufRead;
-    let reader = ns::command(root, mounts, env, argv).reader()?;
+    let reader = ns::command(root, mounts, env, argv).unchecked().reader()?;
     let mut seen = None;
     for line in std::io::BufReader::new(&reader).lines() {
         let line = line?;
@@ -187,8 +188,13 @@ fn step(
             seen = Some(line);
         }
     }
-    // The reader fails on a non-zero exit when it reaches the end.
-    reader.try_wait()?;
+    let status = reader
+        .try_wait()?
+        .map(|o| o.status)
+        .context("the step's output ended before it did")?;
+    if !status.success() {
+        bail!("it exited with {status}");
+    }
     if let Some(line) = seen {
         bail!("it printed `{}`: that part did not run", line.trim());
     }

@@ -115,3 +115,24 @@ pub fn unpack(suite: &str) -> Result<Root> {
         .with_context(|| format!("unpacking {}", tar.display()))?;
     Ok(Root { dir: Some(dir) })
 }
+
+/// The machine's own CA certificates (`/usr/local/share/ca-certificates`)
+/// and pip's config (`/etc/pip.conf`), copied into `root`: like
+/// `ns::MACHINE_VARS`, they are how any machine here reaches the registries
+/// (a TLS proxy's CA), so a fresh one has them before the project runs.
+/// Debian's ca-certificates adds the certificates to the bundle when a
+/// step installs it.
+pub fn copy_machine_setup(root: &Path) -> Result<()> {
+    let local_cas = Path::new("/usr/local/share/ca-certificates");
+    let into = root.join("usr/local/share/ca-certificates");
+    for e in std::fs::read_dir(local_cas).into_iter().flatten().flatten() {
+        std::fs::create_dir_all(&into)?;
+        std::fs::copy(e.path(), into.join(e.file_name()))
+            .with_context(|| format!("copying {}", e.path().display()))?;
+    }
+    let pip_conf = Path::new("/etc/pip.conf");
+    if pip_conf.is_file() {
+        std::fs::copy(pip_conf, root.join("etc/pip.conf"))?;
+    }
+    Ok(())
+}

@@ -30,7 +30,8 @@ pub struct Outcome {
 }
 
 /// Builds v3.12.15 in a fresh `suite` chroot with `make -j jobs`; fails
-/// unless the build installed glusterfs 3.12.15 with events on.
+/// unless the build installed glusterfs 3.12.15 with events on and the
+/// host's mount table has nothing left under the chroot.
 pub fn run(suite: &str, jobs: usize) -> Result<Outcome> {
     super::require_root("chroot-build")?;
     let Some(tar) = crate::ab::shared_tar() else {
@@ -68,6 +69,10 @@ pub fn run(suite: &str, jobs: usize) -> Result<Outcome> {
         .run()
         .with_context(|| format!("starting the build in the {suite} chroot"))?;
     let seconds = t.elapsed().as_secs_f64();
+    let left = ns::mounts_under(r);
+    if !left.is_empty() {
+        bail!("{suite}: mounts were left on the host under the chroot: {left:?}");
+    }
     let log = keep_log(suite, r)?;
     if !out.status.success() {
         bail!(

@@ -6,7 +6,7 @@
 //! last process, so nothing is left on the host's mount table, however the
 //! run ends, and nothing from the host is writable unless the caller asks.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
 /// What to mount inside the chroot, at an absolute path of the chroot.
@@ -27,9 +27,34 @@ pub enum Mount {
     },
 }
 
-/// The environment inside: only these, so nothing of the host's leaks in.
+/// How this machine reaches the package registries (its CA bundle, pip's
+/// options, a proxy): set on every machine of the workplace before any
+/// project runs, so a fresh machine has them too, and the chroot gets them.
+const MACHINE_VARS: &[&str] = &[
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "PIP_CERT",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_DEFAULT_TIMEOUT",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+];
+
+/// The environment inside: these and `MACHINE_VARS`, so nothing else of
+/// the host's (its PATH, cargo's or the kit's variables) leaks in.
 pub fn base_env(home: &str, path_prefix: &str) -> Vec<(String, String)> {
-    vec![
+    let machine = MACHINE_VARS
+        .iter()
+        .filter_map(|k| Some((k.to_string(), std::env::var(k).ok()?)));
+    let mut env = vec![
         (
             "PATH".into(),
             format!("{path_prefix}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
@@ -41,7 +66,9 @@ pub fn base_env(home: &str, path_prefix: &str) -> Vec<(String, String)> {
             std::env::var("TERM").unwrap_or_else(|_| "dumb".into()),
         ),
         ("DEBIAN_FRONTEND".into(), "noninteractive".into()),
-    ]
+    ];
+    env.extend(machine);
+    env
 }
 
 fn q(s: &str) -> String {
@@ -146,10 +173,18 @@ pub fn run(
     argv: &[String],
     what: &str,
 ) -> Result<()> {
-    command(root, mounts, env, argv)
+    let out = command(root, mounts, env, argv)
         .stdout_to_stderr()
+        .unchecked()
         .run()
-        .with_context(|| format!("{what} in the chroot {}", root.display()))?;
+        .with_context(|| format!("starting {what} in the chroot {}", root.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{what} in the chroot {} exited with {}",
+            root.display(),
+            out.status
+        );
+    }
     Ok(())
 }
 
