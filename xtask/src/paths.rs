@@ -51,7 +51,7 @@ pub fn target_dir() -> Result<PathBuf> {
     }
     let named = TARGET_DIR_VARS
         .iter()
-        .filter_map(|v| std::env::var_os(v))
+        .filter_map(std::env::var_os)
         .find(|v| !v.is_empty())
         .map(|v| std::path::absolute(PathBuf::from(v)))
         .transpose()?;
