@@ -15,7 +15,7 @@ pub fn root() -> PathBuf {
 }
 
 /// Where the target directory was named, before cargo is asked: the
-/// `--target-dir` flag (`set_target_dir`), then `GLK_TARGET_DIR`, then
+/// `--target-dir` flag (`init`), then `GLK_TARGET_DIR`, then
 /// `CARGO_TARGET_DIR`. The kit's binary runs where cargo is absent (a
 /// chroot, a host it was copied to), and there one of them is the only way.
 static DIR: OnceLock<PathBuf> = OnceLock::new();
