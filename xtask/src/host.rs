@@ -133,7 +133,16 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
         .stdout_to_stderr()
         .run()
         .context("apt-get update")?;
-    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    // Use-Pty=0: dpkg's progress redraws would fill a log with one line
+    // per percent.
+    let mut args = vec![
+        "install",
+        "-y",
+        "-qq",
+        "--no-install-recommends",
+        "-o",
+        "Dpkg::Use-Pty=0",
+    ];
     args.extend(packages);
     cmd("apt-get", &args)
         .env("DEBIAN_FRONTEND", "noninteractive")
