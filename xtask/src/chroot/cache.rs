@@ -34,7 +34,7 @@ pub fn tarball(suite: &str) -> Result<PathBuf> {
     let t = std::time::Instant::now();
     // debootstrap mounts /proc and /sys in the target while it works and
     // may leave them on failure: in a private mount namespace they go with it.
-    cmd!(
+    let made = cmd!(
         "unshare",
         "--mount",
         "--propagation",
@@ -47,14 +47,22 @@ pub fn tarball(suite: &str) -> Result<PathBuf> {
     )
     .env("DEBIAN_FRONTEND", "noninteractive")
     .stdout_to_stderr()
-    .run()
-    .with_context(|| {
-        format!(
-            "debootstrap {suite} from {archive} failed (its log: {}/debootstrap/debootstrap.log, removed with the temp dir; \
-             rerun to see it): is {suite} served there?",
-            root.display()
-        )
-    })?;
+    .unchecked()
+    .run()?;
+    if !made.status.success() {
+        // The temp dir goes; its log is kept beside the tarballs.
+        let log = dir.join(format!("{suite}-debootstrap.log"));
+        let log = match std::fs::copy(root.join("debootstrap/debootstrap.log"), &log) {
+            Ok(_) => format!("; log: {}", log.display()),
+            Err(_) => String::new(),
+        };
+        bail!(
+            "debootstrap {suite} from {archive} failed ({}{log}): is {suite} a release \
+             debootstrap knows, served there, with its key in \
+             /usr/share/keyrings/debian-archive-keyring.gpg?",
+            made.status
+        );
+    }
     let part = tmp.path().join("minbase.tar.gz");
     cmd!("tar", "--numeric-owner", "-C", &root, "-czf", &part, ".")
         .run()

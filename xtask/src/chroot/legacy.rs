@@ -40,8 +40,9 @@ pub fn run(suite: &str, jobs: usize) -> Result<Outcome> {
              project (set GLK_SHARED to the folder holding glusterfs/)"
         );
     };
-    let kit = super::portable::xtask()?;
+    // The chroot first: a release debootstrap cannot make fails in seconds.
     let root = cache::unpack(suite)?;
+    let kit = super::portable::xtask()?;
     let r = root.path();
     std::fs::copy(&kit, r.join(KIT.trim_start_matches('/')))
         .context("copying the kit's binary into the chroot")?;
