@@ -63,6 +63,13 @@ pub fn target_dir() -> Result<PathBuf> {
 }
 
 fn from_cargo_metadata() -> Result<PathBuf> {
+    let nothing_named = "pass --target-dir DIR or set GLK_TARGET_DIR=DIR";
+    if crate::host::which("cargo").is_none() {
+        anyhow::bail!(
+            "cannot find the target directory: cargo is not on PATH, so `cargo metadata` \
+             cannot be asked; {nothing_named}"
+        );
+    }
     let out = duct::cmd!(
         "cargo",
         "metadata",
@@ -76,8 +83,7 @@ fn from_cargo_metadata() -> Result<PathBuf> {
     .read()
     .map_err(|e| {
         anyhow::anyhow!(
-            "cannot find the target directory: `cargo metadata` failed ({e}) in {}. \
-             Where cargo is absent, pass --target-dir DIR or set GLK_TARGET_DIR=DIR",
+            "cannot find the target directory: `cargo metadata` failed ({e}) in {}; {nothing_named}",
             root().display()
         )
     })?;

@@ -47,7 +47,7 @@ fn without_cargo_and_without_a_target_dir_it_says_what_to_pass() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("cannot find the target directory")
+        err.contains("cannot find the target directory: cargo is not on PATH")
             && err.contains("pass --target-dir DIR or set GLK_TARGET_DIR=DIR"),
         "{err}"
     );
