@@ -5,8 +5,9 @@
 //! packaging tools), `paths` (the project, the series, cargo's target dir),
 //! `tools` (the programs the verify cells run, built). Engines: `backport`,
 //! `build`, `ab` (the A/B and fix status), `matrix` (the verify crate's
-//! matrix on resolved targets), `dist`, `shim`. Tasks, one per subcommand:
-//! `demo`, `verify`, `test`, `bench`. `cli` declares the flags; `main.rs`
+//! matrix on resolved targets), `dist`, `shim`, `chroot` (minimal Debian
+//! chroots and `chroot-build`). Tasks, one per subcommand: `demo`,
+//! `verify`, `test`, `fresh`, `bench`. `cli` declares the flags; `main.rs`
 //! dispatches.
 
 pub mod ab;
