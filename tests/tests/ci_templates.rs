@@ -83,6 +83,12 @@ fn workflow_templates_pass_actionlint_and_their_schemas() {
             );
         }
         assert!(text.contains("verify.json") && text.contains("backport-check.json"));
+        // The system `cargo xtask fresh` proves the kit's install steps on.
+        assert!(
+            text.contains("image: rust:1-bookworm"),
+            "{}: runs elsewhere than Debian 12 with Rust",
+            f.display()
+        );
     }
 }
 

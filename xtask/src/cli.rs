@@ -29,6 +29,11 @@ pub fn repo(flag: Option<PathBuf>) -> PathBuf {
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "gluster-legacy-kit tasks")]
 pub struct Cli {
+    /// cargo's target directory [default: $GLK_TARGET_DIR, then
+    /// $CARGO_TARGET_DIR, then `cargo metadata`]; where cargo is absent,
+    /// this or GLK_TARGET_DIR is needed.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub cmd: Cmd,
 }
@@ -56,8 +61,37 @@ pub enum Cmd {
         #[arg(long)]
         out_dir: Option<PathBuf>,
     },
+    /// Print the target directory the kit reads and writes (--target-dir,
+    /// then $GLK_TARGET_DIR, then $CARGO_TARGET_DIR, then `cargo metadata`).
+    TargetDir,
     /// Run the whole test suite (installs missing Debian packages as root).
+    /// GLK_CHROOTS=bullseye,trixie adds the kit's build of v3.12.15 in a
+    /// fresh chroot of each release (needs root and ../shared).
     Test,
+    /// Build the shared v3.12.15 with the kit in a fresh minimal chroot of a
+    /// Debian release, deps installed by the kit (needs root and ../shared).
+    ChrootBuild {
+        /// Debian release (bullseye, bookworm, trixie, ...); repeatable.
+        #[arg(long = "suite", required = true)]
+        suites: Vec<String>,
+        /// make -j
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Print the outcomes as one JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The README's two commands on a machine with nothing installed: a
+    /// clone of this kit's HEAD in a minimal chroot, the host's Rust
+    /// toolchain overlaid read-only, then `cargo xtask demo` and the
+    /// legacy build (needs root and ../shared).
+    Fresh {
+        #[arg(long, default_value = "bookworm")]
+        suite: String,
+        /// Keep the chroot (under TARGET_DIR/chroots/run) for a look inside.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Benchmarks, each printing ratios measured side by side in one run.
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -96,6 +130,14 @@ pub struct BuildArgs {
 
 #[derive(Subcommand)]
 pub enum BenchCmd {
+    /// The kit's cold build of v3.12.15 in a fresh chroot per Debian
+    /// release, deps included (needs root and ../shared).
+    Toolchains {
+        #[arg(long = "suite", value_delimiter = ',', default_values = ["bullseye", "trixie"])]
+        suites: Vec<String>,
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+    },
     /// A cold build beside the branch's build from its tree (one file differs).
     Build {
         /// A GlusterFS clone [default: the shared 3.12.15 repository, backported]

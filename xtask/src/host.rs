@@ -1,6 +1,7 @@
 //! What the host has and how to add to it: programs on PATH, root, Debian
-//! and PyPI packages, the packaging tools (cargo-generate-rpm, cargo-deb),
-//! and the features the workspace is built with. A leaf:
+//! and PyPI packages (pip itself too, which a fresh Debian lacks), the
+//! packaging tools (cargo-generate-rpm, cargo-deb), and the features the
+//! workspace is built with. A leaf:
 //! every task asks here, and this module asks no task.
 
 use anyhow::{bail, Context, Result};
@@ -24,7 +25,34 @@ pub fn install_pip(packages: &[(&str, &str)]) {
     if missing.is_empty() {
         return;
     }
-    eprintln!("==> pip install {}", missing.join(" "));
+    if let Err(e) = pip_install(&missing) {
+        eprintln!("note: {e:#}; the tests that need these tools will say they are skipped");
+    }
+}
+
+/// `python3 -m pip install` of `packages`. A fresh Debian has no pip: as
+/// root it is installed first (python3-pip). Debian 12 and later refuse
+/// pip installs into the system Python (PEP 668) unless told, so it is
+/// told: these are command-line tools, and pip puts them in /usr/local.
+pub fn pip_install(packages: &[&str]) -> Result<()> {
+    let have_pip = || {
+        cmd!("python3", "-m", "pip", "--version")
+            .stdout_null()
+            .stderr_null()
+            .unchecked()
+            .run()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have_pip() {
+        if !is_root() {
+            bail!(
+                "python3 has no pip, needed for {}: apt-get install python3-pip, or run as root",
+                packages.join(" ")
+            );
+        }
+        apt_install(&["python3-pip"])?;
+    }
+    eprintln!("==> pip install {}", packages.join(" "));
     let mut args = vec![
         "-m",
         "pip",
@@ -32,10 +60,14 @@ pub fn install_pip(packages: &[(&str, &str)]) {
         "--quiet",
         "--disable-pip-version-check",
     ];
-    args.extend(&missing);
-    if let Err(e) = cmd("python3", &args).run() {
-        eprintln!("note: pip install failed ({e}); the tests that need these tools will say they are skipped");
-    }
+    args.extend(packages);
+    // Older pips (Debian 11's 20.3) ignore the variable, and need it not.
+    cmd("python3", &args)
+        .env("PIP_BREAK_SYSTEM_PACKAGES", "1")
+        .stdout_to_stderr()
+        .run()
+        .with_context(|| format!("pip install {}", packages.join(" ")))?;
+    Ok(())
 }
 
 /// The features the suite builds with: heal-info's libgfapi bindings.
@@ -101,7 +133,16 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
         .stdout_to_stderr()
         .run()
         .context("apt-get update")?;
-    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    // Use-Pty=0: dpkg's progress redraws would fill a log with one line
+    // per percent.
+    let mut args = vec![
+        "install",
+        "-y",
+        "-qq",
+        "--no-install-recommends",
+        "-o",
+        "Dpkg::Use-Pty=0",
+    ];
     args.extend(packages);
     cmd("apt-get", &args)
         .env("DEBIAN_FRONTEND", "noninteractive")

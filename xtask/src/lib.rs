@@ -5,8 +5,9 @@
 //! packaging tools), `paths` (the project, the series, cargo's target dir),
 //! `tools` (the programs the verify cells run, built). Engines: `backport`,
 //! `build`, `ab` (the A/B and fix status), `matrix` (the verify crate's
-//! matrix on resolved targets), `dist`, `shim`. Tasks, one per subcommand:
-//! `demo`, `verify`, `test`, `bench`. `cli` declares the flags; `main.rs`
+//! matrix on resolved targets), `dist`, `shim`, `chroot` (minimal Debian
+//! chroots and `chroot-build`). Tasks, one per subcommand: `demo`,
+//! `verify`, `test`, `fresh`, `bench`. `cli` declares the flags; `main.rs`
 //! dispatches.
 
 pub mod ab;
@@ -14,11 +15,13 @@ pub mod backport;
 pub mod bench;
 pub mod blackhole;
 pub mod build;
+pub mod chroot;
 pub mod cli;
 pub mod corpus;
 pub mod demo;
 pub mod dist;
 pub mod fixture;
+pub mod fresh;
 pub mod git;
 pub mod history;
 pub mod host;

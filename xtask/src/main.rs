@@ -7,6 +7,10 @@ use xtask::cli::{BenchCmd, Cli, Cmd};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = xtask::paths::init(cli.target_dir.as_deref()) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(2);
+    }
     let result = match cli.cmd {
         Cmd::Backport(a) => xtask::tasks::backport(a),
         Cmd::Build(a) => xtask::tasks::build(a),
@@ -17,7 +21,13 @@ fn main() -> ExitCode {
             a.plan().map(|plan| xtask::verify::run(&plan, json))
         }
         Cmd::Dist { json, out_dir } => xtask::tasks::dist(json, out_dir),
+        Cmd::TargetDir => xtask::paths::target_dir().map(|d| {
+            println!("{}", d.display());
+            ExitCode::SUCCESS
+        }),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
+        Cmd::ChrootBuild { suites, jobs, json } => xtask::tasks::chroot_build(&suites, jobs, json),
+        Cmd::Fresh { suite, keep } => xtask::fresh::run(&suite, keep).map(|()| ExitCode::SUCCESS),
         Cmd::Bench(b) => bench(b).map(|()| ExitCode::SUCCESS),
     };
     match result {
@@ -33,6 +43,7 @@ fn main() -> ExitCode {
 fn bench(cmd: BenchCmd) -> anyhow::Result<()> {
     use xtask::{bench, cli};
     match cmd {
+        BenchCmd::Toolchains { suites, jobs } => bench::toolchains::run(&suites, jobs),
         BenchCmd::Build {
             repo,
             base,

@@ -3,7 +3,7 @@
 //! shared or cached target dir, would otherwise run stale or missing binaries.
 
 use anyhow::{Context, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The project's root (the workspace directory).
@@ -14,12 +14,61 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// cargo's target directory for this workspace, as `cargo metadata` reports
-/// it (so `CARGO_TARGET_DIR` and `build.target-dir` are honoured).
+/// Where the target directory was named, before cargo is asked: the
+/// `--target-dir` flag (`init`), then `GLK_TARGET_DIR`, then
+/// `CARGO_TARGET_DIR`. The kit's binary runs where cargo is absent (a
+/// chroot, a host it was copied to), and there one of them is the only way.
+static DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// The environment variables that name the target directory, in order.
+pub const TARGET_DIR_VARS: [&str; 2] = ["GLK_TARGET_DIR", "CARGO_TARGET_DIR"];
+
+/// Called once by `main` before any thread starts: fixes the target dir
+/// named by `--target-dir` (relative to the current directory, as cargo
+/// takes it) or `GLK_TARGET_DIR`, and hands it to every cargo the kit runs
+/// as `CARGO_TARGET_DIR`, so what they build lands where the kit looks.
+pub fn init(flag: Option<&Path>) -> Result<()> {
+    let named = match flag {
+        Some(f) => Some(f.to_path_buf()),
+        None => std::env::var_os(TARGET_DIR_VARS[0])
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+    };
+    if let Some(dir) = named {
+        let dir = std::path::absolute(&dir)
+            .with_context(|| format!("resolving the target dir {}", dir.display()))?;
+        std::env::set_var("CARGO_TARGET_DIR", &dir);
+        let _ = DIR.set(dir);
+    }
+    Ok(())
+}
+
+/// cargo's target directory for this workspace: as named (see `DIR`), else
+/// as `cargo metadata` reports it (so `build.target-dir` is honoured).
 pub fn target_dir() -> Result<PathBuf> {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
     if let Some(d) = DIR.get() {
         return Ok(d.clone());
+    }
+    let named = TARGET_DIR_VARS
+        .iter()
+        .filter_map(std::env::var_os)
+        .find(|v| !v.is_empty())
+        .map(|v| std::path::absolute(PathBuf::from(v)))
+        .transpose()?;
+    let dir = match named {
+        Some(d) => d,
+        None => from_cargo_metadata()?,
+    };
+    Ok(DIR.get_or_init(|| dir).clone())
+}
+
+fn from_cargo_metadata() -> Result<PathBuf> {
+    let nothing_named = "pass --target-dir DIR or set GLK_TARGET_DIR=DIR";
+    if crate::host::which("cargo").is_none() {
+        anyhow::bail!(
+            "cannot find the target directory: cargo is not on PATH, so `cargo metadata` \
+             cannot be asked; {nothing_named}"
+        );
     }
     let out = duct::cmd!(
         "cargo",
@@ -32,13 +81,17 @@ pub fn target_dir() -> Result<PathBuf> {
     .dir(root())
     .stderr_null()
     .read()
-    .context("running cargo metadata to find the target directory")?;
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot find the target directory: `cargo metadata` failed ({e}) in {}; {nothing_named}",
+            root().display()
+        )
+    })?;
     let v: serde_json::Value = serde_json::from_str(&out).context("parsing cargo metadata")?;
-    let dir = v["target_directory"]
+    v["target_directory"]
         .as_str()
         .map(PathBuf::from)
-        .context("cargo metadata gave no target_directory")?;
-    Ok(DIR.get_or_init(|| dir).clone())
+        .context("cargo metadata gave no target_directory")
 }
 
 /// A program or library cargo built for `profile` ("debug" or "release").

@@ -27,10 +27,8 @@ fn have_zig() -> bool {
 /// Installs Zig (PyPI `ziglang`) and cargo-zigbuild (crates.io) if missing.
 pub fn install_tools() -> Result<()> {
     if !have_zig() {
-        eprintln!("==> pip install ziglang (the Zig toolchain, for linking against glibc 2.17)");
-        cmd!("python3", "-m", "pip", "install", "--quiet", "ziglang")
-            .run()
-            .context("installing ziglang from PyPI")?;
+        eprintln!("==> the Zig toolchain from PyPI (ziglang), for linking against glibc 2.17");
+        crate::host::pip_install(&["ziglang"]).context("installing ziglang from PyPI")?;
     }
     if crate::host::which("cargo-zigbuild").is_none() {
         eprintln!("==> cargo install cargo-zigbuild (a few minutes, once)");

@@ -168,6 +168,22 @@ pub fn run() -> Result<()> {
             None => ignored += 1,
         }
     }
+    // Opt-in, minutes each: GLK_CHROOTS=bullseye,trixie.
+    for suite in chroot_suites() {
+        let name = format!("chroot {suite}");
+        match chroot_step(&suite) {
+            Ok(Some(true)) => passed += 1,
+            Ok(None) => ignored += 1,
+            Ok(Some(false)) => {
+                println!("FAILED step {name}");
+                failed += 1
+            }
+            Err(e) => {
+                println!("{name}: error: {e:#}\nFAILED step {name}");
+                failed += 1
+            }
+        }
+    }
     match host_dirs.check() {
         Ok(()) => {
             println!("host gluster dirs: unchanged by the cluster steps");
@@ -286,4 +302,39 @@ fn print_cells(step: &str, doc: &Document, saved: &std::path::Path) {
         if doc.ok { "all pass" } else { "FAILED" },
         saved.display()
     );
+}
+
+/// The releases named in `GLK_CHROOTS` (comma-separated); none by default.
+fn chroot_suites() -> Vec<String> {
+    std::env::var("GLK_CHROOTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// The kit's build of v3.12.15 in a fresh `suite` chroot, deps installed
+/// by the kit: passes when it installed 3.12.15 with events on and the
+/// host's mount table has nothing under the chroots' dir (every mount the
+/// run made targets a path there, so a leak would show).
+fn chroot_step(suite: &str) -> Result<Option<bool>> {
+    if !is_root() {
+        eprintln!("SKIPPED chroot {suite}: needs root (debootstrap, chroot, mount namespaces)");
+        return Ok(None);
+    }
+    if crate::ab::shared_tar().is_none() {
+        eprintln!("SKIPPED chroot {suite}: ../shared/glusterfs is not beside the project");
+        return Ok(None);
+    }
+    eprintln!("==> chroot {suite}: cargo xtask chroot-build --suite {suite}");
+    let outcome = crate::chroot::legacy::run(suite, 2)?;
+    print!("chroot {}", crate::chroot::legacy::text(&outcome));
+    let left = crate::chroot::ns::mounts_under(&crate::chroot::dir()?);
+    if !left.is_empty() {
+        println!("chroot {suite}: mounts left on the host: {left:?}");
+        return Ok(Some(false));
+    }
+    Ok(Some(true))
 }

@@ -14,4 +14,5 @@ pub mod shim;
 pub mod stall;
 pub mod survey;
 pub mod timing;
+pub mod toolchains;
 pub mod worktree;

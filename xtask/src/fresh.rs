@@ -1,0 +1,202 @@
+//! `cargo xtask fresh`: the README's two commands as a new user runs them,
+//! on a machine that has nothing but Rust. A minimal bookworm chroot gets
+//! a clone of this kit's HEAD at /work/kit with ../shared beside it, and
+//! the host's Rust toolchain (~/.cargo, ~/.rustup) as overlays whose
+//! writes land under the target dir. Rust's own prerequisite, a C linker
+//! (`RUST_PREREQS`, which the README names), is installed first; then
+//! `cargo xtask demo` and the legacy build run, so every other package
+//! they need must come from the kit's own install steps.
+
+use crate::chroot::{cache, ns, ns::Mount};
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// What rustup itself asks for before any crate with a build script links:
+/// the one thing a user installs before the README's commands.
+pub const RUST_PREREQS: &str = "apt-get install gcc libc6-dev";
+
+const KIT: &str = "/work/kit";
+const REPO: &str = "/src/glusterfs.git";
+
+/// The host's cargo and rustup homes, as rustup lays them out.
+fn toolchain_homes() -> Result<(PathBuf, PathBuf)> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/root".into());
+    let cargo = std::env::var_os("CARGO_HOME").map_or(home.join(".cargo"), PathBuf::from);
+    let rustup = std::env::var_os("RUSTUP_HOME").map_or(home.join(".rustup"), PathBuf::from);
+    for d in [&cargo, &rustup] {
+        if !d
+            .join(if d == &cargo {
+                "bin/cargo"
+            } else {
+                "toolchains"
+            })
+            .exists()
+        {
+            bail!(
+                "fresh overlays the host's Rust toolchain, installed with rustup: {} is not one \
+                 (set CARGO_HOME and RUSTUP_HOME)",
+                d.display()
+            );
+        }
+    }
+    Ok((cargo, rustup))
+}
+
+pub fn run(suite: &str, keep: bool) -> Result<()> {
+    crate::chroot::require_root("fresh")?;
+    let Some(shared) = crate::paths::shared_glusterfs() else {
+        bail!("fresh runs the legacy build of the shared v3.12.15: ../shared/glusterfs is not beside the project");
+    };
+    let (cargo_home, rustup_home) = toolchain_homes()?;
+    let started = Instant::now();
+    let root = cache::unpack(suite)?;
+    let r = root.path().to_path_buf();
+    // The overlays' upper dirs sit beside the root, under the target dir.
+    let upper = tempfile::tempdir_in(crate::chroot::dir()?)?;
+
+    let kit = r.join(KIT.trim_start_matches('/'));
+    let head = git2::Repository::open(crate::paths::root())
+        .and_then(|r| {
+            r.head()?
+                .peel_to_commit()
+                .map(|c| c.id().to_string()[..10].to_string())
+        })
+        .context("reading the kit's HEAD")?;
+    eprintln!("==> fresh: cloning this kit's HEAD {head} into the {suite} chroot (uncommitted changes are not in it)");
+    duct::cmd!(
+        "git",
+        "clone",
+        "--quiet",
+        "--no-hardlinks",
+        crate::paths::root(),
+        &kit
+    )
+    .run()
+    .context("cloning the kit")?;
+    cache::copy_machine_setup(&r)?;
+    let src = r.join("src");
+    std::fs::create_dir_all(&src)?;
+    crate::ab::extract(&shared.join("glusterfs-v3.12.15.git.tar"), &src)?;
+
+    let mounts = [
+        Mount::Bind {
+            host: shared
+                .parent()
+                .expect("shared/glusterfs has a parent")
+                .to_path_buf(),
+            at: "/work/shared".into(),
+            writable: false,
+        },
+        Mount::Overlay {
+            lower: cargo_home,
+            upper: upper.path().join("cargo"),
+            at: "/root/.cargo".into(),
+        },
+        Mount::Overlay {
+            lower: rustup_home,
+            upper: upper.path().join("rustup"),
+            at: "/root/.rustup".into(),
+        },
+    ];
+    let mut env = ns::base_env("/root", "/root/.cargo/bin:");
+    env.push(("CARGO_HOME".into(), "/root/.cargo".into()));
+    env.push(("RUSTUP_HOME".into(), "/root/.rustup".into()));
+    let in_kit = |line: &str| -> Vec<String> {
+        ["sh", "-c", &format!("cd {KIT} && {line}")]
+            .map(String::from)
+            .to_vec()
+    };
+    // (step, command line, a line the step must not print): the demo
+    // skips its stall and rescue where namespaces cannot be made, and a
+    // skip would prove nothing.
+    let steps = [
+        (
+            "Rust's prerequisite",
+            format!("apt-get update -qq && {RUST_PREREQS} -y -qq --no-install-recommends"),
+            None,
+        ),
+        (
+            "cargo xtask demo",
+            "cargo xtask demo".to_string(),
+            Some("(skipped"),
+        ),
+        (
+            "cargo xtask build",
+            format!("cargo xtask build v3.12.15 --repo {REPO} --prefix /opt/glusterfs --jobs 2"),
+            None,
+        ),
+    ];
+    let mut times = Vec::new();
+    for (name, line, forbidden) in &steps {
+        eprintln!("==> fresh ({suite}): {line}");
+        let t = Instant::now();
+        let result = step(&r, &mounts, &env, &in_kit(line), *forbidden);
+        let secs = t.elapsed().as_secs_f64();
+        if let Err(e) = result {
+            if keep {
+                eprintln!(
+                    "    kept: {} and {}",
+                    root.keep().display(),
+                    upper.keep().display()
+                );
+            }
+            return Err(e.context(format!(
+                "fresh: `{line}` failed after {secs:.0} s on a fresh {suite}"
+            )));
+        }
+        eprintln!("    {name}: {secs:.0} s");
+        times.push((*name, secs));
+    }
+    println!("fresh {suite}: the README's commands passed from nothing but Rust");
+    for (name, secs) in &times {
+        println!("  {name:<22} {secs:>6.0} s");
+    }
+    println!(
+        "  {:<22} {:>6.0} s (chroot unpack and clone included)",
+        "total",
+        started.elapsed().as_secs_f64()
+    );
+    if keep {
+        eprintln!(
+            "    kept: {} and {}",
+            root.keep().display(),
+            upper.keep().display()
+        );
+    }
+    Ok(())
+}
+
+/// Runs one step, its output shown on stderr as it comes; fails on a
+/// non-zero exit or when a line of its stdout starts with `forbidden`.
+fn step(
+    root: &std::path::Path,
+    mounts: &[Mount],
+    env: &[(String, String)],
+    argv: &[String],
+    forbidden: Option<&str>,
+) -> Result<()> {
+    use std::io::BufRead;
+    let reader = ns::command(root, mounts, env, argv).unchecked().reader()?;
+    let mut seen = None;
+    for line in std::io::BufReader::new(&reader).lines() {
+        let line = line?;
+        eprintln!("{line}");
+        if forbidden.is_some_and(|f| line.trim_start().starts_with(f)) {
+            seen = Some(line);
+        }
+    }
+    let status = reader
+        .try_wait()?
+        .map(|o| o.status)
+        .context("the step's output ended before it did")?;
+    if !status.success() {
+        bail!("it exited with {status}");
+    }
+    if let Some(line) = seen {
+        bail!("it printed `{}`: that part did not run", line.trim());
+    }
+    Ok(())
+}
