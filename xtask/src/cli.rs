@@ -91,6 +91,10 @@ pub enum Cmd {
         /// Keep the chroot (under TARGET_DIR/chroots/run) for a look inside.
         #[arg(long)]
         keep: bool,
+        /// Run the whole suite (`cargo xtask test`, as .ci/run) in place of
+        /// the legacy build: the README's second command, from nothing.
+        #[arg(long)]
+        whole_suite: bool,
     },
     /// Benchmarks, each printing ratios measured side by side in one run.
     #[command(subcommand)]

@@ -45,7 +45,7 @@ fn toolchain_homes() -> Result<(PathBuf, PathBuf)> {
     Ok((cargo, rustup))
 }
 
-pub fn run(suite: &str, keep: bool) -> Result<()> {
+pub fn run(suite: &str, keep: bool, whole_suite: bool) -> Result<()> {
     crate::chroot::require_root("fresh")?;
     let Some(shared) = crate::paths::shared_glusterfs() else {
         bail!("fresh runs the legacy build of the shared v3.12.15: ../shared/glusterfs is not beside the project");
@@ -123,11 +123,22 @@ pub fn run(suite: &str, keep: bool) -> Result<()> {
             "cargo xtask demo".to_string(),
             Some("(skipped"),
         ),
-        (
-            "cargo xtask build",
-            format!("cargo xtask build v3.12.15 --repo {REPO} --prefix /opt/glusterfs --jobs 2"),
-            None,
-        ),
+        if whole_suite {
+            // As CI runs it: .ci/run, CI=true, no standard input.
+            (
+                "cargo xtask test",
+                "CI=true bash .ci/run < /dev/null".to_string(),
+                None,
+            )
+        } else {
+            (
+                "cargo xtask build",
+                format!(
+                    "cargo xtask build v3.12.15 --repo {REPO} --prefix /opt/glusterfs --jobs 2"
+                ),
+                None,
+            )
+        },
     ];
     let mut times = Vec::new();
     for (name, line, forbidden) in &steps {

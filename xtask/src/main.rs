@@ -27,7 +27,11 @@ fn main() -> ExitCode {
         }),
         Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
         Cmd::ChrootBuild { suites, jobs, json } => xtask::tasks::chroot_build(&suites, jobs, json),
-        Cmd::Fresh { suite, keep } => xtask::fresh::run(&suite, keep).map(|()| ExitCode::SUCCESS),
+        Cmd::Fresh {
+            suite,
+            keep,
+            whole_suite,
+        } => xtask::fresh::run(&suite, keep, whole_suite).map(|()| ExitCode::SUCCESS),
         Cmd::Bench(b) => bench(b).map(|()| ExitCode::SUCCESS),
     };
     match result {
