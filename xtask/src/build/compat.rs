@@ -84,6 +84,22 @@ impl Plan {
 
 /// Decides what the tree at `src` needs on `tc`. `describe` is `git describe`
 /// of the commit, which the export lacks the .git to compute.
+///
+/// Proven on v3.12.15 from fresh minimal chroots (`cargo xtask
+/// chroot-build`, `cargo xtask fresh`; times in BENCHMARKS.md), each on the
+/// first try:
+/// - VERSION, `PYTHON=python3` with `am_cv_python_version=2.7`,
+///   `--disable-georeplication`, `--disable-glupy`: Debian 11 bullseye,
+///   12 bookworm and 13 trixie.
+/// - `-fcommon`: gcc 10.2.1 (bullseye), 12.2.0 (bookworm), 14.2.0 (trixie),
+///   which needed nothing more.
+/// - libtirpc: bookworm (glibc 2.36) and trixie (2.41); bullseye's glibc
+///   2.31 still has Sun RPC, and the rule stays off there.
+/// - Python 3 conversion: through python3-fissix (installed by the kit) on
+///   all three; lib2to3 on this host's bookworm only.
+///
+/// v4.1.10 and v7.2 are proven on this host's bookworm only (BENCHMARKS.md,
+/// "Which release lines").
 pub fn plan(src: &Path, tc: &Toolchain, describe: &str) -> Result<Plan> {
     let configure_ac = std::fs::read_to_string(src.join("configure.ac"))
         .with_context(|| format!("reading {}/configure.ac", src.display()))?;
