@@ -189,6 +189,14 @@ impl Cluster {
     /// and waits until it answers.
     pub fn start_shaped(flavor: Flavor, host: Host) -> Result<Cluster> {
         let started = Instant::now();
+        // The cluster binds its own over these, and a bind needs a target.
+        for f in ["/etc/hosts", "/etc/resolv.conf"] {
+            if !Path::new(f).exists() {
+                bail!(
+                    "{f} is missing (every installed Debian has one; a bare chroot may not): create it, e.g. `echo 127.0.0.1 localhost > /etc/hosts` or `touch /etc/resolv.conf`, and run again"
+                );
+            }
+        }
         for line in clean_stale().lines() {
             progress(started, &line);
         }

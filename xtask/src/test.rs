@@ -19,6 +19,9 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("binutils", "objdump"),
     ("util-linux", "unshare"),
     ("util-linux", "nsenter"),
+    // The A/B clones its fork and the tests make repositories with git
+    // (a minimal Debian has none).
+    ("git", "git"),
     ("glusterfs-server", "glusterd"),
     ("gdb", "gdb"),
     // dist's tests read the packages with the real tools.

@@ -78,6 +78,8 @@ fn q(s: &str) -> String {
 }
 
 /// The mount script run as PID 1 of the new namespaces, before `chroot`.
+/// debootstrap leaves /etc/hosts to the installer (or Docker), and every
+/// machine the kit runs on has one, so the chroot gets the installer's.
 /// The root is bound onto itself first so that `/` inside is a mount
 /// point: `unshare -m` inside (the demo's and verify's clusters) sets `/`'s
 /// propagation, which fails with EINVAL on a plain directory.
@@ -97,7 +99,8 @@ fn script(root: &Path, mounts: &[Mount]) -> String {
          for i in 0:stdin 1:stdout 2:stderr; do ln -s \"/proc/self/fd/${{i%%:*}}\" \"$R/dev/${{i#*:}}\"; done\n\
          mount -t tmpfs tmpfs \"$R/dev/shm\"\n\
          rm -f \"$R/etc/resolv.conf\"; touch \"$R/etc/resolv.conf\"\n\
-         mount --bind -o ro /etc/resolv.conf \"$R/etc/resolv.conf\"\n"
+         mount --bind -o ro /etc/resolv.conf \"$R/etc/resolv.conf\"\n\
+         [ -e \"$R/etc/hosts\" ] || printf '127.0.0.1\\tlocalhost\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' > \"$R/etc/hosts\"\n"
     );
     for m in mounts {
         match m {
