@@ -26,6 +26,16 @@ pub struct Report {
     pub files_written: usize,
 }
 
+/// Whether the log holds a whole graph dump: glusterfs frames it with a
+/// `+---...---+` line before and after, and writes it in pieces, so a dump
+/// read half-written would name too few subvolumes.
+pub fn graph_dump_complete(log: &str) -> bool {
+    log.lines()
+        .filter(|l| l.trim_start().starts_with("+---"))
+        .count()
+        >= 2
+}
+
 /// Disperse subvolumes named in the log's graph dump (`N: volume VOL-disperse-K`).
 pub fn disperse_subvolumes(log: &str) -> usize {
     log.lines()
@@ -52,12 +62,16 @@ pub fn run(
     let started = Instant::now();
     let mount = gfapi::Mount::new(&gfapi::library(prefix), volume, &socket, &log)?;
     let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
-    let subvolumes = disperse_subvolumes(&read_log());
+    let mut subvolumes = 0;
     let mut all_up_seconds = None;
     let mut last_count = 0;
     let mut last_change = Instant::now();
     while started.elapsed() < wait {
-        let (up, _) = diagnose::going_up(&read_log());
+        let text = read_log();
+        if graph_dump_complete(&text) {
+            subvolumes = disperse_subvolumes(&text);
+        }
+        let (up, _) = diagnose::going_up(&text);
         if subvolumes > 0 && up.len() >= subvolumes {
             all_up_seconds = Some(started.elapsed().as_secs_f64());
             break;
@@ -101,5 +115,13 @@ mod tests {
         let log = "+------------------------------------------------------------------------------+\n  1: volume ec-client-0\n  2:     type protocol/client\n 10: volume ec-disperse-0\n 11:     type cluster/disperse\n 20: volume ec-disperse-1\n 30: volume ec-disperse-10\n 31:     subvolumes ec-disperse-0 ec-disperse-1\n 40: volume ec-dht\n";
         assert_eq!(disperse_subvolumes(log), 3);
         assert_eq!(disperse_subvolumes("1: volume rep-replicate-0\n"), 0);
+        let frame =
+            "+------------------------------------------------------------------------------+";
+        assert!(
+            !graph_dump_complete(log),
+            "the dump's closing frame is missing"
+        );
+        assert!(graph_dump_complete(&format!("{log}{frame}\n")));
+        assert!(!graph_dump_complete(""));
     }
 }
