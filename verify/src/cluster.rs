@@ -326,6 +326,11 @@ while :; do sleep 1; done
             "-n",
             "-u",
             "-p",
+            // Entering a mount namespace resets the root to the namespace's
+            // own: made inside a chroot, that is the host's /, where none of
+            // the cluster's private mounts are. The target's root keeps us
+            // in the chroot (and is / everywhere else).
+            "--root",
             "--",
         ])
         .args(argv)

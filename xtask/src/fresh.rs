@@ -51,6 +51,11 @@ pub fn run(suite: &str, keep: bool, whole_suite: bool) -> Result<()> {
         bail!("fresh runs the legacy build of the shared v3.12.15: ../shared/glusterfs is not beside the project");
     };
     let (cargo_home, rustup_home) = toolchain_homes()?;
+    // The chroot's own suite checks the chroot's gluster dirs; this checks
+    // the host's, which a process that left the chroot would write (a
+    // setns into a mount namespace made inside it resets the root to the
+    // host's /).
+    let host_dirs = crate::host_dirs::watch();
     let started = Instant::now();
     let root = cache::unpack(suite)?;
     let r = root.path().to_path_buf();
@@ -154,14 +159,22 @@ pub fn run(suite: &str, keep: bool, whole_suite: bool) -> Result<()> {
                     upper.keep().display()
                 );
             }
+            // A failed run may have written the host too: say so as well.
+            let host = match host_dirs.check() {
+                Ok(()) => String::new(),
+                Err(h) => format!("; it also changed the host's own gluster dirs: {h}"),
+            };
             return Err(e.context(format!(
-                "fresh: `{line}` failed after {secs:.0} s on a fresh {suite}"
+                "fresh: `{line}` failed after {secs:.0} s on a fresh {suite}{host}"
             )));
         }
         eprintln!("    {name}: {secs:.0} s");
         times.push((*name, secs));
     }
-    println!("fresh {suite}: the README's commands passed from nothing but Rust");
+    if let Err(e) = host_dirs.check() {
+        bail!("fresh: the run in the {suite} chroot changed the host's own gluster dirs: {e}");
+    }
+    println!("fresh {suite}: the README's commands passed from nothing but Rust, and the host's gluster dirs are unchanged");
     for (name, secs) in &times {
         println!("  {name:<22} {secs:>6.0} s");
     }
