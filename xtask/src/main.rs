@@ -60,7 +60,7 @@ fn bench(cmd: BenchCmd) -> anyhow::Result<()> {
         }
         BenchCmd::Shim { rounds } => bench::shim::run(rounds),
         BenchCmd::Stall { ks, repo, upstream } => bench::stall::run(&ks, repo.zip(upstream)),
-        BenchCmd::Lines { repo, tags } => bench::lines::run(cli::named_repo(repo), &tags),
+        BenchCmd::Lines { repo, tags } => bench::lines::run(&cli::full_clone(repo)?, &tags),
         BenchCmd::HealInfo { entries, rounds } => bench::heal_info::run(entries, rounds),
         BenchCmd::HealAll { volumes, rounds } => bench::heal_all::run(volumes, rounds),
         BenchCmd::Corpus { repo, branch, json } => {

@@ -8,7 +8,7 @@
 use crate::matrix::Plan;
 use anyhow::{Context, Result};
 use duct::cmd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use verify::{Cell, Document, Host, Key, Resolver, Role, Shim};
 
 pub const TAGS: &[&str] = &["v3.10.12", "v3.12.15", "v4.1.10", "v5.13", "v6.7", "v7.2"];
@@ -72,9 +72,8 @@ fn notes(tag: &str, v: &Document) -> Vec<String> {
     notes
 }
 
-/// `repo`: --repo or $GLUSTER_REPO (`cli::named_repo`).
-pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
-    let repo = crate::cli::full_clone(repo)?;
+/// `repo`: the full clone (`cli::full_clone`, resolved by the caller).
+pub fn run(repo: &Path, tags: &[String]) -> Result<()> {
     crate::tools::build_tools()?;
     // The user's clone keeps its refs: branches are made in a clone of it.
     let dir = tempfile::tempdir()?;
@@ -161,6 +160,7 @@ pub fn run(repo: Option<PathBuf>, tags: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn build(compat: &[&str]) -> verify::stamp::Report {
         verify::stamp::Report {
