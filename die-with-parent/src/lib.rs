@@ -26,6 +26,7 @@
 //! The signal is not inherited across fork: a child's own children (make's
 //! sub-makes, glfsheal's helpers) are covered only by a PID namespace.
 
+pub mod procs;
 pub mod stale;
 
 use std::os::unix::process::CommandExt;

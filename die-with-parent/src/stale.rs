@@ -25,17 +25,10 @@ pub fn owner_mark() -> String {
     format!("{pid}:{}", start_time(pid).unwrap_or(0))
 }
 
-/// Field 22 of /proc/PID/stat (after the parenthesised name, which may hold
-/// spaces or parentheses itself), for a live, non-zombie process.
+/// Field 22 of /proc/PID/stat, for a live, non-zombie process.
 fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // rest starts at field 3 (state); field 22 is index 19.
-    if fields.first().is_some_and(|s| *s == "Z" || *s == "X") {
-        return None;
-    }
-    fields.get(19)?.parse().ok()
+    // The fields after the name start at field 3 (state): 22 is index 19.
+    crate::procs::stat_fields(pid)?.get(19)?.parse().ok()
 }
 
 /// Whether the process a marker names still runs (the same process, not a
@@ -62,39 +55,17 @@ pub struct StaleProcess {
 
 /// The live processes whose marker names an owner that is gone.
 pub fn stale_processes() -> Vec<StaleProcess> {
-    let needle = format!("{OWNER_ENV}=");
-    let mut found = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for e in dir.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        if start_time(pid).is_none() {
-            continue;
-        }
-        let Ok(environ) = std::fs::read(e.path().join("environ")) else {
-            continue;
-        };
-        let Some(owner) = environ
-            .split(|b| *b == 0)
-            .filter_map(|v| std::str::from_utf8(v).ok())
-            .find_map(|v| v.strip_prefix(&needle))
-        else {
-            continue;
-        };
-        if owner_alive(owner) {
-            continue;
-        }
-        let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
-        found.push(StaleProcess {
-            pid,
-            comm: comm.trim().to_string(),
-            owner: owner.to_string(),
-        });
-    }
-    found
+    crate::procs::all()
+        .into_iter()
+        .filter_map(|p| {
+            let owner = p.env(OWNER_ENV)?.to_string();
+            (!owner_alive(&owner)).then_some(StaleProcess {
+                pid: p.pid,
+                owner,
+                comm: p.comm,
+            })
+        })
+        .collect()
 }
 
 /// Run directories (`PREFIX*` in `dir`) that are stale: their owner file

@@ -24,32 +24,10 @@ const STAGE: &str = "GLK_FAULT_STAGE";
 const GRACE: Duration = Duration::from_secs(10);
 
 /// The processes the marked run started: (host PID, name) of those alive
-/// (zombies are gone already) with the marker in their environment or in
-/// one of the PID namespaces `ns` (what /proc/PID/ns/pid links to).
+/// with the marker in their environment or in one of the PID namespaces
+/// `ns` (what /proc/PID/ns/pid links to).
 fn marked(mark: &str, ns: &[PathBuf]) -> Vec<(u32, String)> {
-    let needle = format!("{MARK}={mark}\0").into_bytes();
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let p = e.path();
-        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
-        let state = stat.rsplit(')').next().unwrap_or("").trim_start();
-        if stat.is_empty() || state.starts_with('Z') || state.starts_with('X') {
-            continue;
-        }
-        let environ = std::fs::read(p.join("environ")).unwrap_or_default();
-        let has_mark = environ.windows(needle.len()).any(|w| w == needle);
-        let in_ns = std::fs::read_link(p.join("ns/pid"))
-            .ok()
-            .is_some_and(|n| ns.contains(&n));
-        if has_mark || in_ns {
-            let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
-            found.push((pid, comm.trim().to_string()));
-        }
-    }
-    found
+    die_with_parent::procs::marked(MARK, mark, ns)
 }
 
 /// SIGKILLs `child` alone (not its group, nothing else), as a crash would,

@@ -114,26 +114,8 @@ fn new_mark() -> String {
 }
 
 /// The live processes (host PID, name) whose environment carries `mark`.
-fn marked(mark: &str) -> Vec<(i32, String)> {
-    let needle = format!("{MARK}={mark}\0").into_bytes();
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let p = e.path();
-        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
-        let state = stat.rsplit(')').next().unwrap_or("").trim_start();
-        if stat.is_empty() || state.starts_with('Z') || state.starts_with('X') {
-            continue;
-        }
-        let environ = std::fs::read(p.join("environ")).unwrap_or_default();
-        if environ.windows(needle.len()).any(|w| w == needle) {
-            let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
-            found.push((pid, comm.trim().to_string()));
-        }
-    }
-    found
+fn marked(mark: &str) -> Vec<(u32, String)> {
+    die_with_parent::procs::marked(MARK, mark, &[])
 }
 
 /// `xtask build` of the base's commit into `prefix`, from the base's tree.
@@ -230,7 +212,7 @@ fn kill_during(base: &Base, prefix: &Path, work: &Path, step: &str, into: Durati
     for (pid, _) in &left {
         // Only what this run started (the marker), so a failing test does
         // not leave a build running.
-        unsafe { libc::kill(*pid, libc::SIGKILL) };
+        unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
     }
     assert!(
         left.is_empty(),
