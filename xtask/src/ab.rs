@@ -326,6 +326,14 @@ pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> 
     cmd!("git", "clone", "--quiet", &shared, &fork)
         .run()
         .context("cloning the fork")?;
+    // The fork is the suite's own, in its temp dir: on a machine with no git
+    // identity (a fresh one, a CI runner) its commits get the kit's.
+    let repo = git2::Repository::open(&fork)?;
+    if repo.signature().is_err() {
+        let mut cfg = repo.config()?.open_level(git2::ConfigLevel::Local)?;
+        cfg.set_str("user.name", "gluster-legacy-kit a/b")?;
+        cfg.set_str("user.email", "ab@gluster-legacy-kit.invalid")?;
+    }
     let full = std::env::var_os("GLUSTER_REPO")
         .map(PathBuf::from)
         .filter(|p| delivery_commits_in(p).unwrap_or(false));
