@@ -22,6 +22,8 @@ pub const PACKAGES: &[(&str, &str)] = &[
     // The A/B clones its fork and the tests make repositories with git
     // (a minimal Debian has none).
     ("git", "git"),
+    // The kill tests look for glfsheal with pgrep (minbase has no procps).
+    ("procps", "pgrep"),
     ("glusterfs-server", "glusterd"),
     ("gdb", "gdb"),
     // dist's tests read the packages with the real tools.
