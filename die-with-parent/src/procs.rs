@@ -84,7 +84,13 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = child.id();
-        let seen = marked("GLK_PROCS_TEST", "m1", &[]);
+        // Until the child has exec'd, /proc shows the parent's environment.
+        let t = std::time::Instant::now();
+        let mut seen = marked("GLK_PROCS_TEST", "m1", &[]);
+        while seen.is_empty() && t.elapsed() < std::time::Duration::from_secs(5) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            seen = marked("GLK_PROCS_TEST", "m1", &[]);
+        }
         assert_eq!(seen, vec![(pid, "sleep".to_string())]);
         assert!(
             marked("GLK_PROCS_TEST", "m", &[]).is_empty(),
