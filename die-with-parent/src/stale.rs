@@ -19,10 +19,26 @@ pub const OWNER_ENV: &str = "GLK_OWNER";
 /// The file in a run directory that holds the same marker.
 pub const OWNER_FILE: &str = "glk-owner";
 
-/// This process's marker, `PID:START`.
+/// This process's marker, `PID:START:PIDNS`.
 pub fn owner_mark() -> String {
     let pid = std::process::id();
-    format!("{pid}:{}", start_time(pid).unwrap_or(0))
+    mark(pid, start_time(pid).unwrap_or(0))
+}
+
+/// The marker of PID (of this PID namespace) started at START:
+/// `PID:START:PIDNS`, PIDNS being the namespace's inode. A PID means
+/// nothing outside its namespace: a kit on the host sees a container's or a
+/// chroot's processes, whose markers name PIDs of their own namespace, and
+/// must never judge them by the host's PIDs.
+pub fn mark(pid: u32, start: u64) -> String {
+    format!("{pid}:{start}:{}", own_pid_ns().unwrap_or(0))
+}
+
+/// The inode of this process's PID namespace (`pid:[INODE]`).
+fn own_pid_ns() -> Option<u64> {
+    let link = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    let s = link.to_str()?;
+    s.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
 }
 
 /// Field 22 of /proc/PID/stat, for a live, non-zombie process.
@@ -32,15 +48,22 @@ fn start_time(pid: u32) -> Option<u64> {
 }
 
 /// Whether the process a marker names still runs (the same process, not a
-/// later one with its PID). A marker that does not parse is taken as alive:
-/// it is not ours to judge, so it is never ended.
+/// later one with its PID). A marker that does not parse, or that names
+/// another PID namespace, is taken as alive: it is not ours to judge, so it
+/// is never ended.
 pub fn owner_alive(mark: &str) -> bool {
-    let Some((pid, start)) = mark.trim().split_once(':') else {
+    let fields: Vec<&str> = mark.trim().split(':').collect();
+    let [pid, start, ns] = fields[..] else {
         return true;
     };
-    let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else {
+    let (Ok(pid), Ok(start), Ok(ns)) =
+        (pid.parse::<u32>(), start.parse::<u64>(), ns.parse::<u64>())
+    else {
         return true;
     };
+    if own_pid_ns() != Some(ns) {
+        return true;
+    }
     start_time(pid) == Some(start)
 }
 
@@ -194,21 +217,23 @@ mod tests {
         let mut child = Command::new("sleep").arg("0.05").spawn().unwrap();
         let pid = child.id();
         let start = start_time(pid).unwrap();
-        let mark = format!("{pid}:{start}");
-        assert!(owner_alive(&mark));
+        let m = mark(pid, start);
+        assert!(owner_alive(&m));
         child.wait().unwrap();
-        assert!(!owner_alive(&mark), "a reaped child still counted alive");
+        assert!(!owner_alive(&m), "a reaped child still counted alive");
         // The same PID with another start time is another process.
         let me = std::process::id();
-        assert!(!owner_alive(&format!(
-            "{me}:{}",
-            start_time(me).unwrap() + 1
-        )));
+        assert!(!owner_alive(&mark(me, start_time(me).unwrap() + 1)));
+        // A dead owner of another PID namespace is not ours to judge.
+        let ns = own_pid_ns().unwrap();
+        assert!(owner_alive(&format!("{pid}:{start}:{}", ns + 1)));
     }
 
     #[test]
     fn an_unreadable_mark_is_never_judged_stale() {
-        for m in ["", "garbage", "12:", ":34", "-1:5", "1:x"] {
+        for m in [
+            "", "garbage", "12:", ":34", "-1:5", "1:x", "1:2", "1:2:x", "1:2:3:4",
+        ] {
             assert!(owner_alive(m), "{m:?} judged stale");
         }
     }
@@ -225,7 +250,7 @@ mod tests {
             d
         };
         let mut child = Command::new("true").spawn().unwrap();
-        let dead = format!("{}:{}", child.id(), u64::MAX);
+        let dead = mark(child.id(), u64::MAX);
         child.wait().unwrap();
         let stale = mk("gl-cluster-a", Some(&dead));
         mk("gl-cluster-b", Some(&owner_mark()));

@@ -233,7 +233,7 @@ fn the_next_cluster_ends_a_stale_run_and_removes_its_directory() {
         .split_whitespace()
         .nth(19)
         .unwrap();
-    let dead = format!("{}:{start}", owner.id());
+    let dead = die_with_parent::stale::mark(owner.id(), start.parse().unwrap());
     owner.wait().unwrap();
     // Not through die_with_parent: this holder outlives whoever made it.
     let mut stale = Command::new("unshare")
