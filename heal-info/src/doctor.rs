@@ -132,16 +132,19 @@ pub fn path_probe_inside() -> anyhow::Result<PathProbe> {
     duct::cmd!("ip", "link", "set", "lo", "up")
         .run()
         .context("ip link set lo up")?;
-    let dir = std::env::temp_dir().join(format!("heal-info-doctor-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    // Random and exclusive, not the PID, which repeats across PID namespaces.
+    let dir = tempfile::Builder::new()
+        .prefix("heal-info-doctor-")
+        .tempdir()
+        .context("creating a temp dir for the probe's resolv.conf")?;
     std::fs::write(
-        dir.join("resolv.conf"),
+        dir.path().join("resolv.conf"),
         "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
     )?;
     duct::cmd!(
         "mount",
         "--bind",
-        dir.join("resolv.conf"),
+        dir.path().join("resolv.conf"),
         "/etc/resolv.conf"
     )
     .run()
@@ -170,7 +173,7 @@ pub fn path_probe_inside() -> anyhow::Result<PathProbe> {
     let seconds = t.elapsed().as_secs_f64();
     done.store(true, std::sync::atomic::Ordering::Release);
     let queries = counter.join().unwrap_or(0);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     Ok(PathProbe {
         sends_paths_to_dns: queries > 0,
         queries,

@@ -6,7 +6,7 @@
 //! for each one's "Going UP" line.
 
 use crate::{diagnose, gfapi};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -58,7 +58,17 @@ pub fn run(
     let socket = prefix.map_or(PathBuf::from("/var/run/glusterd.socket"), |p| {
         p.join("var/run/glusterd.socket")
     });
-    let log = std::env::temp_dir().join(format!("heal-info-probe-{}.log", std::process::id()));
+    // A random name made with O_EXCL, never the PID: two probes in two PID
+    // namespaces (two clusters on one host, two containers) share /tmp and
+    // often the same PID, and one would read or remove the other's log.
+    let log = tempfile::Builder::new()
+        .prefix("heal-info-probe-")
+        .suffix(".log")
+        .tempfile()
+        .context(
+            "creating the probe's gfapi log in the temp dir (set TMPDIR to a writable directory)",
+        )?
+        .into_temp_path();
     let started = Instant::now();
     let mount = gfapi::Mount::new(&gfapi::library(prefix), volume, &socket, &log)?;
     let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
@@ -93,7 +103,7 @@ pub fn run(
     let init_seconds = mount.init_seconds;
     drop(mount);
     let (up, gaps) = diagnose::going_up(&read_log());
-    let _ = std::fs::remove_file(&log);
+    drop(log);
     Ok(Report {
         volume: volume.into(),
         socket,

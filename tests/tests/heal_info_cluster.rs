@@ -112,13 +112,52 @@ fn scenario(flavor: Flavor) {
         .iter()
         .any(|s| s.metric == "gluster_heal_info_success"));
 
+    // Two probes at once, each PID 1 of its own PID namespace, sharing /tmp:
+    // as two clusters or two containers on one host are. A log named by PID
+    // was one file for both, and the first to finish removed the other's
+    // (CI: "gfapi writes" exit 4 while a legacy cluster's probe ran beside).
+    let probes: Vec<_> = (0..2)
+        .map(|_| {
+            let mut argv = vec!["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"];
+            let bin = heal_info_bin().display().to_string();
+            let prefix = c.flavor.prefix.as_ref().map(|p| p.display().to_string());
+            let mut args = vec![bin, "probe".into()];
+            if let Some(p) = prefix {
+                args.extend(["--prefix".into(), p]);
+            }
+            args.push("ec".into());
+            argv.extend(args.iter().map(String::as_str));
+            let mut cmd = c.command(&argv);
+            cmd.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for p in probes {
+        let out = p.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "probe printed no result ({e}, {}): {text} {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert_eq!(out.status.code(), Some(0), "{v}");
+        assert_eq!(
+            (v["subvolumes"].as_u64(), v["subvolumes_up"].as_u64()),
+            (Some(3), Some(3)),
+            "{v}"
+        );
+    }
+
     // A brick down while files are written through gfapi: its partners hold
     // the pending heals, exit 2 while it is down.
     c.sh("gluster --mode=script volume heal ec disable")
         .unwrap();
     c.kill_brick("ec", 0).unwrap();
-    let (code, _, err) = heal_info(&c, &["probe", "ec", "--write-files", "30"]);
-    assert_eq!(code, Some(0), "gfapi writes: {err}");
+    let (code, out, err) = heal_info(&c, &["probe", "ec", "--write-files", "30"]);
+    assert_eq!(code, Some(0), "gfapi writes: {out} {err}");
     let (code, v) = json(&c, "ec", &[]);
     assert_eq!(code, 2, "{v}");
     assert_eq!(v["bricks"][0]["connected"], false);
