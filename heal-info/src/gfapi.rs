@@ -66,7 +66,7 @@ impl Mount {
         let init_seconds = t.elapsed().as_secs_f64();
         if rc != 0 {
             unsafe { api.glfs_fini(fs) };
-            bail!("glfs_init for {volume} failed (see {})", log.display());
+            bail!("glfs_init for {volume} failed");
         }
         Ok(Mount {
             api,

@@ -6,7 +6,7 @@
 //! for each one's "Going UP" line.
 
 use crate::{diagnose, gfapi};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -70,7 +70,22 @@ pub fn run(
         )?
         .into_temp_path();
     let started = Instant::now();
-    let mount = gfapi::Mount::new(&gfapi::library(prefix), volume, &socket, &log)?;
+    let mount = match gfapi::Mount::new(&gfapi::library(prefix), volume, &socket, &log) {
+        Ok(m) => m,
+        // The log goes with the probe, so its last lines go in the error.
+        Err(e) => {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(12)..].join("\n");
+            if tail.is_empty() {
+                bail!(
+                    "{e:#}; gfapi logged nothing: is glusterd running on {}?",
+                    socket.display()
+                );
+            }
+            bail!("{e:#}; the last lines of its log (removed with the probe):\n{tail}");
+        }
+    };
     let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
     let mut subvolumes = 0;
     let mut all_up_seconds = None;

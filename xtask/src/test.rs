@@ -6,7 +6,7 @@
 
 use crate::host::{install_packages, install_packaging_tools, install_pip, is_root, FEATURES};
 use crate::matrix::Plan;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use duct::cmd;
 use std::io::{BufRead, BufReader};
 use verify::{Document, Role};
@@ -94,7 +94,40 @@ fn count_before(s: &str, word: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// The suite's own TMPDIR, under the target dir and emptied first (of what
+/// a killed earlier suite left): everything the suite, its tests and the
+/// programs they start make in the temp dir lands there, so what is left at
+/// the end was left by a test or by the kit (under a kill, say) and fails
+/// the suite, on any machine, whatever its /tmp already holds. Before it,
+/// every suite run left a test's extracted repository and a killed
+/// compiler's `cc*.s` in /tmp.
+fn suite_tmp() -> Result<std::path::PathBuf> {
+    let dir = crate::paths::target_dir()?.join("suite-tmp");
+    match std::fs::remove_dir_all(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("emptying {}", dir.display()))
+        }
+        _ => {}
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// What is left in `dir`: its entries' names, sorted.
+fn left_in(dir: &std::path::Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|e| Ok(e?.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_>>()?;
+    names.sort();
+    Ok(names)
+}
+
 pub fn run() -> Result<()> {
+    let tmp = suite_tmp()?;
+    eprintln!("==> the suite's TMPDIR: {}", tmp.display());
+    // Set once, before any thread or child: every child inherits it.
+    std::env::set_var("TMPDIR", &tmp);
     install_packages(PACKAGES)?;
     install_packages(DEV_PACKAGES)?;
     install_pip(PIP_PACKAGES);
@@ -198,6 +231,28 @@ pub fn run() -> Result<()> {
             println!("FAILED host gluster dirs: {e}");
             failed += 1;
         }
+    }
+    // The A/B's fork is the suite's own, in the TMPDIR until here.
+    drop(shared);
+    let left = left_in(&tmp)?;
+    if left.is_empty() {
+        println!("the suite's TMPDIR: empty at the end");
+        passed += 1;
+    } else {
+        let shown: Vec<&str> = left.iter().take(10).map(String::as_str).collect();
+        println!(
+            "FAILED the suite's TMPDIR: {} entr{} left in {}: {}{}",
+            left.len(),
+            if left.len() == 1 { "y" } else { "ies" },
+            tmp.display(),
+            shown.join(", "),
+            if left.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        );
+        failed += 1;
     }
     // One closing line for the whole suite, so CI reads the sum rather
     // than whichever test binary happened to run last.

@@ -35,7 +35,6 @@ struct Base {
     prefix: PathBuf,
     commit: String,
     repo: PathBuf,
-    _dir: tempfile::TempDir,
 }
 
 /// None (and why) where the tests cannot run.
@@ -50,8 +49,13 @@ fn base() -> Result<&'static Base, String> {
                 "../shared/glusterfs is absent beside the project (or set GLK_SHARED)".into(),
             );
         };
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let repo = xtask::ab::extract(&tar, dir.path()).map_err(|e| format!("{e:#}"))?;
+        // A static is never dropped, so a TempDir here stayed in /tmp after
+        // every run: one fixed directory under the target dir instead,
+        // emptied here, for the next run to reuse.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("build-faults-base");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let repo = xtask::ab::extract(&tar, &dir).map_err(|e| format!("{e:#}"))?;
         let from_suite = std::env::var_os("GLUSTER_LEGACY_PREFIX")
             .map(PathBuf::from)
             .and_then(|p| Some((verify::stamp::load(&p)?, p)))
@@ -72,7 +76,7 @@ fn base() -> Result<&'static Base, String> {
                 eprintln!(
                     "==> no kept base build (GLUSTER_LEGACY_PREFIX): building v3.12.15 first"
                 );
-                let prefix = dir.path().join("base");
+                let prefix = dir.join("base");
                 let r = xtask::build::run(&Options {
                     rev: "v3.12.15".into(),
                     repo: repo.clone(),
@@ -90,7 +94,6 @@ fn base() -> Result<&'static Base, String> {
             prefix,
             commit: report.commit,
             repo,
-            _dir: dir,
         })
     })
     .as_ref()

@@ -55,15 +55,29 @@ impl Env {
 pub struct Steps {
     log: PathBuf,
     file: File,
+    tmp: PathBuf,
 }
 
 impl Steps {
+    /// `log` is created (truncated) and a `tmp/` beside it emptied: the
+    /// steps' TMPDIR, so the temp files of a compiler killed with the kit
+    /// (`/tmp/cc*.s`, found after every killed build) stay in the build's
+    /// work dir, which the next build of the prefix empties.
     pub fn new(log: &Path) -> Result<Self> {
         let file =
             File::create(log).with_context(|| format!("creating the log {}", log.display()))?;
+        let tmp = log.with_file_name("tmp");
+        match std::fs::remove_dir_all(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("emptying {}", tmp.display()))
+            }
+            _ => {}
+        }
+        std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         Ok(Steps {
             log: log.to_path_buf(),
             file,
+            tmp,
         })
     }
 
@@ -107,7 +121,8 @@ impl Steps {
             .stdin(Stdio::null())
             .stdout(self.file.try_clone()?)
             .stderr(self.file.try_clone()?)
-            .envs(env.0.iter().map(|(k, v)| (k, v)));
+            .envs(env.0.iter().map(|(k, v)| (k, v)))
+            .env("TMPDIR", &self.tmp);
         let status = command
             .status()
             .with_context(|| format!("starting {}", argv[0]))?;
