@@ -419,7 +419,7 @@ fn check_installed(root: &Path, libdir: &str) {
         std::fs::read_to_string(root.join(HEAL_INFO_DROPIN_EXAMPLE.trim_start_matches('/')))
             .unwrap();
     assert!(
-        example.contains("Environment=HEAL_INFO_ARGS=--textfile "),
+        example.contains("Environment=\"HEAL_INFO_ARGS=--textfile "),
         "{example}"
     );
     if have("systemd-analyze") {
@@ -430,9 +430,24 @@ fn check_installed(root: &Path, libdir: &str) {
             unit.replace("/usr/bin/heal-info", heal.to_str().unwrap()),
         )
         .unwrap();
-        run(Command::new("systemd-analyze")
+        // With the example drop-in in place, as an operator installs it:
+        // systemd loads it from the unit's own directory. A warning (an
+        // assignment it ignores, an unknown option) exits 0, so stderr
+        // must be empty too.
+        let dropins = checked.path().join("heal-info.service.d");
+        std::fs::create_dir(&dropins).unwrap();
+        std::fs::write(dropins.join("textfile.conf"), &example).unwrap();
+        let out = Command::new("systemd-analyze")
             .args(["verify", "--man=no"])
-            .arg(&here));
+            .arg(&here)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.trim().is_empty(),
+            "systemd-analyze verify: {}\n{stderr}",
+            out.status
+        );
     } else {
         skip(
             "systemd-analyze verify heal-info.service",

@@ -49,7 +49,10 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize, warm: b
     std::env::set_var("CCACHE_DIR", tmp.path().join("ccache"));
     std::env::set_var("GLK_BUILD_WORK", tmp.path().join("work"));
 
-    let cold_prefix = tmp.path().join("prefix-cold");
+    // Prefixes of one length, so that installs of one commit lay out alike
+    // and their code can be compared byte for byte (`compare`).
+    let prefix_of = |i: usize| tmp.path().join(format!("prefix-{i}"));
+    let cold_prefix = prefix_of(0);
     let mut runs = vec![
         ("cold", base, None, true),
         ("reuse", branch, Some(cold_prefix.clone()), false),
@@ -58,17 +61,13 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize, warm: b
         runs.push(("warm", branch, None, false));
     }
     let mut rows: Vec<(&str, Report, (u64, u64))> = Vec::new();
-    for (label, rev, from, keep_tree) in runs {
+    for (i, (label, rev, from, keep_tree)) in runs.into_iter().enumerate() {
         cmd!("ccache", "-z").stdout_null().run()?;
         eprintln!("==> bench build: {label} build of {rev}");
         let report = crate::build::run(&Options {
             rev: rev.to_string(),
             repo: repo.clone(),
-            prefix: if label == "cold" {
-                cold_prefix.clone()
-            } else {
-                tmp.path().join(format!("prefix-{label}"))
-            },
+            prefix: prefix_of(i),
             jobs,
             force: true,
             keep_tree,
@@ -138,6 +137,28 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize, warm: b
             r.seconds.install / cold.install,
             r.seconds.total / cold.total
         );
+    }
+    // The reuse is only worth its time if it installs what a cold build of
+    // the same commit installs.
+    if let Some((_, warm, _)) = rows.iter().find(|(l, _, _)| *l == "warm") {
+        let reuse = &rows[1].1;
+        let c = crate::build::compare::installs(&reuse.prefix, &warm.prefix)?;
+        println!(
+            "reuse vs warm (the same commit built cold): {} files, {} ELF: {}",
+            c.files,
+            c.elf_files,
+            if c.same() {
+                "the same file list and the same code (objdump -d)".to_string()
+            } else {
+                format!(
+                    "only in reuse {:?}, only in warm {:?}, code differs in {:?}",
+                    c.only_in_a, c.only_in_b, c.code_differs
+                )
+            }
+        );
+        if !c.same() {
+            bail!("the build from the base's tree differs from a cold build of the same commit");
+        }
     }
     Ok(())
 }

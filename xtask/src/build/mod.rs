@@ -9,8 +9,10 @@
 //! (the result and the stamp that lets a second call reuse the install).
 //! With a base build to start from (`--from-build`), `reuse` replaces
 //! autogen and configure by a copy of the base's tree when configure reads
-//! none of the files that differ.
+//! none of the files that differ; `compare` checks such a build against a
+//! cold one of the same commit.
 
+pub mod compare;
 pub mod compat;
 mod deps;
 mod export;
