@@ -36,6 +36,21 @@ pub fn library(prefix: Option<&Path>) -> PathBuf {
     }
 }
 
+/// glfs_init failed: the only step that talks to glusterd and the bricks,
+/// and so the only one whose reason is in gfapi's log.
+#[derive(Debug)]
+pub struct InitFailed {
+    pub volume: String,
+}
+
+impl std::fmt::Display for InitFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "glfs_init for {} failed", self.volume)
+    }
+}
+
+impl std::error::Error for InitFailed {}
+
 pub struct Mount {
     api: sys::Gfapi,
     fs: *mut sys::glfs_t,
@@ -66,7 +81,10 @@ impl Mount {
         let init_seconds = t.elapsed().as_secs_f64();
         if rc != 0 {
             unsafe { api.glfs_fini(fs) };
-            bail!("glfs_init for {volume} failed");
+            return Err(InitFailed {
+                volume: volume.to_string(),
+            }
+            .into());
         }
         Ok(Mount {
             api,

@@ -72,6 +72,9 @@ pub fn run(
     let started = Instant::now();
     let mount = match gfapi::Mount::new(&gfapi::library(prefix), volume, &socket, &log) {
         Ok(m) => m,
+        // Loading the library or naming the server failed before gfapi
+        // logged anything: the error says all there is.
+        Err(e) if e.downcast_ref::<gfapi::InitFailed>().is_none() => return Err(e),
         // The log goes with the probe, so its last lines go in the error.
         Err(e) => {
             let text = std::fs::read_to_string(&log).unwrap_or_default();

@@ -356,6 +356,11 @@ fn check_installed(root: &Path, libdir: &str) {
         err.contains("loading /nonexistent-prefix/lib/libgfapi.so.0"),
         "{err}"
     );
+    // Nothing reached glusterd, so nothing may point at it or at a log.
+    assert!(
+        !err.contains("glusterd running") && !err.contains("its log"),
+        "{err}"
+    );
     // With a real libgfapi (Debian's 10.3) it resolves every symbol and gets
     // as far as glfs_init, which fails: there is no glusterd socket here.
     let system = Path::new("/usr/lib/x86_64-linux-gnu/libgfapi.so.0");
@@ -370,6 +375,10 @@ fn check_installed(root: &Path, libdir: &str) {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("glfs_init for novolume failed"), "{err}");
+        assert!(
+            err.contains("the last lines of its log") || err.contains("is glusterd running on"),
+            "{err}"
+        );
     } else {
         skip(
             "probe with libgfapi",
@@ -423,30 +432,26 @@ fn check_installed(root: &Path, libdir: &str) {
         "{example}"
     );
     if have("systemd-analyze") {
-        let checked = tempfile::tempdir().unwrap();
-        let here = checked.path().join("heal-info.service");
-        std::fs::write(
-            &here,
-            unit.replace("/usr/bin/heal-info", heal.to_str().unwrap()),
-        )
-        .unwrap();
-        // With the example drop-in in place, as an operator installs it:
-        // systemd loads it from the unit's own directory. A warning (an
-        // assignment it ignores, an unknown option) exits 0, so stderr
-        // must be empty too.
-        let dropins = checked.path().join("heal-info.service.d");
-        std::fs::create_dir(&dropins).unwrap();
-        std::fs::write(dropins.join("textfile.conf"), &example).unwrap();
-        let out = Command::new("systemd-analyze")
-            .args(["verify", "--man=no"])
-            .arg(&here)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let unit = unit.replace("/usr/bin/heal-info", heal.to_str().unwrap());
+        let (ok, stderr) = systemd_verify(&unit, &example);
         assert!(
-            out.status.success() && stderr.trim().is_empty(),
-            "systemd-analyze verify: {}\n{stderr}",
-            out.status
+            ok && stderr.trim().is_empty(),
+            "systemd-analyze verify:\n{stderr}"
+        );
+        // The check can fail: the first example drop-in, unquoted, which
+        // systemd split at the space and so lost the directory.
+        let unquoted = example.replace(
+            "Environment=\"HEAL_INFO_ARGS=--textfile /var/lib/prometheus/node-exporter\"",
+            "Environment=HEAL_INFO_ARGS=--textfile /var/lib/prometheus/node-exporter",
+        );
+        assert_ne!(
+            unquoted, example,
+            "the example drop-in changed: update this test"
+        );
+        let (_, stderr) = systemd_verify(&unit, &unquoted);
+        assert!(
+            stderr.contains("Invalid environment assignment"),
+            "systemd-analyze verify took the unquoted drop-in without a warning:\n{stderr}"
         );
     } else {
         skip(
@@ -459,6 +464,28 @@ fn check_installed(root: &Path, libdir: &str) {
         std::fs::read(root.join("etc/gfresolv.conf")).unwrap(),
         std::fs::read(project().join("shim/gfresolv.conf")).unwrap()
     );
+}
+
+/// `systemd-analyze verify` of `unit` with `dropin` in its drop-in
+/// directory, as an operator installs it: (exit status success, stderr).
+/// A warning (an ignored assignment, an unknown option) exits 0, so the
+/// caller reads stderr too.
+fn systemd_verify(unit: &str, dropin: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("heal-info.service");
+    std::fs::write(&path, unit).unwrap();
+    let dropins = dir.path().join("heal-info.service.d");
+    std::fs::create_dir(&dropins).unwrap();
+    std::fs::write(dropins.join("textfile.conf"), dropin).unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]

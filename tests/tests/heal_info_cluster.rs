@@ -118,7 +118,18 @@ fn scenario(flavor: Flavor) {
     // (CI: "gfapi writes" exit 4 while a legacy cluster's probe ran beside).
     let probes: Vec<_> = (0..2)
         .map(|_| {
-            let mut argv = vec!["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"];
+            // A deadline: a probe hung in glfs_init fails the test, not the suite.
+            let mut argv = vec![
+                "timeout",
+                "-k",
+                "5",
+                "120",
+                "unshare",
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                "--kill-child",
+            ];
             let bin = heal_info_bin().display().to_string();
             let prefix = c.flavor.prefix.as_ref().map(|p| p.display().to_string());
             let mut args = vec![bin, "probe".into()];

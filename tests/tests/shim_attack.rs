@@ -49,6 +49,23 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A temp dir nobody can reach: nobody must pass through every directory
+/// above it. The suite's TMPDIR is under the target dir, which may be in a
+/// home only its owner can enter (/root is 0700); then /tmp.
+fn reachable_tempdir() -> tempfile::TempDir {
+    let tmp = std::env::temp_dir();
+    let reachable = tmp.canonicalize().is_ok_and(|t| {
+        t.ancestors()
+            .all(|d| std::fs::metadata(d).is_ok_and(|m| m.mode() & 0o001 != 0))
+    });
+    if reachable {
+        tempfile::tempdir()
+    } else {
+        tempfile::tempdir_in("/tmp")
+    }
+    .unwrap()
+}
+
 /// A throwaway host: a copy of /etc (with ld.so.preload naming the shim,
 /// when asked), the shim, helper programs and an output directory only root
 /// may write to, all in a directory every user can read.
@@ -58,7 +75,7 @@ struct Host {
 
 impl Host {
     fn new(preload: bool) -> Host {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = reachable_tempdir();
         let h = Host { dir };
         std::fs::set_permissions(h.p(""), std::fs::Permissions::from_mode(0o755)).unwrap();
         let st = Command::new("cp")

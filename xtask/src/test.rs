@@ -31,6 +31,9 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("man-db", "man"),
     ("strace", "strace"),
     ("libcap2-bin", "setcap"),
+    // The dist test verifies heal-info.service and its drop-in with it
+    // (a minimal Debian has no systemd).
+    ("systemd", "systemd-analyze"),
     ("prometheus", "prometheus"),
     ("prometheus-node-exporter", "prometheus-node-exporter"),
 ];
@@ -100,9 +103,26 @@ fn count_before(s: &str, word: &str) -> usize {
 /// the end was left by a test or by the kit (under a kill, say) and fails
 /// the suite, on any machine, whatever its /tmp already holds. Before it,
 /// every suite run left a test's extracted repository and a killed
-/// compiler's `cc*.s` in /tmp.
-fn suite_tmp() -> Result<std::path::PathBuf> {
-    let dir = crate::paths::target_dir()?.join("suite-tmp");
+/// compiler's `cc*.s` in /tmp. Held with a lock for the whole run: a
+/// second suite on the same target dir would empty it under the first.
+fn suite_tmp() -> Result<(std::path::PathBuf, std::fs::File)> {
+    let target = crate::paths::target_dir()?;
+    std::fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
+    let lock_path = target.join("suite-tmp.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("creating {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another `cargo xtask test` is running on the target dir {} (it holds {}): wait for it, or give this one a target dir of its own (CARGO_TARGET_DIR=DIR cargo xtask test)",
+            target.display(),
+            lock_path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("locking {}", lock_path.display()))
+        }
+    }
+    let dir = target.join("suite-tmp");
     match std::fs::remove_dir_all(&dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             return Err(e).with_context(|| format!("emptying {}", dir.display()))
@@ -110,7 +130,7 @@ fn suite_tmp() -> Result<std::path::PathBuf> {
         _ => {}
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
+    Ok((dir, lock))
 }
 
 /// What is left in `dir`: its entries' names, sorted.
@@ -124,7 +144,7 @@ fn left_in(dir: &std::path::Path) -> Result<Vec<String>> {
 }
 
 pub fn run() -> Result<()> {
-    let tmp = suite_tmp()?;
+    let (tmp, _lock) = suite_tmp()?;
     eprintln!("==> the suite's TMPDIR: {}", tmp.display());
     // Set once, before any thread or child: every child inherits it.
     std::env::set_var("TMPDIR", &tmp);

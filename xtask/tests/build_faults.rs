@@ -51,9 +51,14 @@ fn base() -> Result<&'static Base, String> {
         };
         // A static is never dropped, so a TempDir here stayed in /tmp after
         // every run: one fixed directory under the target dir instead,
-        // emptied here, for the next run to reuse.
+        // emptied of the last run's copy at each start.
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("build-faults-base");
-        let _ = std::fs::remove_dir_all(&dir);
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("emptying {}: {e}", dir.display()));
+            }
+            _ => {}
+        }
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let repo = xtask::ab::extract(&tar, &dir).map_err(|e| format!("{e:#}"))?;
         let from_suite = std::env::var_os("GLUSTER_LEGACY_PREFIX")

@@ -148,11 +148,12 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize, warm: b
             c.files,
             c.elf_files,
             if c.same() {
-                "the same file list and the same code (objdump -d)".to_string()
+                "the same file list and the same bytes (ELF without debug info and build ID)"
+                    .to_string()
             } else {
                 format!(
-                    "only in reuse {:?}, only in warm {:?}, code differs in {:?}",
-                    c.only_in_a, c.only_in_b, c.code_differs
+                    "only in reuse {:?}, only in warm {:?}, contents differ in {:?}",
+                    c.only_in_a, c.only_in_b, c.differ
                 )
             }
         );
