@@ -158,7 +158,12 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize, warm: b
             }
         );
         if !c.same() {
-            bail!("the build from the base's tree differs from a cold build of the same commit");
+            // The installs are the evidence: keep them to look into.
+            let kept = tmp.keep();
+            bail!(
+                "the build from the base's tree differs from a cold build of the same commit (both kept in {})",
+                kept.display()
+            );
         }
     }
     Ok(())
