@@ -199,18 +199,11 @@ pub fn delivery_commits_in(upstream: &Path) -> Result<bool> {
 }
 
 fn prefix_for(builds_dir: &Path, rev: &Rev) -> PathBuf {
-    let safe: String = rev
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    builds_dir.join(format!("{safe}-{}", &rev.commit[..10]))
+    // Named by commit alone: base and branch prefixes are then of one
+    // length, so the branch's build is relocated from the base's
+    // (`build::relocate`) rather than reconfigured. The stamp inside names
+    // the revision.
+    builds_dir.join(&rev.commit[..12])
 }
 
 /// One side of the A/B, built.

@@ -124,7 +124,9 @@ pub struct BuildArgs {
     pub keep_tree: bool,
     /// Start from the kept tree of the build in this prefix (made with
     /// --keep-tree) when configure reads none of the files that differ;
-    /// otherwise build cold. The report says which, and why.
+    /// otherwise build cold. Fastest with --prefix beside it and a name of
+    /// its length (relocated, not reconfigured). The report says which, and
+    /// why.
     #[arg(long, value_name = "PREFIX")]
     pub from_build: Option<PathBuf>,
     /// Print the report as one JSON document on stdout.

@@ -117,3 +117,23 @@ pub fn shared_glusterfs() -> Option<PathBuf> {
 pub fn series() -> PathBuf {
     root().join("patches/events.toml")
 }
+
+/// Removes the directory `dir` and everything in it; Ok if it is absent.
+pub fn remove_dir_all_if_present(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Removes the file (or symlink) `path`; Ok if it is absent.
+pub fn remove_file_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}

@@ -123,12 +123,7 @@ fn suite_tmp() -> Result<(std::path::PathBuf, std::fs::File)> {
         }
     }
     let dir = target.join("suite-tmp");
-    match std::fs::remove_dir_all(&dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(e).with_context(|| format!("emptying {}", dir.display()))
-        }
-        _ => {}
-    }
+    crate::paths::remove_dir_all_if_present(&dir).context("emptying the suite's TMPDIR")?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok((dir, lock))
 }
