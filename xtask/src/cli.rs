@@ -92,7 +92,8 @@ pub enum Cmd {
         #[arg(long)]
         keep: bool,
         /// Run the whole suite (`cargo xtask test`, as .ci/run) in place of
-        /// the legacy build: the README's second command, from nothing.
+        /// the legacy build, before the demo: the README's second command,
+        /// from nothing, as CI runs it on a new machine.
         #[arg(long)]
         whole_suite: bool,
     },

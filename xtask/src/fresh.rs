@@ -6,7 +6,9 @@
 //! the host's (`hide_installed_tools`). Rust's own prerequisite, a C linker
 //! (`RUST_PREREQS`, which the README names), is installed first; then
 //! `cargo xtask demo` and the legacy build run, so every other package
-//! they need must come from the kit's own install steps.
+//! they need must come from the kit's own install steps. `--whole-suite`
+//! runs `.ci/run` in place of the build, first, as CI does on a new
+//! machine, and the demo after it.
 
 use crate::chroot::{cache, ns, ns::Mount};
 use anyhow::{bail, Context, Result};
@@ -166,34 +168,34 @@ pub fn run(suite: &str, keep: bool, whole_suite: bool) -> Result<()> {
     // (step, command line, a line the step must not print): the demo
     // skips its stall and rescue where namespaces cannot be made, and a
     // skip would prove nothing.
-    let steps = [
-        (
-            "Rust's prerequisite",
-            format!("apt-get update -qq && {RUST_PREREQS} -y -qq --no-install-recommends"),
+    let prereq = (
+        "Rust's prerequisite",
+        format!("apt-get update -qq && {RUST_PREREQS} -y -qq --no-install-recommends"),
+        None,
+    );
+    let demo = (
+        "cargo xtask demo",
+        "cargo xtask demo".to_string(),
+        Some("(skipped"),
+    );
+    let steps = if whole_suite {
+        // .ci/run first, as CI runs it on a new machine (CI=true, no
+        // standard input, nothing installed before it), so its time is
+        // CI's; the demo after it.
+        let suite = (
+            "cargo xtask test",
+            "CI=true bash .ci/run < /dev/null".to_string(),
             None,
-        ),
-        (
-            "cargo xtask demo",
-            "cargo xtask demo".to_string(),
-            Some("(skipped"),
-        ),
-        if whole_suite {
-            // As CI runs it: .ci/run, CI=true, no standard input.
-            (
-                "cargo xtask test",
-                "CI=true bash .ci/run < /dev/null".to_string(),
-                None,
-            )
-        } else {
-            (
-                "cargo xtask build",
-                format!(
-                    "cargo xtask build v3.12.15 --repo {REPO} --prefix /opt/glusterfs --jobs 2"
-                ),
-                None,
-            )
-        },
-    ];
+        );
+        [prereq, suite, demo]
+    } else {
+        let build = (
+            "cargo xtask build",
+            format!("cargo xtask build v3.12.15 --repo {REPO} --prefix /opt/glusterfs --jobs 2"),
+            None,
+        );
+        [prereq, demo, build]
+    };
     let mut times = Vec::new();
     for (name, line, forbidden) in &steps {
         eprintln!("==> fresh ({suite}): {line}");

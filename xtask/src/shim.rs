@@ -30,13 +30,7 @@ pub fn install_tools() -> Result<()> {
         eprintln!("==> the Zig toolchain from PyPI (ziglang), for linking against glibc 2.17");
         crate::host::pip_install(&["ziglang"]).context("installing ziglang from PyPI")?;
     }
-    if crate::host::which("cargo-zigbuild").is_none() {
-        eprintln!("==> cargo install cargo-zigbuild (a few minutes, once)");
-        cmd!("cargo", "install", "--locked", "--quiet", "cargo-zigbuild")
-            .run()
-            .context("installing cargo-zigbuild")?;
-    }
-    Ok(())
+    crate::host::cargo_install(&[crate::host::ZIGBUILD])
 }
 
 /// The highest GLIBC_x.y version `so` needs, from `objdump -T`.

@@ -147,7 +147,8 @@ pub fn run() -> Result<()> {
     install_packages(DEV_PACKAGES)?;
     install_pip(PIP_PACKAGES);
     // The dist tests package with cargo-generate-rpm and cargo-deb: install
-    // them here, once, rather than minutes into a test.
+    // them here, once, rather than minutes into a test, with cargo-zigbuild
+    // (the portable shim's, below) in the same call.
     install_packaging_tools()?;
     // The portable shim (glibc 2.17 symbols) is what operators deploy; its
     // test checks the built file, so build it with the programs first.
