@@ -199,11 +199,18 @@ pub fn delivery_commits_in(upstream: &Path) -> Result<bool> {
 }
 
 fn prefix_for(builds_dir: &Path, rev: &Rev) -> PathBuf {
-    // Named by commit alone: base and branch prefixes are then of one
-    // length, so the branch's build is relocated from the base's
-    // (`build::relocate`) rather than reconfigured. The stamp inside names
-    // the revision.
-    builds_dir.join(&rev.commit[..12])
+    let safe: String = rev
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    builds_dir.join(format!("{safe}-{}", &rev.commit[..10]))
 }
 
 /// One side of the A/B, built.
@@ -269,6 +276,7 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
             }
         );
         let prefix = prefix_for(&opts.builds_dir, rev);
+        askable(&prefix)?;
         let base_prefix = built.first().map(|b: &Built| b.prefix.clone());
         let mut report = crate::build::run(&crate::build::Options {
             rev: rev.commit.clone(),
@@ -431,10 +439,52 @@ pub fn prepare_shared() -> Result<Option<Shared>> {
 
 /// Where `verify --branch` installs its builds unless told otherwise.
 pub fn builds_dir() -> Result<PathBuf> {
-    Ok(crate::paths::target_dir()?.join("gluster-builds"))
+    // The dot is for the unfixed build's socket path, which glibc 2.17
+    // asks DNS for: it ends the first DNS label early (see `askable`).
+    Ok(crate::paths::target_dir()?.join("gluster.builds"))
+}
+
+/// Whether a resolver can put the socket path of a build in `prefix` into
+/// a DNS query at all: each dot-separated label at most 63 bytes, the name
+/// at most 253. If not, glibc 2.17 fails the lookup at once, as
+/// `res_mkquery` refuses it, and the unfixed build does not stall: the A/B
+/// would prove nothing.
+pub fn askable(prefix: &Path) -> Result<()> {
+    let socket = prefix.join("var/run/glusterd.socket");
+    let name = socket.to_string_lossy();
+    let longest = name.split('.').map(str::len).max().unwrap_or(0);
+    if longest > 63 || name.len() > 253 {
+        bail!(
+            "the build's socket path {name} holds a DNS label of {longest} bytes (at most 63, \
+             the name at most 253): glibc 2.17 cannot even ask DNS for it, so the unfixed build \
+             would fail its lookups at once instead of stalling. Use a shorter --builds-dir, or \
+             a checkout or target dir with a shorter path"
+        );
+    }
+    Ok(())
 }
 
 /// The fix whose presence decides the verdicts: the one for the stall.
 pub const STALL_FIX: &str = "unix-volfile";
 /// The stage whose presence decides the per-host event verdicts.
 pub const DELIVERY_STAGE: &str = "delivery";
+
+#[cfg(test)]
+mod askable_tests {
+    use super::askable;
+    use std::path::Path;
+
+    #[test]
+    fn a_socket_path_with_a_label_over_63_bytes_is_refused() {
+        // Seen with prefixes named by commit alone: 65 bytes up to the first
+        // dot, so the unfixed build's lookups failed at once and no cell
+        // stalled.
+        let long = Path::new("/work/fresh10/target/gluster-builds/a1cf0f2c8ba4");
+        let e = askable(long).unwrap_err().to_string();
+        assert!(e.contains("DNS label of 65 bytes"), "{e}");
+        assert!(askable(Path::new(
+            "/work/fresh10/target/gluster.builds/a1cf0f2c8ba4"
+        ))
+        .is_ok());
+    }
+}

@@ -125,9 +125,7 @@ pub struct BuildArgs {
     pub keep_tree: bool,
     /// Start from the kept tree of the build in this prefix (made with
     /// --keep-tree) when configure reads none of the files that differ;
-    /// otherwise build cold. Fastest with --prefix beside it and a name of
-    /// its length (relocated, not reconfigured). The report says which, and
-    /// why.
+    /// otherwise build cold. The report says which, and why.
     #[arg(long, value_name = "PREFIX")]
     pub from_build: Option<PathBuf>,
     /// Print the report as one JSON document on stdout.
@@ -336,7 +334,7 @@ pub struct VerifyArgs {
     /// The base of the A/B [default: the newest release tag BRANCH contains].
     #[arg(long, requires = "branch")]
     pub base: Option<String>,
-    /// Where the A/B installs its builds [default: TARGET_DIR/gluster-builds].
+    /// Where the A/B installs its builds [default: TARGET_DIR/gluster.builds].
     #[arg(long)]
     pub builds_dir: Option<PathBuf>,
     /// make -j for the A/B's builds.

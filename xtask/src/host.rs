@@ -186,20 +186,25 @@ pub fn cargo_install(tools: &[&str]) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let target = crate::paths::target_dir()?.join("cargo-install");
+    // A dir of its own per call, so two at once do not share one; its
+    // objects are of no use once the programs are installed.
+    let dir = crate::paths::target_dir()?;
+    std::fs::create_dir_all(&dir)?;
+    let target = tempfile::Builder::new()
+        .prefix("cargo-install-")
+        .tempdir_in(&dir)
+        .with_context(|| format!("making a target dir for cargo install in {}", dir.display()))?;
     eprintln!(
         "==> cargo install --debug --locked {} (a few minutes, once)",
         missing.join(" ")
     );
     let mut args = vec!["install", "--debug", "--locked", "--quiet", "--target-dir"];
-    let target_arg = target.to_string_lossy().into_owned();
+    let target_arg = target.path().to_string_lossy().into_owned();
     args.push(&target_arg);
     args.extend(&missing);
-    let result = cmd("cargo", &args)
+    cmd("cargo", &args)
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .run()
-        .with_context(|| format!("installing {} from crates.io", missing.join(", ")));
-    // Its objects are of no use once the programs are installed.
-    let _ = crate::paths::remove_dir_all_if_present(&target);
-    result.map(drop)
+        .with_context(|| format!("installing {} from crates.io", missing.join(", ")))
+        .map(drop)
 }

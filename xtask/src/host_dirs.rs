@@ -15,8 +15,19 @@ use std::ffi::OsString;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
-/// Directories a glusterd of any release writes by default.
-pub const DIRS: &[&str] = &["/var/lib/glusterd", "/run/gluster", "/var/log/glusterfs"];
+/// Directories a glusterd of any release writes by default, and the files
+/// a legacy `make install` writes outside its prefix unless told otherwise
+/// (configure's defaults for mount.glusterfs and the init scripts): every
+/// build the kit made as root had overwritten Debian's mount.glusterfs
+/// before `compat` moved them into the prefix.
+pub const DIRS: &[&str] = &[
+    "/var/lib/glusterd",
+    "/run/gluster",
+    "/var/log/glusterfs",
+    "/sbin/mount.glusterfs",
+    "/etc/init.d/glusterd",
+    "/etc/init.d/glustereventsd",
+];
 
 /// What is compared of one entry: inode, size, mtime and ctime (ns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

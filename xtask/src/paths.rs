@@ -127,13 +127,3 @@ pub fn remove_dir_all_if_present(dir: &Path) -> Result<()> {
         _ => Ok(()),
     }
 }
-
-/// Removes the file (or symlink) `path`; Ok if it is absent.
-pub fn remove_file_if_present(path: &Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("removing {}", path.display()))
-        }
-        _ => Ok(()),
-    }
-}

@@ -115,6 +115,8 @@ pub fn plan(src: &Path, tc: &Toolchain, describe: &str) -> Result<Plan> {
         ));
     }
 
+    inside_prefix(&configure_ac, &mut p);
+
     if tc.ccache {
         p.env.push(("CC".into(), "ccache gcc".into()));
     }
@@ -160,6 +162,28 @@ pub fn plan(src: &Path, tc: &Toolchain, describe: &str) -> Result<Plan> {
         }
     }
     Ok(p)
+}
+
+/// The two places configure installs outside any prefix by default:
+/// mount.glusterfs into /sbin and the init script into /etc/init.d, the
+/// host's own (a build as root overwrote Debian's /sbin/mount.glusterfs).
+/// `${prefix}` stays literal, as configure's own defaults are, so two
+/// builds for different prefixes are still configured alike.
+fn inside_prefix(configure_ac: &str, p: &mut Plan) {
+    for (option, default, dir) in [
+        ("mountutildir", "/sbin", "sbin"),
+        ("initdir", "/etc/init.d", "etc/init.d"),
+    ] {
+        if configure_ac.contains(&format!("AC_ARG_WITH({option}"))
+            || configure_ac.contains(&format!("AC_ARG_WITH([{option}]"))
+        {
+            p.configure_args
+                .push(format!("--with-{option}=${{prefix}}/{dir}"));
+            p.items.push(format!(
+                "--with-{option}=${{prefix}}/{dir} (configure's default is the host's {default})"
+            ));
+        }
+    }
 }
 
 /// configure.ac's Python handling on a host with Python 3 only.
@@ -646,6 +670,25 @@ mod tests {
 
     fn no_install(package: &str) -> Result<()> {
         panic!("installed {package} although a converter imports");
+    }
+
+    #[test]
+    fn mount_helper_and_init_script_go_into_the_prefix() {
+        // 3.12's configure.ac, as it declares them.
+        let ac = "AC_ARG_WITH(mountutildir,\n  [...], [mountutildir='/sbin'])\n\
+                  AC_ARG_WITH(initdir,\n  [...], [initdir='/etc/init.d'])\n";
+        let mut p = Plan::default();
+        inside_prefix(ac, &mut p);
+        assert_eq!(
+            p.configure_args,
+            [
+                "--with-mountutildir=${prefix}/sbin",
+                "--with-initdir=${prefix}/etc/init.d"
+            ]
+        );
+        let mut none = Plan::default();
+        inside_prefix("AC_INIT([glusterfs])\n", &mut none);
+        assert!(none.configure_args.is_empty());
     }
 
     #[test]

@@ -9,8 +9,7 @@
 //! (the result and the stamp that lets a second call reuse the install).
 //! With a base build to start from (`--from-build`), `reuse` replaces
 //! autogen and configure by a copy of the base's tree when configure reads
-//! none of the files that differ, and `relocate` makes it faster still when
-//! the prefixes are of one length; `compare` checks such a build against a
+//! none of the files that differ; `compare` checks such a build against a
 //! cold one of the same commit.
 
 pub mod compare;
@@ -18,7 +17,6 @@ pub mod compat;
 mod deps;
 mod export;
 mod make;
-pub mod relocate;
 pub mod report;
 pub mod reuse;
 
@@ -118,7 +116,6 @@ fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant)
         let result = from_base(
             opts, source, base, &toolchain, &work, prefix, jobs, &mut steps,
         );
-        steps.clear_binds();
         let _ = std::fs::remove_dir_all(work.join("stage"));
         match result {
             Ok(b) => built = Some(b),
@@ -257,19 +254,6 @@ fn from_base(
         reuse::label(&base.report),
         base.tree.display()
     );
-    let mut why_not = relocate::unusable(&base.report.prefix, prefix, opts.keep_tree);
-    if why_not.is_none() {
-        match relocated(base, &plan, &stage, &src, prefix, jobs, steps, t) {
-            Err(e) if e.is::<relocate::Unsafe>() => {
-                steps.clear_binds();
-                why_not = Some(e.to_string());
-            }
-            done => return done,
-        }
-    }
-    if let Some(why) = &why_not {
-        eprintln!("    reconfiguring the copy for this prefix, not relocating: {why}");
-    }
     reuse::prepare(base, &stage, &plan, &src, prefix)?;
     seconds.export = t.elapsed().as_secs_f64();
 
@@ -292,101 +276,22 @@ fn from_base(
             leaks[0].display()
         );
     }
-    let mut start = reuse::started_from(base);
-    start.why.push_str(&format!(
-        "; the copy reconfigured for this prefix ({})",
-        why_not.unwrap_or_default()
-    ));
     Ok(Built {
         events: true,
         compat: plan.items,
         seconds,
-        start,
-    })
-}
-
-/// The branch built in the base's paths and its install relocated (see
-/// `relocate`): the copy of the base's tree made, make, make install in
-/// the directories whose files changed, the prefix renamed.
-#[allow(clippy::too_many_arguments)]
-fn relocated(
-    base: &reuse::Base,
-    plan: &compat::Plan,
-    stage: &Path,
-    src: &Path,
-    prefix: &Path,
-    jobs: usize,
-    steps: &mut make::Steps,
-    started: Instant,
-) -> Result<Built> {
-    let mut seconds = Seconds::default();
-    // cp -a keeps the base's mtimes: what is newer was written from here.
-    // A second early, for the kernel's coarse file clock: files of the base
-    // written in that second are only compared needlessly.
-    let since = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
-    reuse::copy_tree(base, stage, plan, src)?;
-    let copied = relocate::copy_install(&base.report.prefix, prefix)?;
-    eprintln!("    {copied} installed file(s) copied from the base's prefix");
-    seconds.export = started.elapsed().as_secs_f64();
-
-    steps.bind(src, &base.tree);
-    steps.bind(prefix, &base.report.prefix);
-    let env = make::Env::new(&base.tree, plan);
-    if !make::events_defined(src) {
-        bail!("the base's config.h does not define USE_EVENTS");
-    }
-    seconds.make = steps.run("make", &base.tree, &env, &["make", &format!("-j{jobs}")])?;
-    let dirs = relocate::dirs_to_install(src, &base.tree, since)?;
-    let names: Vec<String> = dirs
-        .iter()
-        .map(|d| match d.as_os_str().is_empty() {
-            true => "the whole tree".to_string(),
-            false => d.display().to_string(),
-        })
-        .collect();
-    eprintln!(
-        "    files differ from the base's in: {}",
-        if names.is_empty() {
-            "none".to_string()
-        } else {
-            names.join(", ")
-        }
-    );
-    for dir in &dirs {
-        seconds.install += steps.install(&base.tree.join(dir), &env)?;
-    }
-    let renamed = relocate::rename_prefix(prefix, &base.report.prefix, prefix)?;
-    let leaks = reuse::leaks(base, prefix)?;
-    if !leaks.is_empty() {
-        bail!(
-            "{} installed file(s) still name the base's prefix {} after relocating (the first: \
-             {}): they would load the base's libraries",
-            leaks.len(),
-            base.report.prefix.display(),
-            leaks[0].display()
-        );
-    }
-    let mut start = reuse::started_from(base);
-    start.why.push_str(&format!(
-        "; built in the base's paths, its install copied and {} installed over it, the prefix \
-         renamed in {renamed} file(s)",
-        if names.is_empty() {
-            "nothing".to_string()
-        } else {
-            names.join(", ")
-        }
-    ));
-    Ok(Built {
-        events: true,
-        compat: plan.items.clone(),
-        seconds,
-        start,
+        start: reuse::started_from(base),
     })
 }
 
 fn remove_stamp(prefix: &Path) -> Result<()> {
-    crate::paths::remove_file_if_present(&report::stamp_path(prefix))
-        .context("removing the old stamp")
+    let stamp = report::stamp_path(prefix);
+    match std::fs::remove_file(&stamp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing the old stamp {}", stamp.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The work dir of the build for `prefix`: one per prefix, so that two

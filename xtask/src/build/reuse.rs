@@ -17,8 +17,7 @@
 //! (DW_AT_comp_dir) is kept, as a ccache hit from another export would be.
 //! After install, no installed file may name the base's prefix: that is the
 //! proof that the branch's programs load the branch's own libraries and
-//! xlators, and the build fails otherwise. Where the prefixes' names allow
-//! it, `relocate` takes the place of the rewrite and the removals.
+//! xlators, and the build fails otherwise.
 
 use super::compat::{Edit, Plan};
 use super::report::Report;
@@ -193,43 +192,15 @@ pub fn configured_alike(tree: &Path, plan: &Plan) -> Result<()> {
 /// rewritten to `prefix` and `dest`. The caller then runs config.status and
 /// [`invalidate`].
 pub fn prepare(base: &Base, stage: &Path, plan: &Plan, dest: &Path, prefix: &Path) -> Result<()> {
-    copy_tree(base, stage, plan, dest)?;
-    let status = dest.join("config.status");
-    let text = std::fs::read_to_string(&status)
-        .with_context(|| format!("reading {}", status.display()))?;
-    let release = pkg_version(stage, "--release")?;
-    let mut text = replace_paths(&text, &old_names(base), &[dest, prefix]);
-    // The release (from VERSION, which differs with every commit) names
-    // only the spec file, but the branch's tree should say the branch's.
-    text = text
-        .lines()
-        .map(|l| {
-            if l.starts_with("S[\"PACKAGE_RELEASE\"]=") {
-                format!("S[\"PACKAGE_RELEASE\"]=\"{release}\"")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    text.push('\n');
-    std::fs::write(&status, text).with_context(|| format!("writing {}", status.display()))?;
-    Ok(())
-}
-
-fn pkg_version(dir: &Path, what: &str) -> Result<String> {
-    cmd!("sh", "build-aux/pkg-version", what)
-        .dir(dir)
-        .read()
-        .with_context(|| format!("running build-aux/pkg-version {what} in {}", dir.display()))
-}
-
-/// Copies the base's tree to `dest` (mtimes kept) and writes over it the
-/// branch's files from `stage` (its export, compat applied) that differ.
-pub fn copy_tree(base: &Base, stage: &Path, plan: &Plan, dest: &Path) -> Result<()> {
+    let version = |dir: &Path, what: &str| -> Result<String> {
+        cmd!("sh", "build-aux/pkg-version", what)
+            .dir(dir)
+            .read()
+            .with_context(|| format!("running build-aux/pkg-version {what} in {}", dir.display()))
+    };
     let (theirs, ours) = (
-        pkg_version(&base.tree, "--version")?,
-        pkg_version(stage, "--version")?,
+        version(&base.tree, "--version")?,
+        version(stage, "--version")?,
     );
     if theirs != ours {
         bail!("the version differs from the base's ({theirs} there, {ours} here)");
@@ -273,6 +244,27 @@ pub fn copy_tree(base: &Base, stage: &Path, plan: &Plan, dest: &Path) -> Result<
         }
         std::fs::copy(&from, &to).with_context(|| format!("writing {}", to.display()))?;
     }
+
+    let status = dest.join("config.status");
+    let text = std::fs::read_to_string(&status)
+        .with_context(|| format!("reading {}", status.display()))?;
+    let release = version(stage, "--release")?;
+    let mut text = replace_paths(&text, &old_names(base), &[dest, prefix]);
+    // The release (from VERSION, which differs with every commit) names
+    // only the spec file, but the branch's tree should say the branch's.
+    text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("S[\"PACKAGE_RELEASE\"]=") {
+                format!("S[\"PACKAGE_RELEASE\"]=\"{release}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.push('\n');
+    std::fs::write(&status, text).with_context(|| format!("writing {}", status.display()))?;
     Ok(())
 }
 
