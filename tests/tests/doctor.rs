@@ -128,7 +128,9 @@ fn doctor_measures_the_resolver_and_names_the_risk_and_the_remedies() {
 /// A glusterd (`-N`, in the foreground) in private mount, network and PID
 /// namespaces: state and logs in tmpfs for the system build, and for a
 /// prefix build an overlay over the prefix whose writes land in a temp dir,
-/// so the build stays read-only. Killed, with its namespace, on drop.
+/// so the build stays read-only. A build made for another prefix (its
+/// stamp's `run_at`) has the overlay's lower layer from its install, at
+/// the prefix it runs at. Killed, with its namespace, on drop.
 struct Glusterd {
     holder: std::process::Child,
     pid: u32,
@@ -138,17 +140,18 @@ struct Glusterd {
 impl Glusterd {
     // The holder is waited for in Drop, which clippy cannot see.
     #[allow(clippy::zombie_processes)]
-    fn start(prefix: Option<&Path>, exe: &Path) -> Glusterd {
+    fn start(build: Option<&Build>, exe: &Path) -> Glusterd {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
         // The system's state dirs are private for every build: 3.x's
         // glusterd writes /var/run/gluster (snaps/, brick sockets) whatever
         // its prefix, and a fresh host has no /run/gluster to hide it in.
         let system = "mount -t tmpfs tmpfs /var/lib/glusterd && mount -t tmpfs tmpfs /var/log/glusterfs && mount -t tmpfs tmpfs /run";
-        let mounts = match prefix {
-            Some(p) => format!(
-                "mkdir -p {d}/up {d}/work && mount -t overlay overlay -o lowerdir={p},upperdir={d}/up,workdir={d}/work {p} && mkdir -p /var/lib/glusterd /var/log/glusterfs && {system}",
-                p = p.display()
+        let mounts = match build {
+            Some(b) => format!(
+                "mkdir -p {d}/up {d}/work && mount -t overlay overlay -o lowerdir={files},upperdir={d}/up,workdir={d}/work {at} && mkdir -p /var/lib/glusterd /var/log/glusterfs && {system}",
+                files = b.files.display(),
+                at = b.at.display()
             ),
             None => system.into(),
         };
@@ -227,10 +230,30 @@ fn doctor_on(etc: &Path, gfs: &Path, proc: &Path) -> (i32, Value) {
     (out.status.code().unwrap(), v)
 }
 
+/// An installed build: its files, and the prefix its programs name (the
+/// same but for a build made `--run-at` another prefix).
+struct Build {
+    files: std::path::PathBuf,
+    at: std::path::PathBuf,
+}
+
+impl Build {
+    /// A program as the running build names it.
+    fn program(&self, name: &str) -> std::path::PathBuf {
+        self.at.join("sbin").join(name)
+    }
+}
+
 /// A real 3.12.15 build: the one `cargo xtask test` made (`var`).
-fn legacy_prefix(var: &str) -> Option<std::path::PathBuf> {
-    let prefix = std::env::var_os(var).map(std::path::PathBuf::from)?;
-    prefix.join("sbin/glusterd").exists().then_some(prefix)
+fn legacy_prefix(var: &str) -> Option<Build> {
+    let files = std::env::var_os(var).map(std::path::PathBuf::from)?;
+    let at = verify::stamp::load(&files)
+        .and_then(|r| r.run_at)
+        .unwrap_or_else(|| files.clone());
+    files
+        .join("sbin/glusterd")
+        .exists()
+        .then_some(Build { files, at })
 }
 
 #[test]
@@ -275,7 +298,7 @@ fn doctor_judges_the_running_glusterd_not_the_packaged_glusterfs() {
         );
     };
     let fixed_package = glusterfs(d, "10.3");
-    let g = Glusterd::start(Some(&prefix), &prefix.join("sbin/glusterd"));
+    let g = Glusterd::start(Some(&prefix), &prefix.program("glusterd"));
     let (code, v) = doctor_on(d, &fixed_package, &g.proc_dir(d));
     let p = &v["processes"][0];
     assert_eq!(p["version"], "3.12.15", "{v}");
@@ -291,13 +314,16 @@ fn doctor_judges_the_running_glusterd_not_the_packaged_glusterfs() {
     let verdict = v["verdict"].as_str().unwrap();
     assert!(
         verdict.starts_with("AT RISK: running glusterd (pid ")
-            && verdict.contains(&format!("{}/sbin/glusterfsd 3.12.15", prefix.display())),
+            && verdict.contains(&format!(
+                "{} 3.12.15",
+                prefix.program("glusterfsd").display()
+            )),
         "{verdict}"
     );
     drop(g);
 
     let copy = d.join("glusterd");
-    std::fs::copy(prefix.join("sbin/glusterfsd"), &copy).unwrap();
+    std::fs::copy(prefix.files.join("sbin/glusterfsd"), &copy).unwrap();
     let g = Glusterd::start(Some(&prefix), &copy);
     std::fs::remove_file(&copy).unwrap();
     let (code, v) = doctor_on(d, &fixed_package, &g.proc_dir(d));
@@ -323,7 +349,7 @@ fn doctor_judges_the_running_glusterd_not_the_packaged_glusterfs() {
             "no backported 3.12.15 build (GLUSTER_LEGACY_FIXED_PREFIX is not set; cargo xtask test sets it)",
         );
     };
-    let g = Glusterd::start(Some(&backport), &backport.join("sbin/glusterd"));
+    let g = Glusterd::start(Some(&backport), &backport.program("glusterd"));
     let (code, v) = doctor_on(d, &glusterfs(d, "3.12.15"), &g.proc_dir(d));
     let p = &v["processes"][0];
     assert_eq!(

@@ -68,9 +68,7 @@ fn prometheus_scrapes_heal_counts_on_a_legacy_build() {
     if let Some(why) = unavailable() {
         return skip(name, &why);
     }
-    scenario(Flavor {
-        prefix: Some(prefix.into()),
-    });
+    scenario(Flavor::installed(std::path::Path::new(&prefix)).unwrap());
 }
 
 /// heal-info's argv inside the cluster, `--prefix` added for a legacy build

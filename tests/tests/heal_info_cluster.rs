@@ -61,9 +61,7 @@ fn heal_info_on_a_legacy_build() {
     if let Err(why) = cluster::available() {
         return skip("heal_info_on_a_legacy_build", &why);
     }
-    scenario(Flavor {
-        prefix: Some(prefix.into()),
-    });
+    scenario(Flavor::installed(std::path::Path::new(&prefix)).unwrap());
 }
 
 fn scenario(flavor: Flavor) {

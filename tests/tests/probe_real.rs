@@ -98,9 +98,7 @@ fn probe_sees_each_subvolume_and_the_stall_between_them() {
             );
             continue;
         };
-        let v = probe_under_black_hole(Flavor {
-            prefix: Some(PathBuf::from(p)),
-        });
+        let v = probe_under_black_hole(Flavor::installed(&PathBuf::from(p)).unwrap());
         check(var, &v, fixed);
         legacy += 1;
     }

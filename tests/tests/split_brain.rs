@@ -28,9 +28,7 @@ fn entries_in_split_brain_are_listed_and_counted_on_a_legacy_build() {
     if let Err(why) = cluster::available() {
         return skip(name, &why);
     }
-    scenario(Flavor {
-        prefix: Some(prefix.into()),
-    });
+    scenario(Flavor::installed(std::path::Path::new(&prefix)).unwrap());
 }
 
 /// heal-info inside the cluster, `--prefix` after the subcommand or volume.

@@ -11,7 +11,10 @@
 //! prefix could write nothing of the host's. A `--prefix` build runs its
 //! own glusterd, gluster and bricks (PREFIX/sbin first in PATH), its state
 //! dirs under PREFIX/var bind-mounted from the same temp dir, so the
-//! installed build stays as it was too. Commands run
+//! installed build stays as it was too. A build made for another prefix
+//! (`xtask build --run-at`, as the A/B's branch is for its base's) has its
+//! install bound at that prefix first, so its programs load its own
+//! libraries and xlators, whatever the host holds there. Commands run
 //! inside with `nsenter`. Teardown kills the namespace's first process by
 //! PID, which ends every process in it, then removes the directories; it
 //! runs on drop, so also when a test fails or panics. When the tool dies
@@ -43,13 +46,59 @@ pub const IPV6_ADDR: &str = "2001:db8::2";
 /// Which GlusterFS build runs the cluster.
 #[derive(Debug, Clone)]
 pub struct Flavor {
-    /// None: the system's (Debian 10.3); Some: an installed `--prefix` build.
+    /// None: the system's (Debian 10.3); Some: an installed `--prefix`
+    /// build, by the prefix its programs name.
     pub prefix: Option<PathBuf>,
+    /// Where that build is installed when it is not `prefix`: bound at
+    /// `prefix` inside the cluster.
+    pub bound: Option<PathBuf>,
 }
 
 impl Flavor {
     pub fn system() -> Self {
-        Flavor { prefix: None }
+        Flavor {
+            prefix: None,
+            bound: None,
+        }
+    }
+
+    /// The build installed at `dir`. Its stamp may say it was made for
+    /// another prefix (`run_at`): then it runs there, with `dir` bound over
+    /// it, and that prefix must exist to be bound over. Without a stamp (a
+    /// build of the user's own) it runs where it is.
+    pub fn installed(dir: &Path) -> Result<Flavor> {
+        let stamp = crate::stamp::path(dir);
+        let report = crate::stamp::load(dir);
+        // Unread, a stamp's run_at would be lost, and the build would run
+        // unbound, on whatever libraries its prefix's path holds.
+        if report.is_none() && stamp.exists() {
+            bail!(
+                "{} cannot be read as a build stamp: rebuild {} with cargo xtask build (--force)",
+                stamp.display(),
+                dir.display()
+            );
+        }
+        let run_at = report.and_then(|r| r.run_at);
+        Ok(match run_at {
+            Some(at) => {
+                if !at.is_dir() {
+                    bail!(
+                        "{} was built for the prefix {} (--run-at) and runs only bound there, \
+                         but {1} is gone: build the base there again, or rebuild {0} without --run-at",
+                        dir.display(),
+                        at.display()
+                    );
+                }
+                Flavor {
+                    prefix: Some(at),
+                    bound: Some(dir.to_path_buf()),
+                }
+            }
+            None => Flavor {
+                prefix: Some(dir.to_path_buf()),
+                bound: None,
+            },
+        })
     }
 
     /// Where the build keeps state: its localstatedir is PREFIX/var.
@@ -229,8 +278,15 @@ impl Cluster {
                 }
             ),
         )?;
-        // /run first: the prefix's run dir may be reached through it.
-        let mut mounts = String::from("mount -t tmpfs tmpfs /run\nmkdir -p /run/gluster\n");
+        // The install first: the private dirs below are inside it. Then
+        // /run: the prefix's run dir may be reached through it.
+        let mut mounts = match (&flavor.bound, &flavor.prefix) {
+            (Some(from), Some(at)) => {
+                format!("mount --bind {} {}\n", from.display(), at.display())
+            }
+            _ => String::new(),
+        };
+        mounts.push_str("mount -t tmpfs tmpfs /run\nmkdir -p /run/gluster\n");
         for (sub, target) in flavor.private_dirs() {
             mounts.push_str(&format!(
                 "mkdir -p {t} && mount --bind {d}/{sub} {t}\n",
@@ -505,5 +561,69 @@ impl Drop for Cluster {
         let _ = self.holder.kill();
         let _ = self.holder.wait();
         eprintln!("[cluster] torn down in {:.2}s", t.elapsed().as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(dir: &Path, run_at: Option<&Path>) {
+        let path = crate::stamp::path(dir);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let report = serde_json::json!({
+            "rev": "release-3.12", "commit": "0".repeat(40), "prefix": dir,
+            "run_at": run_at, "version": "3.12.15", "events": true,
+            "glfsheal": dir.join("sbin/glfsheal"), "compat": [], "reused": false,
+            "seconds": crate::stamp::Seconds::default(),
+        });
+        std::fs::write(path, report.to_string()).unwrap();
+    }
+
+    #[test]
+    fn a_build_made_for_another_prefix_runs_there_with_its_install_bound_over_it() {
+        let d = tempfile::tempdir().unwrap();
+        let (base, branch) = (d.path().join("base"), d.path().join("branch"));
+        std::fs::create_dir_all(&base).unwrap();
+        stamp(&branch, Some(&base));
+        let f = Flavor::installed(&branch).unwrap();
+        assert_eq!(
+            (f.prefix.as_deref(), f.bound.as_deref()),
+            (Some(base.as_path()), Some(branch.as_path()))
+        );
+        assert_eq!(f.socket(), base.join("var/run/glusterd.socket"));
+        assert!(f
+            .path_env()
+            .starts_with(&format!("{}/sbin:", base.display())));
+
+        // Its own stamp without run_at, or none: it runs where it is.
+        stamp(&base, None);
+        let f = Flavor::installed(&base).unwrap();
+        assert_eq!((f.prefix.as_deref(), f.bound), (Some(base.as_path()), None));
+        let bare = d.path().join("users-own");
+        assert_eq!(Flavor::installed(&bare).unwrap().prefix, Some(bare));
+    }
+
+    #[test]
+    fn a_stamp_that_cannot_be_read_is_refused_not_taken_for_none() {
+        let d = tempfile::tempdir().unwrap();
+        let branch = d.path().join("branch");
+        stamp(&branch, Some(d.path()));
+        let path = crate::stamp::path(&branch);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        let err = Flavor::installed(&branch).unwrap_err().to_string();
+        assert!(err.contains("cannot be read as a build stamp"), "{err}");
+        assert!(err.contains("--force"), "{err}");
+    }
+
+    #[test]
+    fn a_build_whose_run_prefix_is_gone_is_refused_saying_what_to_do() {
+        let d = tempfile::tempdir().unwrap();
+        let branch = d.path().join("branch");
+        stamp(&branch, Some(&d.path().join("gone")));
+        let err = Flavor::installed(&branch).unwrap_err().to_string();
+        assert!(err.contains("runs only bound there"), "{err}");
+        assert!(err.contains("gone: build the base there again"), "{err}");
     }
 }

@@ -328,20 +328,18 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
         clusters.push((Flavor::system(), Vec::new()));
     }
     for t in &opts.targets {
+        let flavor = Flavor::installed(&t.prefix)?;
+        // Inside the cluster the build is where its programs say.
+        let inside = flavor.prefix.clone().unwrap_or_else(|| t.prefix.clone());
         let b = Build {
             name: t.name.clone(),
             role: t.role,
-            heal_args: vec!["--prefix".into(), t.prefix.display().to_string()],
+            heal_args: vec!["--prefix".into(), inside.display().to_string()],
             volume: "ec".into(),
             fixed: t.fixed,
             delivery: t.delivery,
         };
-        clusters.push((
-            Flavor {
-                prefix: Some(t.prefix.clone()),
-            },
-            vec![b],
-        ));
+        clusters.push((flavor, vec![b]));
     }
     let shaped = clusters.into_iter().flat_map(|(flavor, builds)| {
         opts.dimensions

@@ -35,6 +35,12 @@ pub struct Report {
     #[serde(default)]
     pub repo: PathBuf,
     pub prefix: PathBuf,
+    /// The prefix the build was configured for, when it is not `prefix`
+    /// (`xtask build --run-at`): its programs name that prefix, so they run
+    /// only where `prefix` is bound at it, as the kit's clusters do
+    /// ([`Report::runs_at`]).
+    #[serde(default)]
+    pub run_at: Option<PathBuf>,
     pub version: String,
     pub events: bool,
     pub glfsheal: PathBuf,
@@ -48,6 +54,13 @@ pub struct Report {
     /// build's configured tree (stamps from before it say neither).
     #[serde(default)]
     pub start: Start,
+}
+
+impl Report {
+    /// The prefix the build's programs name: where it runs.
+    pub fn runs_at(&self) -> &Path {
+        self.run_at.as_deref().unwrap_or(&self.prefix)
+    }
 }
 
 /// How a build's tree was made.

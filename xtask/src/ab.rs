@@ -277,7 +277,9 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
         );
         let prefix = prefix_for(&opts.builds_dir, rev);
         askable(&prefix)?;
-        let base_prefix = built.first().map(|b: &Built| b.prefix.clone());
+        // The base's install as its stamp names it: canonical, whatever
+        // --builds-dir was given as.
+        let base_prefix = built.first().map(|b: &Built| b.report.prefix.clone());
         let mut report = crate::build::run(&crate::build::Options {
             rev: rev.commit.clone(),
             repo: opts.repo.clone(),
@@ -285,6 +287,11 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
             jobs: opts.jobs,
             force: false,
             keep_tree: role == Role::Base,
+            // The branch is built for the base's prefix where it can be, so
+            // make redoes only what differs; it then runs bound there.
+            run_at: base_prefix
+                .clone()
+                .filter(|_| crate::build::can_build_in_base_paths()),
             from: base_prefix,
         })
         .with_context(|| format!("building {role} {}", rev.name))?;

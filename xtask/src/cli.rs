@@ -128,6 +128,12 @@ pub struct BuildArgs {
     /// otherwise build cold. The report says which, and why.
     #[arg(long, value_name = "PREFIX")]
     pub from_build: Option<PathBuf>,
+    /// Configure for this prefix and install into --prefix (make install
+    /// DESTDIR=): the programs name RUN_AT, so they run where --prefix is
+    /// bound there, as the kit's clusters do. With --from-build of the
+    /// build at RUN_AT, make redoes only what differs.
+    #[arg(long, value_name = "RUN_AT")]
+    pub run_at: Option<PathBuf>,
     /// Print the report as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,

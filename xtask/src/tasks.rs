@@ -90,6 +90,7 @@ pub fn build(a: BuildArgs) -> Result<ExitCode> {
         force: a.force,
         keep_tree: a.keep_tree,
         from: a.from_build,
+        run_at: a.run_at,
     })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

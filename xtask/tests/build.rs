@@ -44,6 +44,7 @@ fn options(repo: &Path, rev: &str, prefix: &Path) -> Options {
         force: false,
         keep_tree: false,
         from: None,
+        run_at: None,
     }
 }
 
@@ -88,6 +89,30 @@ fn refuses_a_prefix_it_cannot_write_before_any_long_step() {
 }
 
 #[test]
+fn refuses_a_run_at_prefix_that_is_relative_or_absent_before_any_long_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = fixture_repo(dir.path());
+    let prefix = dir.path().join("p");
+    for bad in [PathBuf::from("relative/base"), dir.path().join("absent")] {
+        let err = xtask::build::run(&Options {
+            run_at: Some(bad.clone()),
+            ..options(&repo, "v3.12.15", &prefix)
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(&format!(
+                "--run-at {} is not an existing directory",
+                bad.display()
+            )),
+            "{err}"
+        );
+        assert!(err.contains("build (or create) it first"), "{err}");
+        assert!(!prefix.exists(), "nothing was created");
+    }
+}
+
+#[test]
 fn cli_prints_the_error_on_stderr_and_nothing_on_stdout_with_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -108,6 +133,7 @@ fn sample_report(prefix: &Path, commit: &str) -> Report {
         commit: commit.into(),
         repo: PathBuf::from("/src/glusterfs"),
         prefix: prefix.to_path_buf(),
+        run_at: None,
         version: "3.12.15".into(),
         events: true,
         glfsheal: prefix.join("sbin/glfsheal"),
@@ -124,7 +150,7 @@ fn report_json_has_the_documented_fields() {
     let r = sample_report(Path::new("/opt/g"), "abc");
     let v = serde_json::to_value(&r).unwrap();
     for key in [
-        "rev", "commit", "prefix", "version", "events", "glfsheal", "compat", "seconds",
+        "rev", "commit", "prefix", "run_at", "version", "events", "glfsheal", "compat", "seconds",
     ] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
@@ -164,7 +190,24 @@ fn a_prefix_stamped_with_the_same_commit_is_reused_without_building() {
         serde_json::to_string(&sample_report(&prefix, "0000")).unwrap(),
     )
     .unwrap();
-    assert!(report::reused(&prefix, "x", &commit).is_none());
+    assert!(report::reused(&prefix, None, "x", &commit).is_none());
+
+    // The same commit built for another prefix (--run-at) is another
+    // install: reused only when asked for that prefix.
+    let at = dir.path().join("base");
+    std::fs::write(
+        &stamp,
+        serde_json::to_string(&Report {
+            run_at: Some(at.clone()),
+            ..sample_report(&prefix, &commit)
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(report::reused(&prefix, None, "x", &commit).is_none());
+    assert!(report::reused(&prefix, Some(&dir.path().join("other")), "x", &commit).is_none());
+    let r = report::reused(&prefix, Some(&at), "x", &commit).unwrap();
+    assert_eq!(r.runs_at(), at);
 }
 
 fn modern() -> Toolchain {
@@ -420,6 +463,7 @@ fn real_build_of_shared_3_12_15() {
         force: false,
         keep_tree: false,
         from: None,
+        run_at: None,
     })
     .unwrap();
     assert!(r.events && !r.reused);
@@ -447,6 +491,7 @@ fn real_build_of_shared_3_12_15() {
         force: false,
         keep_tree: false,
         from: None,
+        run_at: None,
     })
     .unwrap();
     assert!(again.reused);

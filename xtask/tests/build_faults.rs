@@ -4,6 +4,9 @@
 //!   killer or a CI runner's timeout would): no make, compiler, linker or
 //!   libtool of the run is left, no stamp claims the prefix, and the next
 //!   call builds again instead of reusing the half-installed prefix.
+//! - The same for a build for the base's prefix (`--run-at`, as the A/B
+//!   builds its branch): made in the base's paths, its install staged; a
+//!   kill leaves no stamp, and the next call removes the staged files.
 //! - Into a prefix on a 20 MiB tmpfs, mounted in a private mount namespace
 //!   (never on the host's table): it fails naming the install step and the
 //!   full disk, prints no report and leaves no stamp.
@@ -90,6 +93,7 @@ fn base() -> Result<&'static Base, String> {
                     force: false,
                     keep_tree: true,
                     from: None,
+                    run_at: None,
                 })
                 .map_err(|e| format!("building the base: {e:#}"))?;
                 (r, prefix)
@@ -126,10 +130,26 @@ fn marked(mark: &str) -> Vec<(u32, String)> {
     die_with_parent::procs::marked(MARK, mark, &[])
 }
 
-/// `xtask build` of the base's commit into `prefix`, from the base's tree.
-fn build_cmd(base: &Base, prefix: &Path, work: &Path, mark: &str) -> Command {
+/// What a test builds from the base's tree: the base's commit into a
+/// prefix of its own, or a commit that changes events.c for the base's
+/// prefix (`--run-at`).
+enum Job {
+    Reconfigured,
+    ForTheBase(String),
+}
+
+/// `xtask build` of `job` into `prefix`, from the base's tree.
+fn build_cmd(base: &Base, job: &Job, prefix: &Path, work: &Path, mark: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    c.args(["build", &base.commit, "--json", "--jobs", "2", "--repo"])
+    c.arg("build");
+    let rev = match job {
+        Job::Reconfigured => &base.commit,
+        Job::ForTheBase(commit) => {
+            c.arg("--run-at").arg(&base.prefix);
+            commit
+        }
+    };
+    c.args([rev, "--json", "--jobs", "2", "--repo"])
         .arg(&base.repo)
         .arg("--prefix")
         .arg(prefix)
@@ -154,16 +174,24 @@ fn log_text(work: &Path) -> String {
 
 /// Kills the run when `step` has run for `into` with make's own children
 /// alive; the names of its processes just before the kill.
-fn kill_during(base: &Base, prefix: &Path, work: &Path, step: &str, into: Duration) -> Vec<String> {
+fn kill_during(
+    base: &Base,
+    job: &Job,
+    prefix: &Path,
+    work: &Path,
+    step: &str,
+    into: Duration,
+) -> Vec<String> {
     let mark = new_mark();
     std::fs::create_dir_all(work).unwrap();
     let err = std::fs::File::create(work.join(format!("xtask-{step}.err"))).unwrap();
     // PR_SET_PDEATHSIG only guards against this test dying first.
-    let mut child = die_with_parent::die_with_parent(&mut build_cmd(base, prefix, work, &mark))
-        .stdout(Stdio::null())
-        .stderr(err)
-        .spawn()
-        .unwrap();
+    let mut child =
+        die_with_parent::die_with_parent(&mut build_cmd(base, job, prefix, work, &mark))
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .unwrap();
     let header = format!("==> {step}:");
     let t = Instant::now();
     let mut began = None;
@@ -246,7 +274,7 @@ fn build_killed_mid_make_and_mid_install_leaves_no_process_and_no_stamp_and_the_
         ("make", Duration::from_secs(8)),
         ("install", Duration::from_secs(3)),
     ] {
-        let names = kill_during(base, &prefix, &work, step, into);
+        let names = kill_during(base, &Job::Reconfigured, &prefix, &work, step, into);
         tried += 1;
         assert!(names.iter().any(|n| n == "make"), "{step}: {names:?}");
         assert!(
@@ -263,7 +291,9 @@ fn build_killed_mid_make_and_mid_install_leaves_no_process_and_no_stamp_and_the_
     }
 
     let mark = new_mark();
-    let out = build_cmd(base, &prefix, &work, &mark).output().unwrap();
+    let out = build_cmd(base, &Job::Reconfigured, &prefix, &work, &mark)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the next call failed:\n{stderr}");
     let r: Report = serde_json::from_slice(&out.stdout).unwrap();
@@ -280,6 +310,105 @@ fn build_killed_mid_make_and_mid_install_leaves_no_process_and_no_stamp_and_the_
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("glusterfs 3.12.15"));
     assert!(marked(&mark).is_empty(), "a finished build left processes");
     eprintln!("build kills tried: {tried}, survived: {tried}, processes left: 0");
+}
+
+/// A commit on the base's whose events.c differs by a comment: make has
+/// one object to compile and every library and program to relink.
+fn commit_touching_events_c(base: &Base) -> String {
+    let git = git2::Repository::open(&base.repo).unwrap();
+    let parent = git
+        .find_commit(git2::Oid::from_str(&base.commit).unwrap())
+        .unwrap();
+    let tree = parent.tree().unwrap();
+    let path = "libglusterfs/src/events.c";
+    let old = tree.get_path(Path::new(path)).unwrap();
+    let mut text = git.find_blob(old.id()).unwrap().content().to_vec();
+    text.extend_from_slice(b"\n/* build_faults: a change for make to compile */\n");
+    let blob = git.blob(&text).unwrap();
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    update.upsert(path, blob, git2::FileMode::Blob);
+    let new_tree = git
+        .find_tree(update.create_updated(&git, &tree).unwrap())
+        .unwrap();
+    let sig = git2::Signature::now("build_faults", "build-faults@example.invalid").unwrap();
+    git.commit(
+        None,
+        &sig,
+        &sig,
+        "events.c: a comment",
+        &new_tree,
+        &[&parent],
+    )
+    .unwrap()
+    .to_string()
+}
+
+#[test]
+fn build_for_the_base_prefix_killed_mid_make_and_mid_install_leaves_no_stamp_and_the_next_call_builds_in_the_base_paths(
+) {
+    let name = "build_for_the_base_prefix_killed_mid_make_and_mid_install";
+    let base = match base() {
+        Ok(b) => b,
+        Err(why) => return skip(name, &why),
+    };
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let job = Job::ForTheBase(commit_touching_events_c(base));
+    let dir = tempfile::tempdir().unwrap();
+    let (prefix, work) = (dir.path().join("prefix"), dir.path().join("work"));
+    let stamp = report::stamp_path(&prefix);
+    let staging = prefix.join(".glk-destdir");
+    for (step, into) in [
+        ("make", Duration::from_secs(4)),
+        ("install", Duration::from_secs(3)),
+    ] {
+        let names = kill_during(base, &job, &prefix, &work, step, into);
+        assert!(names.iter().any(|n| n == "make"), "{step}: {names:?}");
+        assert!(!stamp.exists(), "{step}: a stamp claims the killed build");
+        if step == "install" {
+            assert!(
+                staging.is_dir(),
+                "the kill did not land mid-install: nothing staged yet"
+            );
+            assert!(!prefix.join("lib").exists(), "installed before the move");
+        }
+    }
+
+    let mark = new_mark();
+    let out = build_cmd(base, &job, &prefix, &work, &mark)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the next call failed:\n{stderr}");
+    let r: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!r.reused, "{r:?}");
+    assert!(
+        r.start.why.contains("made in the base's paths"),
+        "{:?}",
+        r.start
+    );
+    assert_eq!(
+        r.run_at.as_deref(),
+        Some(base.prefix.canonicalize().unwrap().as_path())
+    );
+    assert!(
+        !staging.exists(),
+        "the staged files of the killed run are left"
+    );
+    assert!(prefix.join("lib/libglusterfs.so.0").exists());
+    // Its programs run where they were built for, bound there.
+    let version = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(r#"mount --bind "$1" "$2" && exec "$2/sbin/glusterfsd" --version"#)
+        .arg("sh")
+        .arg(&prefix)
+        .arg(&base.prefix)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&version.stdout).starts_with("glusterfs 3.12.15"),
+        "{version:?}"
+    );
+    assert!(marked(&mark).is_empty(), "a finished build left processes");
 }
 
 fn mount_lines() -> Vec<String> {
@@ -307,7 +436,7 @@ fn build_into_a_full_tmpfs_fails_naming_install_and_leaves_nothing_claiming_a_bu
 
     // The tmpfs lives and dies with this mount namespace: the host's mount
     // table never sees it. What is left on it is looked at from inside.
-    let xtask = build_cmd(base, &mnt.join("prefix"), &work, &mark);
+    let xtask = build_cmd(base, &Job::Reconfigured, &mnt.join("prefix"), &work, &mark);
     let mut argv: Vec<String> = vec![xtask.get_program().to_string_lossy().into()];
     argv.extend(xtask.get_args().map(|a| a.to_string_lossy().into_owned()));
     let script = r#"

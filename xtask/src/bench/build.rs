@@ -1,10 +1,12 @@
 //! `cargo xtask bench build`: what the branch build saves. A cold build (an
-//! empty CCACHE_DIR of its own) of the base, its tree kept, then the build of
-//! the branch, a tree that differs from the base in one file (events.c), into
-//! another prefix, starting from the base's tree as the A/B does
-//! (`build::reuse`); side by side in one run, with the ratios. `--warm` adds
-//! the branch built cold again with the now warm ccache, which is what the
-//! A/B did before the reuse. Without --repo the shared 3.12.15 repository
+//! empty CCACHE_DIR of its own) of the base, its tree kept, then the builds
+//! of the branch, a tree that differs from the base in one file (events.c),
+//! into other prefixes, starting from the base's tree: for the base's
+//! prefix in the base's paths, as the A/B does (`reuse`), and reconfigured
+//! for a prefix of its own (`reconf`); side by side in one run, with the
+//! ratios. `--warm` adds the branch built cold for the base's prefix with
+//! the now warm ccache, which is what the A/B did before the reuse, and
+//! compares it with the reuse byte for byte. Without --repo the shared 3.12.15 repository
 //! (../shared/glusterfs beside the project) is cloned and backported, so the
 //! branch is release-3.12 plus the kit's fixes.
 
@@ -53,15 +55,17 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize, warm: b
     // and their code can be compared byte for byte (`compare`).
     let prefix_of = |i: usize| tmp.path().join(format!("prefix-{i}"));
     let cold_prefix = prefix_of(0);
+    let at_base = Some(cold_prefix.clone());
     let mut runs = vec![
-        ("cold", base, None, true),
-        ("reuse", branch, Some(cold_prefix.clone()), false),
+        ("cold", base, None, None, true),
+        ("reuse", branch, at_base.clone(), at_base.clone(), false),
+        ("reconf", branch, at_base.clone(), None, false),
     ];
     if warm {
-        runs.push(("warm", branch, None, false));
+        runs.push(("warm", branch, None, at_base.clone(), false));
     }
     let mut rows: Vec<(&str, Report, (u64, u64))> = Vec::new();
-    for (i, (label, rev, from, keep_tree)) in runs.into_iter().enumerate() {
+    for (i, (label, rev, from, run_at, keep_tree)) in runs.into_iter().enumerate() {
         cmd!("ccache", "-z").stdout_null().run()?;
         eprintln!("==> bench build: {label} build of {rev}");
         let report = crate::build::run(&Options {
@@ -72,15 +76,24 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize, warm: b
             force: true,
             keep_tree,
             from,
+            run_at,
         })?;
         rows.push((label, report, ccache_counts()?));
     }
     if rows[0].1.commit == rows[1].1.commit {
         bail!("--base and --branch are the same commit; give two trees that differ");
     }
-    if rows[1].1.start.from.is_none() {
+    for (label, r, _) in &rows[1..3] {
+        if r.start.from.is_none() {
+            bail!(
+                "the {label} build of the branch did not start from the base's tree: {}",
+                r.start.why
+            );
+        }
+    }
+    if !rows[1].1.start.why.contains("made in the base's paths") {
         bail!(
-            "the branch build did not start from the base's tree: {}",
+            "the reuse build was not made in the base's paths: {}",
             rows[1].1.start.why
         );
     }
@@ -128,7 +141,9 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize, warm: b
             misses
         );
     }
-    println!("reuse: {}", rows[1].1.start.why);
+    for (label, r, _) in &rows[1..3] {
+        println!("{label}: {}", r.start.why);
+    }
     let cold = &rows[0].1.seconds;
     for (label, r, _) in &rows[1..] {
         println!(
@@ -144,7 +159,7 @@ pub fn run(repo: Option<PathBuf>, base: &str, branch: &str, jobs: usize, warm: b
         let reuse = &rows[1].1;
         let c = crate::build::compare::installs(&reuse.prefix, &warm.prefix)?;
         println!(
-            "reuse vs warm (the same commit built cold): {} files, {} ELF: {}",
+            "reuse vs warm (the same commit built cold for the same prefix): {} files, {} ELF: {}",
             c.files,
             c.elf_files,
             if c.same() {

@@ -168,6 +168,7 @@ mod tests {
             commit: "0".repeat(40),
             repo: PathBuf::new(),
             prefix: PathBuf::new(),
+            run_at: None,
             version: "7.2".into(),
             events: true,
             glfsheal: PathBuf::new(),

@@ -56,6 +56,9 @@ pub struct Steps {
     log: PathBuf,
     file: File,
     tmp: PathBuf,
+    /// Bind mounts (from, onto) made in each step's own mount namespace
+    /// before it starts (see [`Steps::bind`]).
+    binds: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Steps {
@@ -67,18 +70,28 @@ impl Steps {
         let file =
             File::create(log).with_context(|| format!("creating the log {}", log.display()))?;
         let tmp = log.with_file_name("tmp");
-        match std::fs::remove_dir_all(&tmp) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(e).with_context(|| format!("emptying {}", tmp.display()))
-            }
-            _ => {}
-        }
+        crate::paths::remove_dir_all_if_present(&tmp).context("emptying the steps' TMPDIR")?;
         std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         Ok(Steps {
             log: log.to_path_buf(),
             file,
             tmp,
+            binds: Vec::new(),
         })
+    }
+
+    /// From now on every step sees `from` at `onto`, in its own mount
+    /// namespace only: the host's mount table, and whatever is at `onto`,
+    /// stay as they were. A build in a copy of another build's tree runs
+    /// there with the paths that tree was configured with. Needs
+    /// [`can_bind`].
+    pub fn bind(&mut self, from: &Path, onto: &Path) {
+        self.binds.push((from.to_path_buf(), onto.to_path_buf()));
+    }
+
+    /// The steps from now on see the paths as they are.
+    pub fn clear_binds(&mut self) {
+        self.binds.clear();
     }
 
     pub fn log(&self) -> &Path {
@@ -113,11 +126,12 @@ impl Steps {
             None => argv[0].into(),
         };
         let start = Instant::now();
-        let mut command = step_command();
+        let mut command = bound_command(&self.binds)?;
         command
             .arg(&program)
             .args(&argv[1..])
             .current_dir(dir)
+            .env("GLK_STEP_DIR", dir)
             .stdin(Stdio::null())
             .stdout(self.file.try_clone()?)
             .stderr(self.file.try_clone()?)
@@ -145,9 +159,14 @@ impl Steps {
         Ok(secs)
     }
 
-    /// `make install`; its failure is an [`InstallFailed`].
-    pub fn install(&mut self, dir: &Path, env: &Env) -> Result<f64> {
-        self.run("install", dir, env, &["make", "install"])
+    /// `make install`, into `destdir` when given (`DESTDIR`: the files
+    /// land under destdir/PREFIX); its failure is an [`InstallFailed`].
+    pub fn install(&mut self, dir: &Path, env: &Env, destdir: Option<&Path>) -> Result<f64> {
+        let mut argv = vec!["make".to_string(), "install".to_string()];
+        if let Some(d) = destdir {
+            argv.push(format!("DESTDIR={}", d.display()));
+        }
+        self.run("install", dir, env, &argv)
             .map_err(|e| InstallFailed(format!("{e:#}")).into())
     }
 
@@ -164,7 +183,7 @@ impl Steps {
 /// A failed `make install`: whatever tree it ran in, another would fail
 /// the same way (a full disk, a read-only prefix).
 #[derive(Debug)]
-pub struct InstallFailed(String);
+pub struct InstallFailed(pub String);
 
 impl std::fmt::Display for InstallFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -174,15 +193,19 @@ impl std::fmt::Display for InstallFailed {
 
 impl std::error::Error for InstallFailed {}
 
-/// How a step is started: in a PID namespace that dies with the kit, as
-/// root or in a user namespace where the kernel allows one; else with only
-/// PR_SET_PDEATHSIG on the step itself, said once.
-fn step_command() -> Command {
-    // bash stays PID 1 (the `; exit` keeps it from exec'ing the step) and
-    // reaps the orphans a make leaves, as an init must.
-    const SCRIPT: &str = "\"$0\" \"$@\"; exit $?";
+/// Whether steps can have binds ([`Steps::bind`]): they run in a PID and
+/// mount namespace of their own here.
+pub fn can_bind() -> bool {
+    namespace_flags().is_some()
+}
+
+/// The namespace holder's extra flags when steps get a PID namespace
+/// (`--mount-proc` gives them a mount namespace too), as root or in a user
+/// namespace where the kernel allows one; None (said once) where unshare -p
+/// is refused.
+fn namespace_flags() -> Option<&'static [&'static str]> {
     static HOW: OnceLock<Option<&'static [&'static str]>> = OnceLock::new();
-    let how = HOW.get_or_init(|| {
+    *HOW.get_or_init(|| {
         let user_ns: &'static [&'static str] = if crate::host::is_root() { &[] } else { &["-r"] };
         let works = die_with_parent::namespace_holder(user_ns, "exit 0")
             .stdout(Stdio::null())
@@ -196,15 +219,37 @@ fn step_command() -> Command {
             );
         }
         works.then_some(user_ns)
-    });
-    match how {
-        Some(flags) => die_with_parent::namespace_holder(flags, SCRIPT),
+    })
+}
+
+/// How a step (or any program that needs the steps' binds) is started: in a PID namespace that dies with the kit
+/// ([`namespace_flags`]), after `binds`; else with only PR_SET_PDEATHSIG on
+/// the step itself.
+pub fn bound_command(binds: &[(PathBuf, PathBuf)]) -> Result<Command> {
+    // bash stays PID 1 (the `; exit` keeps it from exec'ing the step) and
+    // reaps the orphans a make leaves, as an init must. The cd comes after
+    // the binds: a cwd taken before would still be the directory beneath.
+    let mut script = String::from("set -e\n");
+    for (from, onto) in binds {
+        let quote = |p: &Path| {
+            shlex::try_quote(&p.to_string_lossy())
+                .map(|q| q.into_owned())
+                .with_context(|| format!("a path the step's shell cannot quote: {}", p.display()))
+        };
+        script.push_str(&format!("mount --bind {} {}\n", quote(from)?, quote(onto)?));
+    }
+    script.push_str("cd \"$GLK_STEP_DIR\"\nset +e\n\"$0\" \"$@\"; exit $?");
+    Ok(match namespace_flags() {
+        Some(flags) => die_with_parent::namespace_holder(flags, &script),
+        None if !binds.is_empty() => {
+            bail!("binds need the steps' mount namespace, which unshare refuses here")
+        }
         None => {
             let mut c = Command::new("bash");
-            die_with_parent::die_with_parent(&mut c).args(["-c", SCRIPT]);
+            die_with_parent::die_with_parent(&mut c).args(["-c", &script]);
             c
         }
-    }
+    })
 }
 
 /// Whether config.h defines USE_EVENTS (a tree configured before).

@@ -10,7 +10,9 @@
 //! With a base build to start from (`--from-build`), `reuse` replaces
 //! autogen and configure by a copy of the base's tree when configure reads
 //! none of the files that differ; `compare` checks such a build against a
-//! cold one of the same commit.
+//! cold one of the same commit. A build for another prefix (`--run-at`) is
+//! installed through `staged`, and one for its base's prefix is made in the
+//! base's own paths (`in_base_paths`), so make redoes only what differs.
 
 pub mod compare;
 pub mod compat;
@@ -19,6 +21,7 @@ mod export;
 mod make;
 pub mod report;
 pub mod reuse;
+pub mod staged;
 
 pub use report::{Report, Seconds};
 
@@ -44,6 +47,15 @@ pub struct Options {
     /// A build (its prefix) whose kept tree this one may start from, when
     /// configure reads none of the files that differ; else a cold build.
     pub from: Option<PathBuf>,
+    /// The prefix to configure for when it is not `prefix` (see
+    /// `staged`): an existing absolute directory.
+    pub run_at: Option<PathBuf>,
+}
+
+/// Whether a build can be made in its base's paths here (the steps get a
+/// mount namespace to bind them in), as the A/B asks with `run_at`.
+pub fn can_build_in_base_paths() -> bool {
+    make::can_bind()
 }
 
 /// Builds `opts.rev` and installs it into `opts.prefix`, or reports the
@@ -52,8 +64,10 @@ pub fn run(opts: &Options) -> Result<Report> {
     let start = Instant::now();
     let source = export::resolve(&opts.repo, &opts.rev)?;
     let existed = opts.prefix.exists();
+    let run_at = run_at(opts)?;
     let prefix = make::prepare_prefix(&opts.prefix)?;
-    let result = build(opts, &source, &prefix, start);
+    let run_at = run_at.filter(|r| *r != prefix);
+    let result = build(opts, &source, &prefix, run_at.as_deref(), start);
     if result.is_err() && !existed {
         // A prefix this call created goes again if nothing was installed.
         let _ = std::fs::remove_dir(&prefix);
@@ -61,9 +75,41 @@ pub fn run(opts: &Options) -> Result<Report> {
     result
 }
 
-fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant) -> Result<Report> {
+/// `--run-at`, checked: the programs will name it, and it is bound over to
+/// run them, so it must be an existing directory, named absolutely.
+fn run_at(opts: &Options) -> Result<Option<PathBuf>> {
+    let Some(r) = &opts.run_at else {
+        return Ok(None);
+    };
+    if !make::can_bind() {
+        bail!(
+            "--run-at needs a mount namespace to run the install where it was built for, and \
+             unshare is refused here: run as root, or allow unprivileged user namespaces"
+        );
+    }
+    if !r.is_absolute() || !r.is_dir() {
+        bail!(
+            "--run-at {} is not an existing directory named from /: the install is bound there \
+             to run, so build (or create) it first",
+            r.display()
+        );
+    }
+    Ok(Some(
+        r.canonicalize()
+            .with_context(|| format!("resolving {}", r.display()))?,
+    ))
+}
+
+fn build(
+    opts: &Options,
+    source: &export::Source,
+    prefix: &Path,
+    run_at: Option<&Path>,
+    start: Instant,
+) -> Result<Report> {
+    let configured = run_at.unwrap_or(prefix);
     if !opts.force {
-        let reusable = report::reused(prefix, &opts.rev, &source.commit)
+        let reusable = report::reused(prefix, run_at, &opts.rev, &source.commit)
             .filter(|r| !opts.keep_tree || r.tree.as_ref().is_some_and(|t| t.is_dir()));
         if let Some(r) = reusable {
             eprintln!(
@@ -79,6 +125,8 @@ fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant)
     // first file make install writes: a build killed from here on leaves no
     // stamp, so the next call builds again instead of trusting a half install.
     remove_stamp(prefix)?;
+    // A staged install killed before its move: not part of any install.
+    staged::remove_stage(prefix)?;
     let work = work_dir(prefix)?;
     let mut steps = make::Steps::new(&work.join("build.log"))?;
     eprintln!(
@@ -113,9 +161,26 @@ fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant)
         };
     let mut built = None;
     if let Some(base) = &base {
-        let result = from_base(
-            opts, source, base, &toolchain, &work, prefix, jobs, &mut steps,
-        );
+        let at = Paths {
+            work: &work,
+            prefix,
+            run_at,
+        };
+        let result = match why_not_in_base_paths(base, configured, opts.keep_tree) {
+            None => in_base_paths(opts, source, base, &toolchain, &at, jobs, &mut steps),
+            // Reconfigured for the prefix it already names, every file
+            // would stay as the base's: only a cold build makes it anew.
+            Some(why) if configured == base.report.runs_at() => Err(anyhow::anyhow!("{why}")),
+            Some(why) => {
+                if run_at.is_some() {
+                    eprintln!(
+                        "    reconfiguring the copy, not building in the base's paths: {why}"
+                    );
+                }
+                from_base(opts, source, base, &toolchain, &at, jobs, &mut steps)
+            }
+        };
+        steps.clear_binds();
         let _ = std::fs::remove_dir_all(work.join("stage"));
         match result {
             Ok(b) => built = Some(b),
@@ -133,7 +198,7 @@ fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant)
     let built = match built {
         Some(b) => b,
         None => cold(
-            opts, source, &toolchain, &src, prefix, jobs, &mut steps, why,
+            opts, source, &toolchain, &src, prefix, run_at, jobs, &mut steps, why,
         )?,
     };
     seconds.export = built.seconds.export;
@@ -150,6 +215,7 @@ fn build(opts: &Options, source: &export::Source, prefix: &Path, start: Instant)
     };
     let report = report::finish(
         prefix,
+        run_at,
         origin,
         built.events,
         built.compat,
@@ -184,6 +250,33 @@ struct Built {
     start: verify::stamp::Start,
 }
 
+/// Where a build from a base works and installs.
+struct Paths<'a> {
+    work: &'a Path,
+    prefix: &'a Path,
+    run_at: Option<&'a Path>,
+}
+
+impl Paths<'_> {
+    fn configured(&self) -> &Path {
+        self.run_at.unwrap_or(self.prefix)
+    }
+}
+
+/// `make install`, staged when the build is for another prefix.
+fn install(
+    steps: &mut make::Steps,
+    dir: &Path,
+    env: &make::Env,
+    prefix: &Path,
+    run_at: Option<&Path>,
+) -> Result<f64> {
+    match run_at {
+        Some(r) => staged::install(steps, dir, env, r, prefix),
+        None => steps.install(dir, env, None),
+    }
+}
+
 /// Export, compat, autogen, configure, make, install: the build from nothing.
 #[allow(clippy::too_many_arguments)]
 fn cold(
@@ -192,6 +285,7 @@ fn cold(
     toolchain: &compat::Toolchain,
     src: &Path,
     prefix: &Path,
+    run_at: Option<&Path>,
     jobs: usize,
     steps: &mut make::Steps,
     why: String,
@@ -211,13 +305,13 @@ fn cold(
     seconds.autogen = steps.run("autogen", src, &env, &["./autogen.sh"])?;
     let mut configure = vec![
         "./configure".to_string(),
-        format!("--prefix={}", prefix.display()),
+        format!("--prefix={}", run_at.unwrap_or(prefix).display()),
     ];
     configure.extend(plan.configure_args.iter().cloned());
     seconds.configure = steps.run("configure", src, &env, &configure)?;
     let events = make::events_on(src, steps.log())?;
     seconds.make = steps.run("make", src, &env, &["make", &format!("-j{jobs}")])?;
-    seconds.install = steps.install(src, &env)?;
+    seconds.install = install(steps, src, &env, prefix, run_at)?;
     Ok(Built {
         events,
         compat: plan.items,
@@ -226,35 +320,110 @@ fn cold(
     })
 }
 
-/// The branch's tree made from a copy of the base's (see `reuse`), then
-/// config.status, make and install.
-#[allow(clippy::too_many_arguments)]
-fn from_base(
+/// The branch's own export with compat applied, in `work`/stage: the
+/// files to write over the copy of the base's tree are taken from it,
+/// exactly as a cold build has them. Checked against how the base was
+/// configured.
+fn branch_export(
     opts: &Options,
     source: &export::Source,
     base: &reuse::Base,
     toolchain: &compat::Toolchain,
     work: &Path,
-    prefix: &Path,
-    jobs: usize,
-    steps: &mut make::Steps,
-) -> Result<Built> {
-    let mut seconds = Seconds::default();
-    let t = Instant::now();
-    // The branch's own export with compat applied: the files to write
-    // over the copy are taken from it, exactly as a cold build has them.
+) -> Result<(PathBuf, compat::Plan)> {
     let stage = work.join("stage");
     export::write(&opts.repo, source, &stage)?;
     let plan = compat::plan(&stage, toolchain, &source.describe)?;
     compat::apply(&plan, &stage)?;
     reuse::configured_alike(&base.tree, &plan)?;
-    let src = work.join("src");
     eprintln!(
         "    copying the tree of {} from {}",
         reuse::label(&base.report),
         base.tree.display()
     );
-    reuse::prepare(base, &stage, &plan, &src, prefix)?;
+    Ok((stage, plan))
+}
+
+/// Why the build cannot be made in the base's own paths, if it cannot.
+fn why_not_in_base_paths(base: &reuse::Base, configured: &Path, keep_tree: bool) -> Option<String> {
+    let theirs = base.report.runs_at();
+    if theirs != configured {
+        return Some(format!(
+            "this build is for the prefix {}, the base's tree for {} (--run-at {1} builds for \
+             the base's)",
+            configured.display(),
+            theirs.display()
+        ));
+    }
+    if keep_tree {
+        return Some(
+            "the tree is to be kept, and one made in the base's paths builds only there".into(),
+        );
+    }
+    if !make::can_bind() {
+        return Some("the build steps get no mount namespace here to bind the base's tree".into());
+    }
+    None
+}
+
+/// The branch built for the base's prefix in the base's own paths: a copy
+/// of the base's tree, the branch's files written over it, bound over the
+/// base's tree in each step's mount namespace (the base's tree is not
+/// written), so everything is as configured and make redoes only what the
+/// branch changed; then the staged install (`staged`).
+fn in_base_paths(
+    opts: &Options,
+    source: &export::Source,
+    base: &reuse::Base,
+    toolchain: &compat::Toolchain,
+    at: &Paths,
+    jobs: usize,
+    steps: &mut make::Steps,
+) -> Result<Built> {
+    let mut seconds = Seconds::default();
+    let t = Instant::now();
+    let (stage, plan) = branch_export(opts, source, base, toolchain, at.work)?;
+    let src = at.work.join("src");
+    reuse::copy_tree(base, &stage, &plan, &src)?;
+    seconds.export = t.elapsed().as_secs_f64();
+
+    steps.bind(&src, &base.tree);
+    let env = make::Env::new(&base.tree, &plan);
+    if !make::events_defined(&src) {
+        bail!("the base's config.h does not define USE_EVENTS");
+    }
+    seconds.make = steps.run("make", &base.tree, &env, &["make", &format!("-j{jobs}")])?;
+    seconds.install = staged::install(steps, &base.tree, &env, at.configured(), at.prefix)?;
+    let mut start = reuse::started_from(base);
+    start.why.push_str(&format!(
+        "; made in the base's paths (this tree bound at {}) for its prefix {}",
+        base.tree.display(),
+        at.configured().display()
+    ));
+    Ok(Built {
+        events: true,
+        compat: plan.items,
+        seconds,
+        start,
+    })
+}
+
+/// The branch's tree made from a copy of the base's (see `reuse`),
+/// reconfigured for this build's prefix: config.status, make and install.
+fn from_base(
+    opts: &Options,
+    source: &export::Source,
+    base: &reuse::Base,
+    toolchain: &compat::Toolchain,
+    at: &Paths,
+    jobs: usize,
+    steps: &mut make::Steps,
+) -> Result<Built> {
+    let mut seconds = Seconds::default();
+    let t = Instant::now();
+    let (stage, plan) = branch_export(opts, source, base, toolchain, at.work)?;
+    let src = at.work.join("src");
+    reuse::prepare(base, &stage, &plan, &src, at.configured())?;
     seconds.export = t.elapsed().as_secs_f64();
 
     let env = make::Env::new(&src, &plan);
@@ -265,14 +434,14 @@ fn from_base(
         bail!("the base's config.h does not define USE_EVENTS");
     }
     seconds.make = steps.run("make", &src, &env, &["make", &format!("-j{jobs}")])?;
-    seconds.install = steps.install(&src, &env)?;
-    let leaks = reuse::leaks(base, prefix)?;
+    seconds.install = install(steps, &src, &env, at.prefix, at.run_at)?;
+    let leaks = reuse::leaks(base, at.prefix)?;
     if !leaks.is_empty() {
         bail!(
             "{} installed file(s) name the base's prefix {} (the first: {}): they would load the \
              base's libraries",
             leaks.len(),
-            base.report.prefix.display(),
+            base.report.runs_at().display(),
             leaks[0].display()
         );
     }

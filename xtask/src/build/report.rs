@@ -14,10 +14,11 @@ pub fn stamp_path(prefix: &Path) -> PathBuf {
     verify::stamp::path(prefix)
 }
 
-/// The stamped report when PREFIX holds a complete install of `commit`.
-pub fn reused(prefix: &Path, rev: &str, commit: &str) -> Option<Report> {
+/// The stamped report when PREFIX holds a complete install of `commit`,
+/// configured for the same prefix (`run_at`, or PREFIX itself).
+pub fn reused(prefix: &Path, run_at: Option<&Path>, rev: &str, commit: &str) -> Option<Report> {
     let old = verify::stamp::load(prefix)?;
-    if old.commit != commit || !old.glfsheal.is_file() {
+    if old.commit != commit || !old.glfsheal.is_file() || old.run_at.as_deref() != run_at {
         return None;
     }
     Some(Report {
@@ -37,8 +38,10 @@ pub struct Origin<'a> {
 }
 
 /// Checks the install and writes the stamp.
+#[allow(clippy::too_many_arguments)]
 pub fn finish(
     prefix: &Path,
+    run_at: Option<&Path>,
     origin: Origin,
     events: bool,
     compat: Vec<String>,
@@ -61,7 +64,8 @@ pub fn finish(
             .canonicalize()
             .unwrap_or_else(|_| origin.repo.to_path_buf()),
         prefix: prefix.to_path_buf(),
-        version: installed_version(prefix)?,
+        run_at: run_at.map(Path::to_path_buf),
+        version: installed_version(prefix, run_at)?,
         events,
         glfsheal,
         compat,
@@ -72,19 +76,36 @@ pub fn finish(
     };
     let stamp = stamp_path(prefix);
     std::fs::create_dir_all(stamp.parent().expect("stamp has a directory"))?;
-    std::fs::write(&stamp, serde_json::to_string_pretty(&report)?)
+    // Whole or not at all: a reader must never see half a stamp.
+    let dir = stamp.parent().expect("stamp has a directory");
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing a stamp in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    // As make install leaves files, not a temp file's 0600: any user may
+    // read what the build is.
+    tmp.as_file()
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+    tmp.persist(&stamp)
         .with_context(|| format!("writing {}", stamp.display()))?;
     Ok(report)
 }
 
-/// The version the installed glusterfsd reports (`glusterfs 3.12.15`).
-fn installed_version(prefix: &Path) -> Result<String> {
-    let bin = prefix.join("sbin/glusterfsd");
-    let out = duct::cmd!(&bin, "--version")
-        .stderr_null()
-        .unchecked()
-        .read()
+/// The version the installed glusterfsd reports (`glusterfs 3.12.15`),
+/// run where it runs: at `run_at` with the prefix bound there, so it loads
+/// its own libraries.
+fn installed_version(prefix: &Path, run_at: Option<&Path>) -> Result<String> {
+    let bin = run_at.unwrap_or(prefix).join("sbin/glusterfsd");
+    let mut c = match run_at {
+        Some(r) => super::staged::command_at(prefix, r, &bin)?,
+        None => std::process::Command::new(&bin),
+    };
+    let out = c
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
         .with_context(|| format!("running {} --version", bin.display()))?;
+    let out = String::from_utf8_lossy(&out.stdout);
     parse_version(&out)
         .with_context(|| format!("{} --version printed no version: {out:?}", bin.display()))
 }
@@ -107,6 +128,13 @@ pub fn text(r: &Report) -> String {
         if r.events { "yes" } else { "no" },
         r.glfsheal.display()
     );
+    if let Some(at) = &r.run_at {
+        s.push_str(&format!(
+            "  runs at: {} (built for that prefix: bind {} there to run it, as the kit's clusters do)\n",
+            at.display(),
+            r.prefix.display()
+        ));
+    }
     for c in &r.compat {
         s.push_str(&format!("  compat: {c}\n"));
     }

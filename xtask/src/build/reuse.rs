@@ -17,7 +17,8 @@
 //! (DW_AT_comp_dir) is kept, as a ccache hit from another export would be.
 //! After install, no installed file may name the base's prefix: that is the
 //! proof that the branch's programs load the branch's own libraries and
-//! xlators, and the build fails otherwise.
+//! xlators, and the build fails otherwise. A build to run at the base's
+//! prefix (`--run-at`) needs neither rewrite nor removals: `in_base_paths`.
 
 use super::compat::{Edit, Plan};
 use super::report::Report;
@@ -192,15 +193,43 @@ pub fn configured_alike(tree: &Path, plan: &Plan) -> Result<()> {
 /// rewritten to `prefix` and `dest`. The caller then runs config.status and
 /// [`invalidate`].
 pub fn prepare(base: &Base, stage: &Path, plan: &Plan, dest: &Path, prefix: &Path) -> Result<()> {
-    let version = |dir: &Path, what: &str| -> Result<String> {
-        cmd!("sh", "build-aux/pkg-version", what)
-            .dir(dir)
-            .read()
-            .with_context(|| format!("running build-aux/pkg-version {what} in {}", dir.display()))
-    };
+    copy_tree(base, stage, plan, dest)?;
+    let status = dest.join("config.status");
+    let text = std::fs::read_to_string(&status)
+        .with_context(|| format!("reading {}", status.display()))?;
+    let release = pkg_version(stage, "--release")?;
+    let mut text = replace_paths(&text, &old_names(base), &[dest, prefix]);
+    // The release (from VERSION, which differs with every commit) names
+    // only the spec file, but the branch's tree should say the branch's.
+    text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("S[\"PACKAGE_RELEASE\"]=") {
+                format!("S[\"PACKAGE_RELEASE\"]=\"{release}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.push('\n');
+    std::fs::write(&status, text).with_context(|| format!("writing {}", status.display()))?;
+    Ok(())
+}
+
+fn pkg_version(dir: &Path, what: &str) -> Result<String> {
+    cmd!("sh", "build-aux/pkg-version", what)
+        .dir(dir)
+        .read()
+        .with_context(|| format!("running build-aux/pkg-version {what} in {}", dir.display()))
+}
+
+/// Copies the base's tree to `dest` (mtimes kept) and writes over it the
+/// branch's files from `stage` (its export, compat applied) that differ.
+pub fn copy_tree(base: &Base, stage: &Path, plan: &Plan, dest: &Path) -> Result<()> {
     let (theirs, ours) = (
-        version(&base.tree, "--version")?,
-        version(stage, "--version")?,
+        pkg_version(&base.tree, "--version")?,
+        pkg_version(stage, "--version")?,
     );
     if theirs != ours {
         bail!("the version differs from the base's ({theirs} there, {ours} here)");
@@ -244,34 +273,13 @@ pub fn prepare(base: &Base, stage: &Path, plan: &Plan, dest: &Path, prefix: &Pat
         }
         std::fs::copy(&from, &to).with_context(|| format!("writing {}", to.display()))?;
     }
-
-    let status = dest.join("config.status");
-    let text = std::fs::read_to_string(&status)
-        .with_context(|| format!("reading {}", status.display()))?;
-    let release = version(stage, "--release")?;
-    let mut text = replace_paths(&text, &old_names(base), &[dest, prefix]);
-    // The release (from VERSION, which differs with every commit) names
-    // only the spec file, but the branch's tree should say the branch's.
-    text = text
-        .lines()
-        .map(|l| {
-            if l.starts_with("S[\"PACKAGE_RELEASE\"]=") {
-                format!("S[\"PACKAGE_RELEASE\"]=\"{release}\"")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    text.push('\n');
-    std::fs::write(&status, text).with_context(|| format!("writing {}", status.display()))?;
     Ok(())
 }
 
 /// The base's tree and prefix, as its stamp names them: the paths its
 /// configure was given and ran in.
 fn old_names(base: &Base) -> [PathBuf; 2] {
-    [base.tree.clone(), base.report.prefix.clone()]
+    [base.tree.clone(), base.report.runs_at().to_path_buf()]
 }
 
 /// Replaces each `old[i]` that stands as a whole path (not followed by
@@ -362,7 +370,7 @@ pub fn invalidate(base: &Base, dest: &Path) -> Result<usize> {
 /// The installed files that name the base's prefix: none may, or a program
 /// would load the base's libraries or xlators.
 pub fn leaks(base: &Base, prefix: &Path) -> Result<Vec<PathBuf>> {
-    let old = base.report.prefix.display().to_string();
+    let old = base.report.runs_at().display().to_string();
     let finder = memmem::Finder::new(old.as_bytes());
     let stamp = verify::stamp::path(prefix);
     let mut found = Vec::new();
