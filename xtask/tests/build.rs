@@ -113,6 +113,31 @@ fn refuses_a_run_at_prefix_that_is_relative_or_absent_before_any_long_step() {
 }
 
 #[test]
+fn refuses_a_run_at_prefix_inside_the_prefix_or_around_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = fixture_repo(dir.path());
+    let base = dir.path().join("base");
+    std::fs::create_dir_all(base.join("inner")).unwrap();
+    for (prefix, run_at) in [
+        (base.join("branch"), base.clone()),
+        (base.clone(), base.join("inner")),
+    ] {
+        let err = xtask::build::run(&Options {
+            run_at: Some(run_at),
+            ..options(&repo, "v3.12.15", &prefix)
+        })
+        .unwrap_err()
+        .to_string();
+        if xtask::build::can_build_in_base_paths() {
+            assert!(err.contains("are one inside the other"), "{err}");
+        } else {
+            assert!(err.contains("unshare is refused here"), "{err}");
+        }
+    }
+    assert!(!base.join("branch").exists(), "a prefix was left behind");
+}
+
+#[test]
 fn cli_prints_the_error_on_stderr_and_nothing_on_stdout_with_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))

@@ -56,9 +56,16 @@ pub struct Steps {
     log: PathBuf,
     file: File,
     tmp: PathBuf,
-    /// Bind mounts (from, onto) made in each step's own mount namespace
-    /// before it starts (see [`Steps::bind`]).
-    binds: Vec<(PathBuf, PathBuf)>,
+    /// Bind mounts made in each step's own mount namespace before it
+    /// starts (see [`Steps::bind`]).
+    binds: Vec<Bind>,
+}
+
+/// `from` seen at `onto`, read-only or not, in a step's mount namespace.
+pub struct Bind {
+    pub from: PathBuf,
+    pub onto: PathBuf,
+    pub read_only: bool,
 }
 
 impl Steps {
@@ -86,7 +93,24 @@ impl Steps {
     /// there with the paths that tree was configured with. Needs
     /// [`can_bind`].
     pub fn bind(&mut self, from: &Path, onto: &Path) {
-        self.binds.push((from.to_path_buf(), onto.to_path_buf()));
+        self.binds.push(Bind {
+            from: from.to_path_buf(),
+            onto: onto.to_path_buf(),
+            read_only: false,
+        });
+    }
+
+    /// Runs `f` with `dir` read-only for the steps it runs: a step that
+    /// writes there fails, and `dir` stays as it was.
+    pub fn with_read_only<T>(&mut self, dir: &Path, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.binds.push(Bind {
+            from: dir.to_path_buf(),
+            onto: dir.to_path_buf(),
+            read_only: true,
+        });
+        let result = f(self);
+        self.binds.pop();
+        result
     }
 
     /// The steps from now on see the paths as they are.
@@ -222,21 +246,25 @@ fn namespace_flags() -> Option<&'static [&'static str]> {
     })
 }
 
-/// How a step (or any program that needs the steps' binds) is started: in a PID namespace that dies with the kit
-/// ([`namespace_flags`]), after `binds`; else with only PR_SET_PDEATHSIG on
-/// the step itself.
-pub fn bound_command(binds: &[(PathBuf, PathBuf)]) -> Result<Command> {
+/// How a step (or any program that needs the steps' binds) is started: in
+/// a PID namespace that dies with the kit ([`namespace_flags`]), after
+/// `binds`; else with only PR_SET_PDEATHSIG on the step itself.
+pub fn bound_command(binds: &[Bind]) -> Result<Command> {
     // bash stays PID 1 (the `; exit` keeps it from exec'ing the step) and
     // reaps the orphans a make leaves, as an init must. The cd comes after
     // the binds: a cwd taken before would still be the directory beneath.
     let mut script = String::from("set -e\n");
-    for (from, onto) in binds {
+    for b in binds {
         let quote = |p: &Path| {
             shlex::try_quote(&p.to_string_lossy())
                 .map(|q| q.into_owned())
                 .with_context(|| format!("a path the step's shell cannot quote: {}", p.display()))
         };
-        script.push_str(&format!("mount --bind {} {}\n", quote(from)?, quote(onto)?));
+        let (from, onto) = (quote(&b.from)?, quote(&b.onto)?);
+        script.push_str(&format!("mount --bind {from} {onto}\n"));
+        if b.read_only {
+            script.push_str(&format!("mount -o remount,bind,ro {onto}\n"));
+        }
     }
     script.push_str("cd \"$GLK_STEP_DIR\"\nset +e\n\"$0\" \"$@\"; exit $?");
     Ok(match namespace_flags() {
@@ -280,5 +308,35 @@ pub fn events_on(src: &Path, log: &Path) -> Result<bool> {
             if defined { "defined" } else { "not defined" },
             log.display()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_cannot_write_a_read_only_dir_and_the_binds_end_with_the_call() {
+        if !can_bind() {
+            eprintln!("SKIPPED a_step_cannot_write_a_read_only_dir: no mount namespace here");
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let (ro, file) = (d.path().join("ro"), d.path().join("ro/written"));
+        std::fs::create_dir(&ro).unwrap();
+        let mut steps = Steps::new(&d.path().join("build.log")).unwrap();
+        let env = Env(Vec::new());
+        let touch = ["touch".to_string(), file.display().to_string()];
+        let err = steps
+            .with_read_only(&ro, |s| s.run("touch", d.path(), &env, &touch))
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("Read-only file system"),
+            "{err:#}"
+        );
+        assert!(!file.exists());
+        // The host's mount table never had it, and the next step is free.
+        steps.run("touch", d.path(), &env, &touch).unwrap();
+        assert!(file.exists());
     }
 }

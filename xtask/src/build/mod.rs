@@ -81,17 +81,17 @@ fn run_at(opts: &Options) -> Result<Option<PathBuf>> {
     let Some(r) = &opts.run_at else {
         return Ok(None);
     };
-    if !make::can_bind() {
-        bail!(
-            "--run-at needs a mount namespace to run the install where it was built for, and \
-             unshare is refused here: run as root, or allow unprivileged user namespaces"
-        );
-    }
     if !r.is_absolute() || !r.is_dir() {
         bail!(
             "--run-at {} is not an existing directory named from /: the install is bound there \
              to run, so build (or create) it first",
             r.display()
+        );
+    }
+    if !make::can_bind() {
+        bail!(
+            "--run-at needs a mount namespace to run the install where it was built for, and \
+             unshare is refused here: run as root, or allow unprivileged user namespaces"
         );
     }
     Ok(Some(
@@ -108,6 +108,14 @@ fn build(
     start: Instant,
 ) -> Result<Report> {
     let configured = run_at.unwrap_or(prefix);
+    if let Some(r) = run_at.filter(|r| r.starts_with(prefix) || prefix.starts_with(r)) {
+        bail!(
+            "--prefix {} and --run-at {} are one inside the other: the install is bound over \
+             RUN_AT to run, so give two separate directories",
+            prefix.display(),
+            r.display()
+        );
+    }
     if !opts.force {
         let reusable = report::reused(prefix, run_at, &opts.rev, &source.commit)
             .filter(|r| !opts.keep_tree || r.tree.as_ref().is_some_and(|t| t.is_dir()));
@@ -161,13 +169,18 @@ fn build(
         };
     let mut built = None;
     if let Some(base) = &base {
-        let at = Paths {
+        let job = FromBase {
+            opts,
+            source,
+            base,
+            toolchain: &toolchain,
             work: &work,
             prefix,
             run_at,
+            jobs,
         };
         let result = match why_not_in_base_paths(base, configured, opts.keep_tree) {
-            None => in_base_paths(opts, source, base, &toolchain, &at, jobs, &mut steps),
+            None => job.in_base_paths(&mut steps),
             // Reconfigured for the prefix it already names, every file
             // would stay as the base's: only a cold build makes it anew.
             Some(why) if configured == base.report.runs_at() => Err(anyhow::anyhow!("{why}")),
@@ -177,7 +190,7 @@ fn build(
                         "    reconfiguring the copy, not building in the base's paths: {why}"
                     );
                 }
-                from_base(opts, source, base, &toolchain, &at, jobs, &mut steps)
+                job.reconfigured(&mut steps)
             }
         };
         steps.clear_binds();
@@ -250,17 +263,16 @@ struct Built {
     start: verify::stamp::Start,
 }
 
-/// Where a build from a base works and installs.
-struct Paths<'a> {
+/// A build that starts from a base's tree: what it needs of the call.
+struct FromBase<'a> {
+    opts: &'a Options,
+    source: &'a export::Source,
+    base: &'a reuse::Base,
+    toolchain: &'a compat::Toolchain,
     work: &'a Path,
     prefix: &'a Path,
     run_at: Option<&'a Path>,
-}
-
-impl Paths<'_> {
-    fn configured(&self) -> &Path {
-        self.run_at.unwrap_or(self.prefix)
-    }
+    jobs: usize,
 }
 
 /// `make install`, staged when the build is for another prefix.
@@ -320,30 +332,6 @@ fn cold(
     })
 }
 
-/// The branch's own export with compat applied, in `work`/stage: the
-/// files to write over the copy of the base's tree are taken from it,
-/// exactly as a cold build has them. Checked against how the base was
-/// configured.
-fn branch_export(
-    opts: &Options,
-    source: &export::Source,
-    base: &reuse::Base,
-    toolchain: &compat::Toolchain,
-    work: &Path,
-) -> Result<(PathBuf, compat::Plan)> {
-    let stage = work.join("stage");
-    export::write(&opts.repo, source, &stage)?;
-    let plan = compat::plan(&stage, toolchain, &source.describe)?;
-    compat::apply(&plan, &stage)?;
-    reuse::configured_alike(&base.tree, &plan)?;
-    eprintln!(
-        "    copying the tree of {} from {}",
-        reuse::label(&base.report),
-        base.tree.display()
-    );
-    Ok((stage, plan))
-}
-
 /// Why the build cannot be made in the base's own paths, if it cannot.
 fn why_not_in_base_paths(base: &reuse::Base, configured: &Path, keep_tree: bool) -> Option<String> {
     let theirs = base.report.runs_at();
@@ -366,91 +354,103 @@ fn why_not_in_base_paths(base: &reuse::Base, configured: &Path, keep_tree: bool)
     None
 }
 
-/// The branch built for the base's prefix in the base's own paths: a copy
-/// of the base's tree, the branch's files written over it, bound over the
-/// base's tree in each step's mount namespace (the base's tree is not
-/// written), so everything is as configured and make redoes only what the
-/// branch changed; then the staged install (`staged`).
-fn in_base_paths(
-    opts: &Options,
-    source: &export::Source,
-    base: &reuse::Base,
-    toolchain: &compat::Toolchain,
-    at: &Paths,
-    jobs: usize,
-    steps: &mut make::Steps,
-) -> Result<Built> {
-    let mut seconds = Seconds::default();
-    let t = Instant::now();
-    let (stage, plan) = branch_export(opts, source, base, toolchain, at.work)?;
-    let src = at.work.join("src");
-    reuse::copy_tree(base, &stage, &plan, &src)?;
-    seconds.export = t.elapsed().as_secs_f64();
-
-    steps.bind(&src, &base.tree);
-    let env = make::Env::new(&base.tree, &plan);
-    if !make::events_defined(&src) {
-        bail!("the base's config.h does not define USE_EVENTS");
+impl FromBase<'_> {
+    /// The prefix the build is configured for.
+    fn configured(&self) -> &Path {
+        self.run_at.unwrap_or(self.prefix)
     }
-    seconds.make = steps.run("make", &base.tree, &env, &["make", &format!("-j{jobs}")])?;
-    seconds.install = staged::install(steps, &base.tree, &env, at.configured(), at.prefix)?;
-    let mut start = reuse::started_from(base);
-    start.why.push_str(&format!(
-        "; made in the base's paths (this tree bound at {}) for its prefix {}",
-        base.tree.display(),
-        at.configured().display()
-    ));
-    Ok(Built {
-        events: true,
-        compat: plan.items,
-        seconds,
-        start,
-    })
-}
 
-/// The branch's tree made from a copy of the base's (see `reuse`),
-/// reconfigured for this build's prefix: config.status, make and install.
-fn from_base(
-    opts: &Options,
-    source: &export::Source,
-    base: &reuse::Base,
-    toolchain: &compat::Toolchain,
-    at: &Paths,
-    jobs: usize,
-    steps: &mut make::Steps,
-) -> Result<Built> {
-    let mut seconds = Seconds::default();
-    let t = Instant::now();
-    let (stage, plan) = branch_export(opts, source, base, toolchain, at.work)?;
-    let src = at.work.join("src");
-    reuse::prepare(base, &stage, &plan, &src, at.configured())?;
-    seconds.export = t.elapsed().as_secs_f64();
-
-    let env = make::Env::new(&src, &plan);
-    seconds.configure = steps.run("config.status", &src, &env, &["./config.status"])?;
-    let removed = reuse::invalidate(base, &src)?;
-    eprintln!("    {removed} file(s) naming the base's prefix or tree removed for make to redo");
-    if !make::events_defined(&src) {
-        bail!("the base's config.h does not define USE_EVENTS");
-    }
-    seconds.make = steps.run("make", &src, &env, &["make", &format!("-j{jobs}")])?;
-    seconds.install = install(steps, &src, &env, at.prefix, at.run_at)?;
-    let leaks = reuse::leaks(base, at.prefix)?;
-    if !leaks.is_empty() {
-        bail!(
-            "{} installed file(s) name the base's prefix {} (the first: {}): they would load the \
-             base's libraries",
-            leaks.len(),
-            base.report.runs_at().display(),
-            leaks[0].display()
+    /// The branch's own export with compat applied, in `work`/stage: the
+    /// files to write over the copy of the base's tree are taken from it,
+    /// exactly as a cold build has them. Checked against how the base was
+    /// configured.
+    fn export(&self) -> Result<(PathBuf, compat::Plan)> {
+        let stage = self.work.join("stage");
+        export::write(&self.opts.repo, self.source, &stage)?;
+        let plan = compat::plan(&stage, self.toolchain, &self.source.describe)?;
+        compat::apply(&plan, &stage)?;
+        reuse::configured_alike(&self.base.tree, &plan)?;
+        eprintln!(
+            "    copying the tree of {} from {}",
+            reuse::label(&self.base.report),
+            self.base.tree.display()
         );
+        Ok((stage, plan))
     }
-    Ok(Built {
-        events: true,
-        compat: plan.items,
-        seconds,
-        start: reuse::started_from(base),
-    })
+
+    /// The branch built for the base's prefix in the base's own paths: a
+    /// copy of the base's tree, the branch's files written over it, bound
+    /// over the base's tree in each step's mount namespace (the base's tree
+    /// is not written), so everything is as configured and make redoes only
+    /// what the branch changed; then the staged install (`staged`).
+    fn in_base_paths(&self, steps: &mut make::Steps) -> Result<Built> {
+        let (base, mut seconds, t) = (self.base, Seconds::default(), Instant::now());
+        let (stage, plan) = self.export()?;
+        let src = self.work.join("src");
+        reuse::copy_tree(base, &stage, &plan, &src)?;
+        seconds.export = t.elapsed().as_secs_f64();
+
+        steps.bind(&src, &base.tree);
+        let env = make::Env::new(&base.tree, &plan);
+        if !make::events_defined(&src) {
+            bail!("the base's config.h does not define USE_EVENTS");
+        }
+        let make = ["make".to_string(), format!("-j{}", self.jobs)];
+        seconds.make = steps.run("make", &base.tree, &env, &make)?;
+        seconds.install = staged::install(steps, &base.tree, &env, self.configured(), self.prefix)?;
+        let mut start = reuse::started_from(base);
+        start.why.push_str(&format!(
+            "; made in the base's paths (this tree bound at {}) for its prefix {}",
+            base.tree.display(),
+            self.configured().display()
+        ));
+        Ok(Built {
+            events: true,
+            compat: plan.items,
+            seconds,
+            start,
+        })
+    }
+
+    /// The branch's tree made from a copy of the base's (see `reuse`),
+    /// reconfigured for this build's prefix: config.status, make and
+    /// install.
+    fn reconfigured(&self, steps: &mut make::Steps) -> Result<Built> {
+        let (base, mut seconds, t) = (self.base, Seconds::default(), Instant::now());
+        let (stage, plan) = self.export()?;
+        let src = self.work.join("src");
+        reuse::prepare(base, &stage, &plan, &src, self.configured())?;
+        seconds.export = t.elapsed().as_secs_f64();
+
+        let env = make::Env::new(&src, &plan);
+        seconds.configure = steps.run("config.status", &src, &env, &["./config.status"])?;
+        let removed = reuse::invalidate(base, &src)?;
+        eprintln!(
+            "    {removed} file(s) naming the base's prefix or tree removed for make to redo"
+        );
+        if !make::events_defined(&src) {
+            bail!("the base's config.h does not define USE_EVENTS");
+        }
+        let make = ["make".to_string(), format!("-j{}", self.jobs)];
+        seconds.make = steps.run("make", &src, &env, &make)?;
+        seconds.install = install(steps, &src, &env, self.prefix, self.run_at)?;
+        let leaks = reuse::leaks(base, self.prefix)?;
+        if !leaks.is_empty() {
+            bail!(
+                "{} installed file(s) name the base's prefix {} (the first: {}): they would load \
+                 the base's libraries",
+                leaks.len(),
+                base.report.runs_at().display(),
+                leaks[0].display()
+            );
+        }
+        Ok(Built {
+            events: true,
+            compat: plan.items,
+            seconds,
+            start: reuse::started_from(base),
+        })
+    }
 }
 
 fn remove_stamp(prefix: &Path) -> Result<()> {

@@ -13,7 +13,7 @@
 //! (`build::in_base_paths`), byte for byte what a cold build for that
 //! prefix makes (`bench build --warm` compares them).
 
-use super::make::{self, Env, Steps};
+use super::make::{self, Bind, Env, Steps};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
@@ -23,7 +23,9 @@ use walkdir::WalkDir;
 const STAGE: &str = ".glk-destdir";
 
 /// `make install` in `dir` with DESTDIR, then the files moved from
-/// DESTDIR/`run_at` into `prefix`; the seconds make install took. On any
+/// DESTDIR/`run_at` into `prefix`; the seconds make install took. `run_at`
+/// is read-only for make install, so a rule that ignores DESTDIR fails the
+/// install instead of writing what is there (the A/B's base). On any
 /// failure the staging dir is removed again.
 pub fn install(
     steps: &mut Steps,
@@ -36,7 +38,8 @@ pub fn install(
     remove_stage(prefix)?;
     // A failed move fails any build into this prefix the same way: an
     // [`InstallFailed`], so the caller does not try another build path.
-    let result = steps.install(dir, env, Some(&stage)).and_then(|secs| {
+    let installed = steps.with_read_only(run_at, |steps| steps.install(dir, env, Some(&stage)));
+    let result = installed.and_then(|secs| {
         move_into_place(&stage, run_at, prefix)
             .map(|_| secs)
             .map_err(|e| make::InstallFailed(format!("{e:#}")).into())
@@ -140,7 +143,11 @@ fn outside(stage: &Path, root: &Path) -> Result<Option<PathBuf>> {
 /// `program` of the install at `prefix` (a path under `run_at`), started
 /// with `prefix` bound at `run_at` in a mount namespace of its own.
 pub fn command_at(prefix: &Path, run_at: &Path, program: &Path) -> Result<std::process::Command> {
-    let mut c = make::bound_command(&[(prefix.to_path_buf(), run_at.to_path_buf())])?;
+    let mut c = make::bound_command(&[Bind {
+        from: prefix.to_path_buf(),
+        onto: run_at.to_path_buf(),
+        read_only: false,
+    }])?;
     c.arg(program).env("GLK_STEP_DIR", "/");
     Ok(c)
 }
