@@ -12,7 +12,7 @@ fn root() -> PathBuf {
 }
 
 fn have(program: &str) -> bool {
-    xtask::host::which(program).is_some()
+    xtask::paths::which(program).is_some()
 }
 
 fn run(cmd: &mut Command) -> (bool, String) {

@@ -57,7 +57,7 @@ fn artifact(kind: &str, prefix: &str) -> PathBuf {
 }
 
 fn have(program: &str) -> bool {
-    xtask::host::which(program).is_some()
+    xtask::paths::which(program).is_some()
 }
 
 fn run(cmd: &mut Command) -> String {

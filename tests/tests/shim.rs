@@ -200,7 +200,7 @@ fn sixty_four_threads_fork_and_dlopen_are_safe() {
 
 #[test]
 fn loopback_results_are_freed_cleanly_by_libc_under_valgrind() {
-    if xtask::host::which("valgrind").is_none() {
+    if xtask::paths::which("valgrind").is_none() {
         return skip(
             "loopback_results_are_freed_cleanly_by_libc_under_valgrind",
             "valgrind is not installed",

@@ -36,7 +36,7 @@ fn cannot_attack() -> Option<String> {
         return Some(why);
     }
     for prog in ["setpriv", "strace", "setcap"] {
-        if xtask::host::which(prog).is_none() {
+        if xtask::paths::which(prog).is_none() {
             return Some(format!(
                 "{prog} is not installed (cargo xtask test installs it as root)"
             ));

@@ -78,7 +78,7 @@ fn have(program: &str) -> bool {
         return std::path::Path::new(program).exists()
             || program.contains("libclang") && libclang_present();
     }
-    which(program).is_some()
+    crate::paths::which(program).is_some()
 }
 
 fn libclang_present() -> bool {
@@ -90,13 +90,6 @@ fn libclang_present() -> bool {
             e.file_name().to_string_lossy().starts_with("llvm-")
                 && e.path().join("lib/libclang.so").exists()
         })
-}
-
-pub fn which(program: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
 }
 
 pub fn is_root() -> bool {
@@ -181,7 +174,7 @@ pub fn cargo_install(tools: &[&str]) -> Result<()> {
     let missing: Vec<&str> = tools
         .iter()
         .copied()
-        .filter(|t| which(t).is_none())
+        .filter(|t| crate::paths::which(t).is_none())
         .collect();
     if missing.is_empty() {
         return Ok(());

@@ -64,7 +64,7 @@ pub fn target_dir() -> Result<PathBuf> {
 
 fn from_cargo_metadata() -> Result<PathBuf> {
     let nothing_named = "pass --target-dir DIR or set GLK_TARGET_DIR=DIR";
-    if crate::host::which("cargo").is_none() {
+    if which("cargo").is_none() {
         anyhow::bail!(
             "cannot find the target directory: cargo is not on PATH, so `cargo metadata` \
              cannot be asked; {nothing_named}"
@@ -126,4 +126,13 @@ pub fn remove_dir_all_if_present(dir: &Path) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// The first file named `program` in a directory of PATH: the program a
+/// shell would run.
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }

@@ -21,7 +21,7 @@ fn have_zig() -> bool {
         .unchecked()
         .run()
         .is_ok_and(|o| o.status.success())
-        || crate::host::which("zig").is_some()
+        || crate::paths::which("zig").is_some()
 }
 
 /// Installs Zig (PyPI `ziglang`) and cargo-zigbuild (crates.io) if missing.

@@ -81,7 +81,7 @@ pub fn run(entries: usize, rounds: usize) -> Result<()> {
             ("heal-info (quick-xml / lines)", &ours),
             ("python3 iterparse / line loop", &py),
         ];
-        if xml && crate::host::which("xmllint").is_some() {
+        if xml && crate::paths::which("xmllint").is_some() {
             rows.push(("xmllint --stream", &lint));
         }
         let mut results = Vec::new();

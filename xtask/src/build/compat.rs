@@ -34,7 +34,7 @@ impl Toolchain {
             gcc_major,
             glibc_rpc: Path::new("/usr/include/rpc/rpc.h").exists(),
             python2: runs_python2(),
-            ccache: crate::host::which("ccache").is_some(),
+            ccache: crate::paths::which("ccache").is_some(),
         })
     }
 }

@@ -18,7 +18,7 @@ pub fn tarball(suite: &str) -> Result<PathBuf> {
     }
     super::require_root("making a chroot")?;
     crate::host::install_packages(&[("debootstrap", "debootstrap")])?;
-    if crate::host::which("debootstrap").is_none() {
+    if crate::paths::which("debootstrap").is_none() {
         bail!("debootstrap is missing: apt-get install debootstrap");
     }
     let archive = mirror::debian_archive(Path::new("/etc/apt"))?;
