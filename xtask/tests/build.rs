@@ -577,6 +577,8 @@ fn a_failing_step_shows_its_last_lines_and_the_log_and_removes_the_new_prefix() 
     let log = err.rsplit("full log: ").next().unwrap().trim();
     assert!(std::fs::read_to_string(log).unwrap().contains("early line"));
     assert!(!prefix.exists(), "the prefix this build created is gone");
+    // The log stays for the user to read; the test's own goes with it.
+    std::fs::remove_dir_all(Path::new(log).parent().unwrap()).unwrap();
 }
 
 #[test]
