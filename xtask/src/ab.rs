@@ -325,9 +325,11 @@ pub fn extract(tar: &Path, dir: &Path) -> Result<PathBuf> {
 }
 
 /// The upstream repo and a fork with the series ported onto release-3.12.
-/// The shared repository holds the stall stage's commits only; with a full
-/// clone in `$GLUSTER_REPO` (opt-in) the delivery stage is read from there
-/// and ported too, else it is left out and the run says so.
+/// Both stages are read from the shared repository when it holds the
+/// delivery stage's commits (it does since they were added to it); an
+/// older one with the stall stage alone falls back to a full clone in
+/// `$GLUSTER_REPO` (opt-in), else the delivery stage is left out and the
+/// run says so.
 pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> {
     let shared = extract(tar, dir)?;
     let fork = dir.join("fork");
@@ -342,25 +344,7 @@ pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> 
         cfg.set_str("user.name", "gluster-legacy-kit a/b")?;
         cfg.set_str("user.email", "ab@gluster-legacy-kit.invalid")?;
     }
-    let full = std::env::var_os("GLUSTER_REPO")
-        .map(PathBuf::from)
-        .filter(|p| delivery_commits_in(p).unwrap_or(false));
-    let (upstream, stages) = match full {
-        Some(full) => {
-            eprintln!(
-                "==> the delivery stage's upstream commits from GLUSTER_REPO={}",
-                full.display()
-            );
-            (full, Vec::new())
-        }
-        None => {
-            eprintln!(
-                "SKIPPED delivery stage of the a/b fork: its upstream commits are not in ../shared/glusterfs; \
-                 GLUSTER_REPO=<full GlusterFS clone> ports and proves it"
-            );
-            (shared, vec!["stall".to_string()])
-        }
-    };
+    let (upstream, stages) = delivery_source(shared)?;
     let outcome = crate::backport::run(&crate::backport::Options {
         branch: "release-3.12".into(),
         repo: fork.clone(),
@@ -374,6 +358,36 @@ pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> 
         bail!("the backport made no commit on release-3.12");
     }
     Ok((upstream, fork))
+}
+
+/// Where the fork's series is read from, and which stages it ports: the
+/// shared repository with every stage when it holds the delivery stage's
+/// commits, else `$GLUSTER_REPO` when that does, else the shared one with
+/// the stall stage alone (said as SKIPPED).
+fn delivery_source(shared: PathBuf) -> Result<(PathBuf, Vec<String>)> {
+    if delivery_commits_in(&shared)? {
+        eprintln!("==> both stages of the series from ../shared/glusterfs");
+        return Ok((shared, Vec::new()));
+    }
+    let full = std::env::var_os("GLUSTER_REPO")
+        .map(PathBuf::from)
+        .filter(|p| delivery_commits_in(p).unwrap_or(false));
+    Ok(match full {
+        Some(full) => {
+            eprintln!(
+                "==> the delivery stage's upstream commits from GLUSTER_REPO={}",
+                full.display()
+            );
+            (full, Vec::new())
+        }
+        None => {
+            eprintln!(
+                "SKIPPED delivery stage of the a/b fork: its upstream commits are not in this \
+                 ../shared/glusterfs; GLUSTER_REPO=<full GlusterFS clone> ports and proves it"
+            );
+            (shared, vec!["stall".to_string()])
+        }
+    })
 }
 
 /// The suite's A/B material: the fork with the series ported, and both builds.
