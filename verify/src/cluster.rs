@@ -52,6 +52,10 @@ pub struct Flavor {
     /// Where that build is installed when it is not `prefix`: bound at
     /// `prefix` inside the cluster.
     pub bound: Option<PathBuf>,
+    /// A whole system root the cluster runs in (chrooted), its GlusterFS
+    /// installed at the system paths as packages lay it out (an EL7 host's
+    /// 3.12): `prefix` is None then, and every path is the root's.
+    pub root: Option<PathBuf>,
 }
 
 impl Flavor {
@@ -59,6 +63,32 @@ impl Flavor {
         Flavor {
             prefix: None,
             bound: None,
+            root: None,
+        }
+    }
+
+    /// The GlusterFS installed at the system paths of `root`, a directory
+    /// the cluster chroots into; the kit's own tools (its target dir) are
+    /// bound read-only at their own paths inside.
+    pub fn rooted(root: &Path) -> Self {
+        Flavor {
+            prefix: None,
+            bound: None,
+            root: Some(root.to_path_buf()),
+        }
+    }
+
+    /// A 3.x build (a prefix build or a rooted one), whose CLI refuses
+    /// 127.x brick hosts; the system's 10.3 takes them.
+    fn legacy(&self) -> bool {
+        self.prefix.is_some() || self.root.is_some()
+    }
+
+    /// A path of the cluster's view, as the host sees it.
+    fn on_host(&self, inside: &Path) -> PathBuf {
+        match &self.root {
+            Some(r) => r.join(inside.strip_prefix("/").unwrap_or(inside)),
+            None => inside.to_path_buf(),
         }
     }
 
@@ -92,11 +122,13 @@ impl Flavor {
                 Flavor {
                     prefix: Some(at),
                     bound: Some(dir.to_path_buf()),
+                    root: None,
                 }
             }
             None => Flavor {
                 prefix: Some(dir.to_path_buf()),
                 bound: None,
+                root: None,
             },
         })
     }
@@ -209,10 +241,10 @@ impl Cluster {
     /// IPv4; 3.x's CLI refuses only the literal name), else a non-loopback
     /// IPv4 address (3.x's CLI refuses 127.x for legacy builds).
     fn brick_addr(flavor: &Flavor, host: Host) -> &'static str {
-        match (host, &flavor.prefix) {
-            (Host::Ipv6, _) => "127.0.0.1",
-            (_, None) => HOST_ADDR,
-            (_, Some(_)) => LEGACY_ADDR,
+        match host {
+            Host::Ipv6 => "127.0.0.1",
+            _ if flavor.legacy() => LEGACY_ADDR,
+            _ => HOST_ADDR,
         }
     }
 
@@ -286,27 +318,47 @@ impl Cluster {
             }
             _ => String::new(),
         };
-        mounts.push_str("mount -t tmpfs tmpfs /run\nmkdir -p /run/gluster\n");
+        if let Some(r) = &flavor.root {
+            mounts.push_str(&root_mounts(r, d)?);
+        }
+        let run = flavor.on_host(Path::new("/run"));
+        mounts.push_str(&format!(
+            "mount -t tmpfs tmpfs {r}\nmkdir -p {r}/gluster\n",
+            r = run.display()
+        ));
         for (sub, target) in flavor.private_dirs() {
             mounts.push_str(&format!(
                 "mkdir -p {t} && mount --bind {d}/{sub} {t}\n",
-                t = target.display(),
+                t = flavor.on_host(&target).display(),
                 d = d.display()
             ));
         }
+        let (hosts, resolv) = (
+            flavor.on_host(Path::new("/etc/hosts")),
+            flavor.on_host(Path::new("/etc/resolv.conf")),
+        );
+        // PID 1 must reap orphans: a killed brick left as a zombie still
+        // looks alive to glusterd, which then will not restart it. bash
+        // reaps any child on SIGCHLD, and each sleep ending raises one.
+        // Inside a root, PID 1 chroots first, so every command nsenter runs
+        // (it keeps the target's root) is the root's.
+        let reap = "while :; do sleep 1; done";
+        let reap = match &flavor.root {
+            Some(r) => format!("exec chroot {} bash -c '{reap}'", r.display()),
+            None => reap.to_string(),
+        };
         let init = format!(
             r#"set -e
 ip link set lo up
-{extra_addr}{mounts}mount --bind {d}/hosts /etc/hosts
-mount --bind {d}/resolv.conf /etc/resolv.conf
+{extra_addr}{mounts}mount --bind {d}/hosts {hosts}
+mount --bind {d}/resolv.conf {resolv}
 hostname {HOST}
 touch {d}/ready
-# PID 1 must reap orphans: a killed brick left as a zombie still looks
-# alive to glusterd, which then will not restart it. bash reaps any child
-# on SIGCHLD, and each sleep ending raises one.
-while :; do sleep 1; done
+{reap}
 "#,
             d = d.display(),
+            hosts = hosts.display(),
+            resolv = resolv.display(),
         );
         progress(
             started,
@@ -549,6 +601,41 @@ while :; do sleep 1; done
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
+}
+
+/// What a cluster in `root` mounts before it chroots: the root bound onto
+/// itself (so `unshare -m` inside can set its propagation), its own /proc,
+/// a read-only /sys, a private /dev with the usual nodes, the cluster's
+/// dir and the kit's tools (read-only) at their own paths, and files to
+/// bind /etc/hosts and /etc/resolv.conf over. The root is the kit's own
+/// throwaway copy, so the two files may be made there.
+fn root_mounts(root: &Path, dir: &Path) -> Result<String> {
+    let tools = crate::tools::target_dir();
+    for f in ["etc/hosts", "etc/resolv.conf"] {
+        let p = root.join(f);
+        // debootstrap may leave resolv.conf a symlink into the host's /run.
+        if p.is_symlink() || !p.exists() {
+            let _ = std::fs::remove_file(&p);
+            std::fs::write(&p, "")
+                .with_context(|| format!("making {} to bind over", p.display()))?;
+        }
+    }
+    Ok(format!(
+        "R={r}\n\
+         mount --bind \"$R\" \"$R\"\n\
+         mount -t proc proc \"$R/proc\"\n\
+         mount -t sysfs -o ro sysfs \"$R/sys\"\n\
+         mount -t tmpfs -o mode=755,size=16m tmpfs \"$R/dev\"\n\
+         for n in null zero full random urandom tty; do touch \"$R/dev/$n\"; mount --bind /dev/$n \"$R/dev/$n\"; done\n\
+         mkdir \"$R/dev/shm\" && mount -t tmpfs tmpfs \"$R/dev/shm\"\n\
+         ln -s /proc/self/fd \"$R/dev/fd\"\n\
+         mkdir -p \"$R\"{d} \"$R\"{t}\n\
+         mount --bind {d} \"$R\"{d}\n\
+         mount --bind -o ro {t} \"$R\"{t}\n",
+        r = root.display(),
+        d = dir.display(),
+        t = tools.display(),
+    ))
 }
 
 impl Drop for Cluster {

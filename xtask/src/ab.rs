@@ -76,6 +76,14 @@ fn newest_tag(repo: &Repository, branch: &Rev) -> Result<String> {
     Ok(d.format(Some(git2::DescribeFormatOptions::new().abbreviated_size(0)))?)
 }
 
+/// The newest release tag (v*) in `branch`'s history: the base an A/B
+/// takes when none is named.
+pub fn nearest_release_tag(repo: &Path, branch: &str) -> Result<String> {
+    let git = crate::backport::open_repo(repo, "--repo")?;
+    let rev = resolve(&git, branch)?;
+    newest_tag(&git, &rev)
+}
+
 /// The base and the branch, resolved (nothing built yet).
 pub fn revisions(opts: &Options) -> Result<(Rev, Rev)> {
     let repo = crate::backport::open_repo(&opts.repo, "--repo")?;

@@ -97,9 +97,165 @@ pub enum Cmd {
         #[arg(long)]
         whole_suite: bool,
     },
+    /// The operator's 3.x host as it really is: BASE and BRANCH built as
+    /// EL7's RPMs lay them out (/usr/sbin/glfsheal, /var/lib/glusterd) into
+    /// a minimal Debian root with the kit's .debs installed by apt; then
+    /// `gluster volume heal VOL info` without the shim, with it, off again,
+    /// and after the fixed build's upgrade, each checked (needs root).
+    OperatorHost(OperatorHostArgs),
+    /// Upstream's own `.t` regression tests against a kit build, each in
+    /// namespaces of its own, side by side (needs root).
+    Regress(RegressArgs),
     /// Benchmarks, each printing ratios measured side by side in one run.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(clap::Args)]
+pub struct RegressArgs {
+    /// Test files or globs, relative to the build's tree
+    /// (tests/basic/ec/*.t); with --branch, `auto` (the default) is every
+    /// `.t` the branch's commits beyond the base add or change.
+    pub tests: Vec<String>,
+    /// One build: the install dir of a build made with `cargo xtask build --keep-tree`.
+    #[arg(long, value_name = "PREFIX", conflicts_with_all = ["branch", "base"])]
+    pub build: Option<PathBuf>,
+    /// The A/B: build BRANCH and its base (each with its tree kept) and
+    /// run every test on both, one verdict per test.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// With --branch: the base [default: the nearest release tag, v*].
+    #[arg(long, requires = "branch")]
+    pub base: Option<String>,
+    /// The GlusterFS repository [default: $GLUSTER_REPO, then .]
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// With --branch: a test failing on both builds that does not fail
+    /// the A/B (repeatable).
+    #[arg(long, requires = "branch")]
+    pub known_failing: Vec<String>,
+    /// The build's kept tree [default: the one its stamp names].
+    #[arg(long, conflicts_with = "branch")]
+    pub tree: Option<PathBuf>,
+    /// Tests run side by side.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: u16,
+    /// Each test's deadline, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// Runs of a failed test after the first; a pass then is "flaky".
+    #[arg(long, default_value_t = 1)]
+    pub retries: u32,
+    /// Print every test's result as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `cargo xtask regress` runs: one build's tests, or the A/B.
+pub enum Regress {
+    One(crate::regress::Options),
+    Ab(crate::regress::ab::Sides),
+}
+
+impl RegressArgs {
+    pub fn plan(self) -> Result<Regress> {
+        let keep = crate::paths::target_dir()?.join("regress");
+        let timeout = std::time::Duration::from_secs(self.timeout);
+        if let Some(branch) = self.branch {
+            let repo = repo(self.repo);
+            let base = match self.base {
+                Some(b) => b,
+                None => crate::ab::nearest_release_tag(&repo, &branch)?,
+            };
+            let (base_prefix, branch_prefix, tree) = crate::regress::ab::build_sides(
+                &repo,
+                &base,
+                &branch,
+                &crate::ab::builds_dir()?,
+                self.jobs.into(),
+            )?;
+            let tests = if self.tests.is_empty() || self.tests == ["auto"] {
+                crate::regress::ab::auto(&repo, &base, &branch)?
+            } else {
+                self.tests
+            };
+            anyhow::ensure!(
+                !tests.is_empty(),
+                "{base}..{branch} adds or changes no .t test: name tests (paths or globs in the tree)"
+            );
+            return Ok(Regress::Ab(crate::regress::ab::Sides {
+                base: base_prefix,
+                branch: branch_prefix,
+                tree,
+                tests,
+                known_failing: self.known_failing,
+                jobs: self.jobs.into(),
+                timeout,
+                retries: self.retries,
+                keep,
+            }));
+        }
+        let build = self
+            .build
+            .context("give --build PREFIX (one build) or --branch BRANCH (the A/B)")?;
+        anyhow::ensure!(
+            !self.tests.is_empty(),
+            "name the tests to run (paths or globs in the build's tree, e.g. tests/basic/ec/*.t)"
+        );
+        let tree = match self.tree {
+            Some(t) => t,
+            None => verify::stamp::load(&build)
+                .and_then(|r| r.tree)
+                .with_context(|| {
+                    format!(
+                        "{} has no kept tree in its stamp: build it with `cargo xtask build --keep-tree`, or pass --tree",
+                        build.display()
+                    )
+                })?,
+        };
+        Ok(Regress::One(crate::regress::Options {
+            tree,
+            prefix: build,
+            tests: self.tests,
+            jobs: self.jobs.into(),
+            timeout,
+            retries: self.retries,
+            keep,
+        }))
+    }
+}
+
+#[derive(clap::Args)]
+pub struct OperatorHostArgs {
+    /// The fork's branch with the fix ported (the upgrade of step 6).
+    pub branch: String,
+    /// The GlusterFS repository [default: $GLUSTER_REPO, then .]
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// The unfixed release the host runs first.
+    #[arg(long, default_value = "v3.12.15")]
+    pub base: String,
+    /// Disperse subvolumes of the volume (k x (2+1) bricks).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub subvols: u8,
+    /// make -j
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Print the outcome as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl OperatorHostArgs {
+    pub fn options(self) -> crate::operator_host::Options {
+        crate::operator_host::Options {
+            repo: repo(self.repo),
+            base: self.base,
+            branch: self.branch,
+            k: self.subvols.into(),
+            jobs: self.jobs.max(1),
+        }
+    }
 }
 
 #[derive(clap::Args)]

@@ -27,6 +27,24 @@ pub const DIRS: &[&str] = &[
     "/sbin/mount.glusterfs",
     "/etc/init.d/glusterd",
     "/etc/init.d/glustereventsd",
+    // What the operator's host (a root of its own) installs at the
+    // system's paths: the RPM layout's GlusterFS, the kit's packages and
+    // the shim turned on. Here they are the host's, and never written.
+    "/etc/ld.so.preload",
+    "/etc/ld.so.conf.d",
+    "/etc/gfresolv.conf",
+    "/usr/sbin/glfsheal",
+    "/usr/lib64",
+    "/usr/libexec/glusterfs",
+    "/usr/lib/x86_64-linux-gnu/glusterfs",
+    "/usr/lib/x86_64-linux-gnu/libgfresolv.so",
+    "/usr/bin/heal-info",
+    "/usr/lib/systemd/system/heal-info.service",
+    // Where upstream's .t tests write on a builder of their own
+    // (bug-1320388.t makes its SSL key there); `regress` covers them.
+    "/etc/ssl/glusterfs.key",
+    "/etc/ssl/glusterfs.pem",
+    "/etc/ssl/glusterfs.ca",
 ];
 
 /// What is compared of one entry: inode, size, mtime and ctime (ns).

@@ -32,6 +32,8 @@ fn main() -> ExitCode {
             keep,
             whole_suite,
         } => xtask::fresh::run(&suite, keep, whole_suite).map(|()| ExitCode::SUCCESS),
+        Cmd::OperatorHost(a) => xtask::tasks::operator_host(a),
+        Cmd::Regress(a) => xtask::tasks::regress(a),
         Cmd::Bench(b) => bench(b).map(|()| ExitCode::SUCCESS),
     };
     match result {

@@ -127,3 +127,52 @@ pub fn chroot_build(suites: &[String], jobs: usize, json: bool) -> Result<ExitCo
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `cargo xtask operator-host BRANCH`: exit 0 when every step held, 1 when
+/// one did not (each named), 2 when the host could not be made.
+pub fn operator_host(args: crate::cli::OperatorHostArgs) -> Result<ExitCode> {
+    let json = args.json;
+    let outcome = crate::operator_host::run(&args.options())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        print!("{}", crate::operator_host::text(&outcome));
+    }
+    Ok(if outcome.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `cargo xtask regress`: exit 0 when every test passed (flaky ones
+/// included) or, for the A/B, every verdict holds; 1 when not; 2 when the
+/// run could not start.
+pub fn regress(args: crate::cli::RegressArgs) -> Result<ExitCode> {
+    let json = args.json;
+    let ok = match args.plan()? {
+        crate::cli::Regress::One(opts) => {
+            let runs = crate::regress::run(&opts)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&runs)?);
+            } else {
+                print!("{}", crate::regress::text(&runs));
+            }
+            runs.iter().all(crate::regress::TestRun::passed)
+        }
+        crate::cli::Regress::Ab(sides) => {
+            let rows = crate::regress::ab::run(&sides)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", crate::regress::ab::text(&rows));
+            }
+            rows.iter().all(|r| r.passed)
+        }
+    };
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

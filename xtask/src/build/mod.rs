@@ -21,6 +21,7 @@ mod export;
 mod make;
 pub mod report;
 pub mod reuse;
+pub mod rpm_layout;
 pub mod staged;
 
 pub use report::{Report, Seconds};

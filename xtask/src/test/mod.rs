@@ -4,6 +4,8 @@
 //! the one task it calls is `demo`, in process, so the step is the same
 //! function users run and its error is the demo's own.
 
+pub mod regress;
+
 use crate::host::{install_packages, install_packaging_tools, install_pip, is_root, FEATURES};
 use crate::matrix::Plan;
 use anyhow::{bail, Context, Result};
@@ -36,6 +38,15 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("systemd", "systemd-analyze"),
     ("prometheus", "prometheus"),
     ("prometheus-node-exporter", "prometheus-node-exporter"),
+    // The operator's host is a minimal Debian root; installed here, before
+    // the host check starts, not by the step (it writes /usr/sbin).
+    ("debootstrap", "debootstrap"),
+    // What upstream's .t tests call (`regress`), before the host check.
+    ("psmisc", "killall"),
+    ("sysvinit-utils", "pidof"),
+    ("attr", "getfattr"),
+    ("uuid-runtime", "uuidgen"),
+    ("xfsprogs", "mkfs.xfs"),
 ];
 
 /// Build inputs with no program to look for: (package, file it installs).
@@ -200,13 +211,30 @@ pub fn run() -> Result<()> {
             Ok(s) => s.as_ref().map(ab_step).transpose(),
         }
     };
-    let steps: [(&str, &Step); 3] = [
+    let operator = || -> Result<Option<bool>> {
+        match &shared {
+            Err(e) => bail!("{e:#}"),
+            Ok(s) => s.as_ref().map(operator_host_step).transpose(),
+        }
+    };
+    let regress = || -> Result<Option<bool>> {
+        match &shared {
+            Err(e) => bail!("{e:#}"),
+            Ok(s) => s.as_ref().map(regress::step).transpose(),
+        }
+    };
+    let steps: [(&str, &Step); 5] = [
         // What a new user runs first; it checks its own claims.
         ("demo", &demo),
         // The reference verify matrix on a real cluster, as users run it.
         ("verify", &verify_reference),
         // The real 3.12.15 A/B: verify --branch on the builds made above.
         ("a/b", &ab),
+        // The seed's command on a 3.12 as EL7's packages lay it out, with
+        // the kit's .debs installed: the operator's host as it really is.
+        ("operator host", &operator),
+        // Nine upstream fixes ported and proven by their own .t tests.
+        ("regress", &regress),
     ];
     for (name, step) in steps {
         let outcome = step().unwrap_or_else(|e| {
@@ -329,6 +357,21 @@ fn ab_step(shared: &crate::ab::Shared) -> Result<bool> {
         ..Default::default()
     };
     verify_step("a/b", &plan, "verify-ab.json")
+}
+
+/// `cargo xtask operator-host release-3.12` on the shared fork: v3.12.15
+/// and the backported branch in the RPM layout, the six steps printed.
+fn operator_host_step(shared: &crate::ab::Shared) -> Result<bool> {
+    eprintln!("==> operator host: cargo xtask operator-host release-3.12 (base v3.12.15)");
+    let outcome = crate::operator_host::run(&crate::operator_host::Options {
+        repo: shared.fork.clone(),
+        base: "v3.12.15".into(),
+        branch: "release-3.12".into(),
+        k: SUBVOLS,
+        jobs: 2,
+    })?;
+    print!("{}", crate::operator_host::text(&outcome));
+    Ok(outcome.passed)
 }
 
 /// The subvolumes `verify` tests by default.
