@@ -47,7 +47,8 @@ pub struct Diagnosis {
     pub tcp_connecting: Vec<String>,
     /// gdb's `thread apply all bt`, when gdb could attach.
     pub backtrace: Option<String>,
-    /// Timestamps (seconds into the log's day) of "Going UP" lines this run wrote.
+    /// Times of the "Going UP" lines this run wrote, in seconds since 1970
+    /// of the log's wall clock.
     pub going_up: Vec<f64>,
     pub going_up_gaps: Vec<f64>,
     pub graph_received: bool,
@@ -157,20 +158,37 @@ fn backtrace(pid: u32) -> Option<String> {
     (!frames.is_empty()).then(|| frames.join("\n"))
 }
 
-/// Seconds into the day of a `[2026-11-25 16:08:48.364351 +0000]` log line.
-/// Seconds of the day of a log line. 3.x writes `[2026-11-25 16:08:48.000000]`,
-/// later releases add the zone: `[2026-11-25 16:08:48.000000 +0000]`.
+/// The time of a log line, in seconds since 1970-01-01 of the wall clock it
+/// was written in (the zone is ignored: only differences are used). 3.x
+/// writes `[2026-11-25 16:08:48.000000]`, later releases add the zone:
+/// `[2026-11-25 16:08:48.000000 +0000]`. The date counts too, so a run
+/// that crosses midnight has no negative gap.
 fn log_time(line: &str) -> Option<f64> {
-    let t = line
-        .strip_prefix('[')?
-        .split_whitespace()
-        .nth(1)?
-        .trim_end_matches(']');
+    let mut words = line.strip_prefix('[')?.split_whitespace();
+    let mut date = words.next()?.split('-');
+    let y: i64 = date.next()?.parse().ok()?;
+    let mo: i64 = date.next()?.parse().ok()?;
+    let d: i64 = date.next()?.parse().ok()?;
+    let t = words.next()?.trim_end_matches(']');
     let mut it = t.split(':');
     let h: f64 = it.next()?.parse().ok()?;
     let m: f64 = it.next()?.parse().ok()?;
     let s: f64 = it.next()?.parse().ok()?;
-    Some(h * 3600.0 + m * 60.0 + s)
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) as f64 * 86400.0 + h * 3600.0 + m * 60.0 + s)
+}
+
+/// Days from 1970-01-01 to the proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`), so no date crate is needed for log lines.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
 }
 
 /// The "Going UP" times in `log` and the gaps between them.
@@ -367,6 +385,16 @@ mod tests {
         let (t, g) = going_up(log);
         assert_eq!(t.len(), 2);
         assert_eq!(g, vec![2.012]);
+    }
+
+    #[test]
+    fn gaps_across_midnight_and_month_ends_are_positive() {
+        let log = "[2026-11-30 23:59:55.000000] I [ec.c:343:ec_up] 0-v-disperse-0: Going UP\n[2026-12-01 00:00:05.250000] I [ec.c:343:ec_up] 0-v-disperse-1: Going UP\n";
+        let (t, g) = going_up(log);
+        assert_eq!(t.len(), 2);
+        assert_eq!(g, vec![10.25]);
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11017);
     }
 
     #[test]
