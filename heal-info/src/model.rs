@@ -61,7 +61,9 @@ pub struct Totals {
     pub bricks: usize,
     pub connected: usize,
     pub entries: u64,
-    pub split_brain: u64,
+    /// None (null) when no brick's output counts split-brain entries: info
+    /// mode's output has no such count, and an unknown is not a zero.
+    pub split_brain: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub possibly_healing: Option<u64>,
 }
@@ -113,7 +115,10 @@ pub fn totals(bricks: &[Brick]) -> Totals {
         bricks: bricks.len(),
         connected: bricks.iter().filter(|b| b.connected).count(),
         entries: bricks.iter().filter_map(|b| b.entries).sum(),
-        split_brain: bricks.iter().filter_map(|b| b.split_brain).sum(),
+        split_brain: bricks
+            .iter()
+            .any(|b| b.split_brain.is_some())
+            .then(|| bricks.iter().filter_map(|b| b.split_brain).sum()),
         possibly_healing: bricks
             .iter()
             .any(|b| b.possibly_healing.is_some())

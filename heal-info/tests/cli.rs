@@ -209,3 +209,55 @@ fn bad_input_says_what_to_do() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Info-mode XML as glfsheal writes it (glfsh_print_xml_heal_op_status,
+/// glfs-heal.c v3.12.15 line 253: `numberOfEntries` only), pretty-printed
+/// by xmlSaveFormatFileEnc.
+const INFO_XML: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cliOutput>
+  <healInfo>
+    <bricks>
+      <brick hostUuid="3fc345d8-5ddd-43fe-9106-2265b001d9a0">
+        <name>n1:/b/1</name>
+        <status>Connected</status>
+        <numberOfEntries>0</numberOfEntries>
+      </brick>
+    </bricks>
+  </healInfo>
+  <opRet>0</opRet>
+  <opErrno>0</opErrno>
+  <opErrstr/>
+</cliOutput>
+"#;
+
+#[test]
+fn info_mode_split_brain_is_unknown_not_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("out.xml");
+    std::fs::write(&f, INFO_XML).unwrap();
+    let o = heal_info(&["v", "--from", f.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v = stderr_json(&o);
+    assert_eq!(v["totals"]["split_brain"], serde_json::Value::Null, "{v}");
+    assert_eq!(
+        v["bricks"][0]["split_brain"],
+        serde_json::Value::Null,
+        "{v}"
+    );
+    let o = heal_info(&["v", "--from", f.to_str().unwrap()]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("split-brain unknown") && !table.contains("0 in split-brain"),
+        "{table}"
+    );
+    let o = heal_info(&["v", "--from", f.to_str().unwrap(), "--format", "prometheus"]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    assert!(
+        !scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == "gluster_volume_split_brain_heal_count"),
+        "an unknown count has no series: {text}"
+    );
+}
