@@ -6,7 +6,7 @@
 //! keep working; the per-volume health of each run is ours
 //! (`gluster_heal_info_*`).
 
-use crate::model::Report;
+use crate::model::{Mode, Report};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -140,7 +140,12 @@ pub fn encode(cluster_id: &str, volumes: &[VolumeState], exporter: Option<Export
                     f.get_or_create(&bl).set(n as i64);
                 }
             };
-            set(&heal, b.entries);
+            // split-brain-info lists only the split-brain entries: its
+            // count is no pending-heal count, and goes to the split-brain
+            // series alone.
+            if r.mode != Mode::SplitBrain {
+                set(&heal, b.entries);
+            }
             set(&split, b.split_brain);
             set(&healing, b.possibly_healing);
             set(&connected, Some(b.connected as u64));

@@ -261,3 +261,44 @@ fn info_mode_split_brain_is_unknown_not_zero() {
         "an unknown count has no series: {text}"
     );
 }
+
+#[test]
+fn split_brain_mode_counts_go_to_the_split_brain_metric_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("out.xml");
+    // `glfsheal VOL split-brain-info xml`: the XML writer puts the
+    // split-brain count in `numberOfEntries` too
+    // (glfsh_print_xml_heal_op_status, glfs-heal.c v3.12.15 line 253).
+    std::fs::write(
+        &f,
+        INFO_XML.replace(
+            "<status>Connected</status>\n        <numberOfEntries>0</numberOfEntries>",
+            "<file gfid=\"9f0d2f6a-6d3c-4b8e-9b1e-2f5a0c6e7d11\">/a</file>\n        <file gfid=\"1c2b3a49-5e6f-4a8b-9c0d-1e2f3a4b5c6d\">/b</file>\n        <status>Connected</status>\n        <numberOfEntries>2</numberOfEntries>",
+        ),
+    )
+    .unwrap();
+    let o = heal_info(&[
+        "v",
+        "--from",
+        f.to_str().unwrap(),
+        "--split-brain",
+        "--format",
+        "prometheus",
+    ]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let value = |metric: &str| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == metric && s.labels.get("brick_path") == Some("/b/1"))
+            .map(|s| s.value.clone())
+    };
+    assert!(
+        matches!(value("gluster_volume_split_brain_heal_count"), Some(prometheus_parse::Value::Gauge(v)) if v == 2.0),
+        "{text}"
+    );
+    // split-brain-info lists only split-brain entries: the pending count
+    // is not known in this mode.
+    assert!(value("gluster_volume_heal_count").is_none(), "{text}");
+}
