@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 pub const EXIT_CODES: &str = "Exit codes:
   0  every brick connected, nothing to heal
-  1  entries pending heal (or in split-brain)
+  1  entries pending heal (or in split-brain); also when glfsheal's crawl of
+     a brick stopped partway (\"Failed to process entries completely\"):
+     its count is then a lower bound, and JSON names the crawl_error
   2  a brick is not connected
   3  the deadline passed; glfsheal was diagnosed and killed
   4  glfsheal failed, or its output was empty, truncated or malformed

@@ -69,6 +69,7 @@ pub fn encode(cluster_id: &str, volumes: &[VolumeState], exporter: Option<Export
     let mut reg = Registry::default();
     let brick = || Family::<BrickLabels, Gauge>::default();
     let (heal, split, healing, connected) = (brick(), brick(), brick(), brick());
+    let partial = brick();
     let success = Family::<VolumeLabels, Gauge>::default();
     let duration = Family::<VolumeLabels, Gauge<f64, AtomicU64>>::default();
     let last = Family::<VolumeLabels, Gauge<f64, AtomicU64>>::default();
@@ -93,6 +94,11 @@ pub fn encode(cluster_id: &str, volumes: &[VolumeState], exporter: Option<Export
         "gluster_heal_info_brick_connected",
         "1 if glfsheal could reach the brick",
         connected.clone(),
+    );
+    reg.register(
+        "gluster_heal_info_brick_crawl_partial",
+        "1 if glfsheal's crawl of the brick stopped partway: its heal count is a lower bound",
+        partial.clone(),
     );
     reg.register(
         "gluster_heal_info_success",
@@ -149,6 +155,7 @@ pub fn encode(cluster_id: &str, volumes: &[VolumeState], exporter: Option<Export
             set(&split, b.split_brain);
             set(&healing, b.possibly_healing);
             set(&connected, Some(b.connected as u64));
+            set(&partial, Some(b.crawl_error.is_some() as u64));
         }
         success.get_or_create(&vl).set(i64::from(r.error.is_none()));
         duration.get_or_create(&vl).set(r.duration_seconds);

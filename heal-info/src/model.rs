@@ -29,6 +29,11 @@ pub struct Brick {
     pub marked_split_brain: u64,
     #[serde(skip)]
     pub marked_healing: u64,
+    /// Why glfsheal's crawl of this brick stopped partway ("Failed to
+    /// process entries completely. (ERROR)"): `entries` then counts what
+    /// it read before, a lower bound. The brick did answer, so it is not
+    /// disconnected.
+    pub crawl_error: Option<String>,
     /// The entry paths (or `<gfid:...>`), kept with `--entries`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entry_paths: Vec<String>,
@@ -126,14 +131,16 @@ pub fn totals(bricks: &[Brick]) -> Totals {
     }
 }
 
-/// The exit code for a complete answer.
+/// The exit code for a complete answer. A brick whose crawl stopped
+/// partway reads as pending: it had entries to count (glfsheal reports a
+/// partial crawl only after counting some), and its count is a lower
+/// bound, so it can never read as clean.
 pub fn exit_for(bricks: &[Brick]) -> u8 {
     if bricks.iter().any(|b| !b.connected) {
         exit::DISCONNECTED
-    } else if bricks
-        .iter()
-        .any(|b| b.entries.unwrap_or(0) > 0 || b.split_brain.unwrap_or(0) > 0)
-    {
+    } else if bricks.iter().any(|b| {
+        b.entries.unwrap_or(0) > 0 || b.split_brain.unwrap_or(0) > 0 || b.crawl_error.is_some()
+    }) {
         exit::PENDING
     } else {
         exit::CLEAN

@@ -302,3 +302,36 @@ fn split_brain_mode_counts_go_to_the_split_brain_metric_only() {
     // is not known in this mode.
     assert!(value("gluster_volume_heal_count").is_none(), "{text}");
 }
+
+#[test]
+fn a_partial_crawl_exits_1_with_its_count_and_crawl_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("out.txt");
+    // glfsh_print_hr_heal_op_status (glfs-heal.c v3.12.15 line 356) for a
+    // brick whose crawl failed after counting 5 entries.
+    std::fs::write(
+        &f,
+        "Brick n1:/b/1\n/a\nStatus: Failed to process entries completely. (Transport endpoint is not connected)\nNumber of entries: 5\n\nBrick n1:/b/2\nStatus: Connected\nNumber of entries: 0\n\n",
+    )
+    .unwrap();
+    let o = heal_info(&["v", "--from", f.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "pending, not disconnected (2)");
+    let v = stderr_json(&o);
+    let b = &v["bricks"][0];
+    assert_eq!(b["connected"], true, "{v}");
+    assert_eq!(b["entries"], 5, "{v}");
+    assert_eq!(
+        b["crawl_error"], "Transport endpoint is not connected",
+        "{v}"
+    );
+    assert_eq!(v["bricks"][1]["crawl_error"], serde_json::Value::Null);
+    let o = heal_info(&["v", "--from", f.to_str().unwrap(), "--format", "prometheus"]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("gluster_heal_info_brick_crawl_partial{")
+                && l.contains("brick_path=\"/b/1\"")
+                && l.ends_with(" 1")),
+        "{text}"
+    );
+}
