@@ -14,8 +14,24 @@ pub const EXIT_CODES: &str = "Exit codes:
   3  the deadline passed; glfsheal was diagnosed and killed
   4  glfsheal failed, or its output was empty, truncated or malformed
      (also: no glfsheal found, unknown volume)
+ 64  the command line is wrong (an unknown option or value, no volume
+     named, a --timeout that is not a positive number); clap's own code
+     would be 2, which means a disconnected brick here
 
 A volume named like a subcommand (scan, doctor, probe): heal-info [OPTIONS] -- NAME";
+
+/// A mistake on the command line that clap cannot see (no volume named, a
+/// deadline of zero): main exits `exit::USAGE` for it, as for clap's own.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 #[derive(Parser)]
 #[command(name = "heal-info", version, about = "gluster volume heal VOL info, with a deadline and a diagnosis when it hangs", after_help = EXIT_CODES, args_conflicts_with_subcommands = true)]

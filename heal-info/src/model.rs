@@ -59,6 +59,9 @@ pub mod exit {
     pub const DISCONNECTED: u8 = 2;
     pub const DEADLINE: u8 = 3;
     pub const FAILED: u8 = 4;
+    /// The command line is wrong (sysexits.h's EX_USAGE). Not clap's 2,
+    /// which a script would read as DISCONNECTED.
+    pub const USAGE: u8 = 64;
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -190,12 +190,13 @@ fn a_summary_of_3_12_plain_output_is_computed_from_the_entry_marks() {
 #[test]
 fn bad_input_says_what_to_do() {
     let o = heal_info(&[]);
-    assert_eq!(o.status.code(), Some(4));
+    assert_eq!(o.status.code(), Some(64), "no volume named: a usage error");
     assert!(String::from_utf8_lossy(&o.stderr).contains("heal-info --all"));
     let o = heal_info(&["v", "--timeout", "0"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("positive number of seconds"));
+    assert_eq!(o.status.code(), Some(64));
     let o = heal_info(&["--all", "--jobs", "0"]);
-    assert_eq!(o.status.code(), Some(2), "clap refuses --jobs 0");
+    assert_eq!(o.status.code(), Some(64), "clap refuses --jobs 0");
     let o = heal_info(&[
         "serve",
         "--glfsheal",
@@ -334,4 +335,26 @@ fn a_partial_crawl_exits_1_with_its_count_and_crawl_error() {
                 && l.ends_with(" 1")),
         "{text}"
     );
+}
+
+#[test]
+fn usage_errors_exit_64_not_2_which_is_a_disconnected_brick() {
+    for args in [
+        &["--no-such-flag"][..],
+        &["v", "--format", "yaml"],
+        &["v", "--summary", "--split-brain"],
+        &["serve", "--jobs", "x"],
+    ] {
+        let o = heal_info(args);
+        assert_eq!(o.status.code(), Some(64), "{args:?}");
+        assert!(!o.stderr.is_empty(), "{args:?}: clap says why");
+    }
+    // Asking for help or the version is no error.
+    for args in [&["--help"][..], &["--version"]] {
+        let o = heal_info(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert!(!o.stdout.is_empty(), "{args:?}");
+    }
+    let o = heal_info(&["--help"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(" 64  the command line is wrong"));
 }
