@@ -148,11 +148,18 @@ fn all_cmd(a: &InfoArgs, mode: Mode, keep_entries: bool) -> Result<u8> {
     let build = find::find(a.glfsheal.as_deref(), a.prefix.as_deref())?;
     let started = std::time::Instant::now();
     let timeout = Duration::from_secs_f64(a.timeout);
-    let (volumes, error) = match heal_info::volumes::started(&build, timeout) {
+    let (listed, error) = match heal_info::volumes::listed(&build, timeout) {
         Ok(v) => (v, None),
-        Err(e) => (vec![], Some(format!("{e:#}"))),
+        Err(e) => (Default::default(), Some(format!("{e:#}"))),
     };
+    let heal_info::volumes::Listed {
+        healable: volumes,
+        skipped,
+    } = listed;
     eprintln!("heal-info: {} started volume(s)", volumes.len());
+    for s in &skipped {
+        eprintln!("heal-info: {}: skipped: {}", s.volume, s.reason);
+    }
     let template = run::Options {
         volume: String::new(),
         timeout,
@@ -169,6 +176,7 @@ fn all_cmd(a: &InfoArgs, mode: Mode, keep_entries: bool) -> Result<u8> {
             all::worst_exit(&reports)
         },
         volumes: reports,
+        skipped,
         error,
     };
     match a.format {

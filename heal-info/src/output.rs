@@ -94,6 +94,9 @@ pub fn all_table(a: &crate::all::AllReport) -> String {
         out.push_str(&table(r));
         out.push('\n');
     }
+    for s in &a.skipped {
+        out.push_str(&format!("volume {}: skipped: {}\n", s.volume, s.reason));
+    }
     if let Some(e) = &a.error {
         out.push_str(&format!("error: {e}\n"));
     }

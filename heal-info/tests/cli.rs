@@ -358,3 +358,63 @@ fn usage_errors_exit_64_not_2_which_is_a_disconnected_brick() {
     let o = heal_info(&["--help"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains(" 64  the command line is wrong"));
 }
+
+/// `gluster volume info --xml` for one volume, in the elements 3.12's
+/// cli-xml-output.c writes (cli_xml_output_vol_info: `<type>` and
+/// `<typeStr>` from vol_type_str[]).
+fn volume_xml(name: &str, type_code: u8, type_str: &str) -> String {
+    format!(
+        "<volume><name>{name}</name><id>6b4a1e43-9e4c-4a57-8f5e-0c1d2e3f4a5b</id><status>1</status><statusStr>Started</statusStr><snapshotCount>0</snapshotCount><brickCount>2</brickCount><distCount>1</distCount><stripeCount>1</stripeCount><replicaCount>1</replicaCount><arbiterCount>0</arbiterCount><disperseCount>0</disperseCount><redundancyCount>0</redundancyCount><type>{type_code}</type><typeStr>{type_str}</typeStr><transport>0</transport><bricks><brick uuid=\"u\">n1:/b/{name}<name>n1:/b/{name}</name><hostUuid>u</hostUuid><isArbiter>0</isArbiter></brick></bricks><optCount>0</optCount><options/></volume>"
+    )
+}
+
+#[test]
+fn all_skips_pure_distribute_volumes_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let sbin = dir.path().join("sbin");
+    std::fs::create_dir_all(&sbin).unwrap();
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><cliOutput><opRet>0</opRet><opErrno>0</opErrno><opErrstr/><volInfo><volumes>{}{}<count>2</count></volumes></volInfo></cliOutput>",
+        volume_xml("dist", 0, "Distribute"),
+        volume_xml("rep", 2, "Replicate")
+    );
+    let gluster = sbin.join("gluster");
+    std::fs::write(&gluster, format!("#!/bin/sh\ncat <<'EOF'\n{xml}\nEOF\n")).unwrap();
+    std::fs::set_permissions(&gluster, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // glfsheal's answer for a volume with no afr or ec (glfs-heal.c v3.12.15
+    // line 1521, through glfsh_xml_end).
+    script(
+        &sbin,
+        r#"if [ "$1" = dist ]; then
+  echo '<cliOutput><opRet>-1</opRet><opErrno>22</opErrno><opErrstr>Volume dist is not of type replicate/disperse</opErrstr></cliOutput>'
+  exit 1
+fi
+printf 'Brick n1:/b/rep\nStatus: Connected\nNumber of entries: 0\n\n'"#,
+    );
+    let o = heal_info(&[
+        "--all",
+        "--prefix",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v = stderr_json(&o);
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    let names: Vec<&str> = v["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["volume"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["rep"], "{v}");
+    assert_eq!(v["skipped"][0]["volume"], "dist", "{v}");
+    assert!(
+        v["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Distribute"),
+        "{v}"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("dist: skipped"), "{err}");
+}
