@@ -134,13 +134,15 @@ fn system_glusterfs_in(root: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// How long `glusterfs --version` may take: it answers at once, but a
+/// binary stuck in its own startup must not hold heal-info.
+const VERSION_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The version word of `glusterfs --version` ("glusterfs 10.3" gives "10.3").
 pub fn version_word(glusterfs: &Path) -> Option<String> {
-    let out = duct::cmd!(glusterfs, "--version")
-        .stderr_null()
-        .read()
-        .ok()?;
-    out.lines()
+    crate::deadline::output(glusterfs, &["--version"], VERSION_LIMIT)
+        .ok()?
+        .lines()
         .next()?
         .split_whitespace()
         .nth(1)
@@ -187,6 +189,21 @@ mod tests {
         let libexec = install(root.path(), "/usr/libexec/glusterfs/glfsheal");
         let b = find_in(root.path(), None, None, None).unwrap();
         assert_eq!(b.glfsheal, libexec);
+    }
+
+    #[test]
+    fn a_hung_glusterfs_version_is_killed_at_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = dir.path().join("glusterfs");
+        std::fs::write(&g, "#!/bin/sh\nexec sleep 60\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&g, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(version_word(&g)));
+        let word = rx
+            .recv_timeout(VERSION_LIMIT + std::time::Duration::from_secs(10))
+            .expect("glusterfs --version ran with no deadline");
+        assert_eq!(word, None);
     }
 
     #[test]

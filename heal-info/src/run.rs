@@ -1,14 +1,14 @@
-//! Running glfsheal under a deadline. Its output is parsed as it streams
-//! in on another thread; if the deadline passes first, the live process is
-//! diagnosed (`diagnose`) before it is killed.
+//! Running glfsheal under a deadline (`deadline::stream`). Its output is
+//! parsed as it streams in on another thread; if the deadline passes
+//! first, the live process is diagnosed (`diagnose`) before it is killed.
 
+use crate::deadline::{self, Ending};
 use crate::diagnose;
 use crate::find::{self, Build};
 use crate::model::{self, exit, Mode, Report, SummarySource};
 use crate::parse::{self, Parsed};
 use crate::version::Version;
 use std::io::BufReader;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 #[derive(Clone)]
@@ -67,10 +67,6 @@ fn compute_summary(report: &mut Report) {
     report.totals = model::totals(&report.bricks);
     report.exit = model::exit_for(&report.bricks);
     report.ok = report.exit == exit::CLEAN;
-}
-
-enum Outcome {
-    Parsed(anyhow::Result<Parsed>),
 }
 
 pub fn heal_info(build: &Build, opts: &Options) -> Report {
@@ -188,52 +184,33 @@ fn attempt(build: &Build, opts: &Options, args: &[&str], started: Instant) -> Re
         .collect();
     let log_offset =
         std::fs::metadata(diagnose::log_path(build, &opts.volume)).map_or(0, |m| m.len());
-    // The deadline kills glfsheal; PR_SET_PDEATHSIG kills it too if we die
-    // first. Spawned from this (the caller's) thread, not the reader's.
-    let handle = match duct::cmd(&build.glfsheal, argv)
-        .before_spawn(|cmd| {
-            die_with_parent::die_with_parent(cmd);
-            Ok(())
-        })
-        .stderr_null()
-        .unchecked()
-        .reader()
-    {
-        Ok(h) => h,
+    let keep = opts.keep_entries;
+    let remaining = opts.timeout.saturating_sub(started.elapsed());
+    let ending = deadline::stream(
+        duct::cmd(&build.glfsheal, argv).stderr_null(),
+        remaining,
+        move |r| parse::parse(BufReader::new(r), keep),
+        |pid| pid.map(|pid| diagnose::diagnose(pid, build, &opts.volume, log_offset)),
+    );
+    report.duration_seconds = started.elapsed().as_secs_f64();
+    match ending {
         Err(e) => {
             report.error = Some(format!("cannot run {}: {e}", build.glfsheal.display()));
-            return report;
         }
-    };
-    let handle = std::sync::Arc::new(handle);
-    let pid = handle.pids().first().copied();
-    let (tx, rx) = mpsc::channel();
-    let reader = handle.clone();
-    let keep = opts.keep_entries;
-    std::thread::spawn(move || {
-        let parsed = parse::parse(BufReader::new(&*reader), keep);
-        let _ = tx.send(Outcome::Parsed(parsed));
-    });
-    let remaining = opts.timeout.saturating_sub(started.elapsed());
-    match rx.recv_timeout(remaining) {
-        Ok(Outcome::Parsed(parsed)) => {
-            let signal = handle.try_wait().ok().flatten().and_then(|o| {
+        Ok(Ending::InTime { value, output }) => {
+            let signal = output.and_then(|o| {
                 use std::os::unix::process::ExitStatusExt;
                 o.status.signal()
             });
-            report.duration_seconds = started.elapsed().as_secs_f64();
-            settle(&mut report, parsed, signal);
+            settle(&mut report, value, signal);
         }
-        Err(_) => {
-            report.duration_seconds = started.elapsed().as_secs_f64();
+        Ok(Ending::Late(diagnosis)) => {
             report.exit = exit::DEADLINE;
             report.error = Some(format!(
                 "glfsheal did not finish within {:.0} s",
                 opts.timeout.as_secs_f64()
             ));
-            report.diagnosis =
-                pid.map(|pid| diagnose::diagnose(pid, build, &opts.volume, log_offset));
-            let _ = handle.kill();
+            report.diagnosis = diagnosis;
         }
     }
     report
