@@ -418,3 +418,53 @@ printf 'Brick n1:/b/rep\nStatus: Connected\nNumber of entries: 0\n\n'"#,
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("dist: skipped"), "{err}");
 }
+
+/// A stand-in glfsheal under PREFIX/sbin that appends `log` (printf
+/// format) to PREFIX/var/log/glusterfs/glfsheal-VOL.log, then hangs.
+fn hanging_glfsheal_writing(prefix: &Path, log: &str) {
+    let sbin = prefix.join("sbin");
+    std::fs::create_dir_all(&sbin).unwrap();
+    script(
+        &sbin,
+        &format!(
+            r#"echo "$*" >> "$(dirname "$0")/../args"
+log="$(dirname "$0")/../var/log/glusterfs/glfsheal-$1.log"
+mkdir -p "$(dirname "$log")"
+printf '{log}' >> "$log"
+exec sleep 30"#
+        ),
+    );
+}
+
+/// Going UP lines as ec_up logs them (3.x's format, no zone), ten and a
+/// half seconds apart.
+const GOING_UP: &str = "[2026-11-25 16:08:48.000000] I [ec.c:343:ec_up] 0-v-disperse-0: Going UP\\n[2026-11-25 16:08:58.500000] I [ec.c:343:ec_up] 0-v-disperse-1: Going UP\\n";
+
+#[test]
+fn a_non_utf8_byte_in_the_log_keeps_the_going_up_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    // \351 is Latin-1 e-acute: not UTF-8 on its own.
+    hanging_glfsheal_writing(
+        dir.path(),
+        &format!(
+            "[2026-11-25 16:08:47.000000] W [socket.c:1] 0-v: peer caf\\351 closed\\n{GOING_UP}"
+        ),
+    );
+    let o = heal_info(&[
+        "v",
+        "--prefix",
+        dir.path().to_str().unwrap(),
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let v = stderr_json(&o);
+    assert_eq!(
+        v["diagnosis"]["going_up"].as_array().unwrap().len(),
+        2,
+        "{v}"
+    );
+    assert_eq!(v["diagnosis"]["going_up_gaps"][0], 10.5, "{v}");
+}
