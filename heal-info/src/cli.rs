@@ -58,7 +58,9 @@ pub struct InfoArgs {
     /// An installed GlusterFS build tree (its glfsheal, version, log and socket).
     #[arg(long)]
     pub prefix: Option<PathBuf>,
-    /// Seconds to wait for glfsheal before diagnosing and killing it.
+    /// Seconds to wait for glfsheal before diagnosing and killing it (a
+    /// build with --nolog runs without its log first, and past the deadline
+    /// once more with it for the diagnosis: up to twice this).
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -99,7 +101,8 @@ pub enum Cmd {
         /// Seconds between refreshes.
         #[arg(long, default_value_t = 60.0)]
         interval: f64,
-        /// Seconds each volume's glfsheal may take before it is diagnosed and killed.
+        /// Seconds each volume's glfsheal may take before it is diagnosed and
+        /// killed (twice this where a --nolog run is rerun with its log).
         #[arg(long, default_value_t = 60.0)]
         timeout: f64,
         /// How many glfsheals run at once.

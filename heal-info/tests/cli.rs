@@ -468,3 +468,46 @@ fn a_non_utf8_byte_in_the_log_keeps_the_going_up_evidence() {
     );
     assert_eq!(v["diagnosis"]["going_up_gaps"][0], 10.5, "{v}");
 }
+
+#[test]
+fn nolog_runs_and_a_deadline_reruns_with_the_log_for_the_diagnosis() {
+    let dir = tempfile::tempdir().unwrap();
+    let sbin = dir.path().join("sbin");
+    std::fs::create_dir_all(&sbin).unwrap();
+    let glusterfs = sbin.join("glusterfs");
+    std::fs::write(&glusterfs, "#!/bin/sh\necho 'glusterfs 10.3'\n").unwrap();
+    std::fs::set_permissions(&glusterfs, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // With --nolog glfsheal logs nothing (GF_LOG_NONE, glfs-heal.c v10.3
+    // main); without, ec_up's lines reach its log.
+    script(
+        &sbin,
+        &format!(
+            r#"echo "$*" >> "$(dirname "$0")/../args"
+case " $* " in *" --nolog "*) exec sleep 30 ;; esac
+log="$(dirname "$0")/../var/log/glusterfs/glfsheal-$1.log"
+mkdir -p "$(dirname "$log")"
+printf '{GOING_UP}' >> "$log"
+exec sleep 30"#
+        ),
+    );
+    let o = heal_info(&[
+        "v",
+        "--prefix",
+        dir.path().to_str().unwrap(),
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    ]);
+    let v = stderr_json(&o);
+    assert_eq!(o.status.code(), Some(3), "{v}");
+    let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
+    let runs: Vec<&str> = args.lines().collect();
+    assert_eq!(runs, ["v --xml --nolog", "v --xml"], "{v}");
+    assert_eq!(
+        v["diagnosis"]["going_up"].as_array().unwrap().len(),
+        2,
+        "{v}"
+    );
+    assert!(v["error"].as_str().unwrap().contains("with its log"), "{v}");
+}
