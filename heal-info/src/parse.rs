@@ -66,6 +66,8 @@ fn set_status(b: &mut Brick, status: &str) -> Result<()> {
         _ => (rest, ""),
     };
     b.crawl_error = Some(error.trim().to_string());
+    // The same words from XML and text: the count has its own field.
+    b.status = format!("{PARTIAL_MARK} ({})", error.trim());
     let after = after.trim_end();
     let digits = after.len() - after.bytes().rev().take_while(u8::is_ascii_digit).count();
     if digits < after.len() {
@@ -313,6 +315,11 @@ mod tests {
             assert_eq!(
                 b.crawl_error.as_deref(),
                 Some("Transport endpoint is not connected"),
+                "{form}"
+            );
+            assert_eq!(
+                b.status,
+                "Failed to process entries completely. (Transport endpoint is not connected)",
                 "{form}"
             );
         }
