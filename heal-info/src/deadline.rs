@@ -1,9 +1,11 @@
-//! Running a child process under a deadline: the one way heal-info runs
-//! anything (glfsheal, the gluster CLI, `glusterfs --version`, gdb). Its
-//! stdout is read on another thread as it streams in; if the reading ends
-//! in time the caller gets what it read, else the caller looks at the live
-//! child (glfsheal's diagnosis) and only then is it killed and reaped, so a
-//! hung program leaves neither a waiting caller nor a defunct child behind.
+//! Running a child process under a deadline, the one implementation
+//! heal-info has (for glfsheal, the gluster CLI, `glusterfs --version` and
+//! `EXE --version`, gdb; doctor's namespace probe and objdump run without
+//! one, as before). The child's stdout is read on another thread as it
+//! streams in; if the reading ends in time the caller gets what it read,
+//! else the caller looks at the live child (glfsheal's diagnosis) and only
+//! then is it killed and reaped, so a hung program leaves neither a
+//! waiting caller nor a defunct child behind.
 
 use anyhow::{bail, Context, Result};
 use std::io::Read;
