@@ -107,7 +107,8 @@ pub fn heal_info(build: &Build, opts: &Options) -> Report {
     };
     if retry(&report) && source == Some(SummarySource::Glfsheal) {
         source = Some(SummarySource::ComputedFromEntries);
-        report = attempt(build, opts, &[], started, true);
+        args = vec![];
+        report = attempt(build, opts, &args, started, true);
     } else if retry(&report) && !args.is_empty() {
         let other = if arg == "--xml" { "xml" } else { "--xml" };
         let swapped = with_nolog(

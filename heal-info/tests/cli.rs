@@ -511,3 +511,50 @@ exec sleep 30"#
     );
     assert!(v["error"].as_str().unwrap().contains("with its log"), "{v}");
 }
+
+#[test]
+fn a_hung_plain_summary_after_a_usage_answer_is_diagnosed_not_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let sbin = dir.path().join("sbin");
+    std::fs::create_dir_all(&sbin).unwrap();
+    // No glusterfs: the version is unknown, so info-summary is tried first;
+    // 3.12.15's glfsheal prints its usage for it (USAGE_STR, main), and
+    // the summary is then counted from the plain run, which hangs here.
+    script(
+        &sbin,
+        &format!(
+            r#"echo "$*" >> "$(dirname "$0")/../args"
+case " $* " in *" info-summary "*)
+  echo "Usage: $0 <VOLNAME> [bigger-file <FILE> | latest-mtime <FILE> | source-brick <HOSTNAME:BRICKNAME> [<FILE>] | split-brain-info]"
+  exit 1 ;;
+esac
+log="$(dirname "$0")/../var/log/glusterfs/glfsheal-$1.log"
+mkdir -p "$(dirname "$log")"
+printf '{GOING_UP}' >> "$log"
+exec sleep 30"#
+        ),
+    );
+    let o = heal_info(&[
+        "v",
+        "--prefix",
+        dir.path().to_str().unwrap(),
+        "--summary",
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    ]);
+    let v = stderr_json(&o);
+    assert_eq!(o.status.code(), Some(3), "{v}");
+    let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
+    assert_eq!(
+        args.lines().collect::<Vec<_>>(),
+        ["v info-summary --xml --nolog", "v"],
+        "{v}"
+    );
+    assert_eq!(
+        v["diagnosis"]["going_up"].as_array().unwrap().len(),
+        2,
+        "{v}"
+    );
+}
