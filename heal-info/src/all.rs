@@ -17,6 +17,9 @@ pub struct AllReport {
     /// The worst volume's exit code (see `--help`).
     pub exit: u8,
     pub volumes: Vec<Report>,
+    /// Started volumes left out, with the reason (a pure Distribute volume
+    /// has nothing for glfsheal to heal, and it would fail every time).
+    pub skipped: Vec<crate::volumes::Skipped>,
     /// Why glusterd could not list the volumes.
     pub error: Option<String>,
 }

@@ -7,13 +7,31 @@ use std::path::PathBuf;
 
 pub const EXIT_CODES: &str = "Exit codes:
   0  every brick connected, nothing to heal
-  1  entries pending heal (or in split-brain)
+  1  entries pending heal (or in split-brain); also when glfsheal's crawl of
+     a brick stopped partway (\"Failed to process entries completely\"):
+     its count is then a lower bound, and JSON names the crawl_error
   2  a brick is not connected
   3  the deadline passed; glfsheal was diagnosed and killed
   4  glfsheal failed, or its output was empty, truncated or malformed
      (also: no glfsheal found, unknown volume)
+ 64  the command line is wrong (an unknown option or value, no volume
+     named, a --timeout that is not a positive number); clap's own code
+     would be 2, which means a disconnected brick here
 
 A volume named like a subcommand (scan, doctor, probe): heal-info [OPTIONS] -- NAME";
+
+/// A mistake on the command line that clap cannot see (no volume named, a
+/// deadline of zero): main exits `exit::USAGE` for it, as for clap's own.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 #[derive(Parser)]
 #[command(name = "heal-info", version, about = "gluster volume heal VOL info, with a deadline and a diagnosis when it hangs", after_help = EXIT_CODES, args_conflicts_with_subcommands = true)]
@@ -40,7 +58,9 @@ pub struct InfoArgs {
     /// An installed GlusterFS build tree (its glfsheal, version, log and socket).
     #[arg(long)]
     pub prefix: Option<PathBuf>,
-    /// Seconds to wait for glfsheal before diagnosing and killing it.
+    /// Seconds to wait for glfsheal before diagnosing and killing it (a
+    /// build with --nolog runs without its log first, and past the deadline
+    /// once more with it for the diagnosis: up to twice this).
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -81,7 +101,8 @@ pub enum Cmd {
         /// Seconds between refreshes.
         #[arg(long, default_value_t = 60.0)]
         interval: f64,
-        /// Seconds each volume's glfsheal may take before it is diagnosed and killed.
+        /// Seconds each volume's glfsheal may take before it is diagnosed and
+        /// killed (twice this where a --nolog run is rerun with its log).
         #[arg(long, default_value_t = 60.0)]
         timeout: f64,
         /// How many glfsheals run at once.

@@ -8,6 +8,8 @@ use crate::find::Build;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::fs;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -47,7 +49,8 @@ pub struct Diagnosis {
     pub tcp_connecting: Vec<String>,
     /// gdb's `thread apply all bt`, when gdb could attach.
     pub backtrace: Option<String>,
-    /// Timestamps (seconds into the log's day) of "Going UP" lines this run wrote.
+    /// Times of the "Going UP" lines this run wrote, in seconds since 1970
+    /// of the log's wall clock.
     pub going_up: Vec<f64>,
     pub going_up_gaps: Vec<f64>,
     pub graph_received: bool,
@@ -157,20 +160,37 @@ fn backtrace(pid: u32) -> Option<String> {
     (!frames.is_empty()).then(|| frames.join("\n"))
 }
 
-/// Seconds into the day of a `[2026-11-25 16:08:48.364351 +0000]` log line.
-/// Seconds of the day of a log line. 3.x writes `[2026-11-25 16:08:48.000000]`,
-/// later releases add the zone: `[2026-11-25 16:08:48.000000 +0000]`.
+/// The time of a log line, in seconds since 1970-01-01 of the wall clock it
+/// was written in (the zone is ignored: only differences are used). 3.x
+/// writes `[2026-11-25 16:08:48.000000]`, later releases add the zone:
+/// `[2026-11-25 16:08:48.000000 +0000]`. The date counts too, so a run
+/// that crosses midnight has no negative gap.
 fn log_time(line: &str) -> Option<f64> {
-    let t = line
-        .strip_prefix('[')?
-        .split_whitespace()
-        .nth(1)?
-        .trim_end_matches(']');
+    let mut words = line.strip_prefix('[')?.split_whitespace();
+    let mut date = words.next()?.split('-');
+    let y: i64 = date.next()?.parse().ok()?;
+    let mo: i64 = date.next()?.parse().ok()?;
+    let d: i64 = date.next()?.parse().ok()?;
+    let t = words.next()?.trim_end_matches(']');
     let mut it = t.split(':');
     let h: f64 = it.next()?.parse().ok()?;
     let m: f64 = it.next()?.parse().ok()?;
     let s: f64 = it.next()?.parse().ok()?;
-    Some(h * 3600.0 + m * 60.0 + s)
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d) as f64 * 86400.0 + h * 3600.0 + m * 60.0 + s)
+}
+
+/// Days from 1970-01-01 to the proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`), so no date crate is needed for log lines.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
 }
 
 /// The "Going UP" times in `log` and the gaps between them.
@@ -305,10 +325,42 @@ pub fn log_path(build: &Build, volume: &str) -> std::path::PathBuf {
 /// Diagnoses glfsheal `pid` of `build` for `volume`, reading the part of its
 /// log this run wrote (from byte `log_offset`, its size before the run).
 pub fn diagnose(pid: u32, build: &Build, volume: &str, log_offset: u64) -> Diagnosis {
-    let log = read(&log_path(build, volume).to_string_lossy());
-    let since = (log_offset as usize).min(log.len());
-    let tail = log.get(since..).unwrap_or("");
-    diagnose_with_log(pid, tail)
+    diagnose_with_log(pid, &log_evidence(&log_path(build, volume), log_offset))
+}
+
+/// Longest log line kept whole; the rest of a longer one reads as another line.
+const MAX_LINE: u64 = 64 * 1024;
+
+/// The lines of the log at `path` from byte `offset` on that the diagnosis
+/// reads ("Going UP", "Final graph"). Read as bytes, a line at a time: a
+/// byte that is not UTF-8 spoils one letter, not the whole log, and a log
+/// of any size costs only the lines kept. A log shorter than `offset` was
+/// rotated or truncated since: all of it is this run's.
+pub fn log_evidence(path: &Path, offset: u64) -> String {
+    let Ok(mut file) = fs::File::open(path) else {
+        return String::new();
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let start = if len < offset { 0 } else { offset };
+    if file.seek(SeekFrom::Start(start)).is_err() {
+        return String::new();
+    }
+    let mut reader = BufReader::new(file);
+    let mut kept = String::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.by_ref().take(MAX_LINE).read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        if text.contains("Going UP") || text.contains("Final graph") {
+            kept.push_str(text.trim_end_matches('\n'));
+            kept.push('\n');
+        }
+    }
+    kept
 }
 
 impl Diagnosis {
@@ -367,6 +419,31 @@ mod tests {
         let (t, g) = going_up(log);
         assert_eq!(t.len(), 2);
         assert_eq!(g, vec![2.012]);
+    }
+
+    #[test]
+    fn gaps_across_midnight_and_month_ends_are_positive() {
+        let log = "[2026-11-30 23:59:55.000000] I [ec.c:343:ec_up] 0-v-disperse-0: Going UP\n[2026-12-01 00:00:05.250000] I [ec.c:343:ec_up] 0-v-disperse-1: Going UP\n";
+        let (t, g) = going_up(log);
+        assert_eq!(t.len(), 2);
+        assert_eq!(g, vec![10.25]);
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11017);
+    }
+
+    #[test]
+    fn log_evidence_is_this_runs_lines_read_as_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("glfsheal-v.log");
+        let before = b"[2026-11-25 16:00:00.000000] I [ec.c:343:ec_up] 0-v-disperse-0: Going UP\n";
+        let run: &[u8] = b"[2026-11-25 16:08:47.000000] W 0-v: caf\xe9\n[2026-11-25 16:08:48.000000] I 0-v-disperse-0: Going UP\n[2026-11-25 16:08:50.000000] I 0-v-disperse-1: Going UP";
+        std::fs::write(&log, [&before[..], run].concat()).unwrap();
+        let (t, g) = going_up(&log_evidence(&log, before.len() as u64));
+        assert_eq!((t.len(), g), (2, vec![2.0]));
+        // Rotated since the run began: all of the new file is this run's.
+        std::fs::write(&log, run).unwrap();
+        assert_eq!(going_up(&log_evidence(&log, 1 << 20)).0.len(), 2);
+        assert_eq!(log_evidence(&dir.path().join("none"), 0), "");
     }
 
     #[test]

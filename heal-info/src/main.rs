@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::Parser;
-use heal_info::cli::{Cli, Cmd, Format, InfoArgs};
+use heal_info::cli::{Cli, Cmd, Format, InfoArgs, UsageError};
 use heal_info::model::{exit, Mode};
 use heal_info::{all, find, output, run, scan};
 use std::path::PathBuf;
@@ -10,7 +10,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are no errors (clap prints them to stdout).
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { 0 });
+        }
+    };
     let result = match cli.cmd {
         Some(Cmd::Scan { bricks, json }) => scan_cmd(&bricks, json),
         Some(Cmd::Doctor {
@@ -54,10 +61,11 @@ fn main() -> ExitCode {
             rounds,
         }) => find::find(glfsheal.as_deref(), prefix.as_deref()).and_then(|build| {
             let secs = |name: &str, v: f64| {
-                anyhow::ensure!(
-                    v.is_finite() && v > 0.0,
-                    "--{name} must be a positive number of seconds, not {v}"
-                );
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(usage(format!(
+                        "--{name} must be a positive number of seconds, not {v}"
+                    )));
+                }
                 Ok(Duration::from_secs_f64(v))
             };
             let opts = heal_info::serve::ServeOptions {
@@ -78,17 +86,26 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("heal-info: {e:#}");
-            ExitCode::from(exit::FAILED)
+            ExitCode::from(if e.downcast_ref::<UsageError>().is_some() {
+                exit::USAGE
+            } else {
+                exit::FAILED
+            })
         }
     }
 }
 
+fn usage(message: String) -> anyhow::Error {
+    UsageError(message).into()
+}
+
 fn info_cmd(a: InfoArgs) -> Result<u8> {
-    anyhow::ensure!(
-        a.timeout.is_finite() && a.timeout > 0.0,
-        "--timeout must be a positive number of seconds, not {}",
-        a.timeout
-    );
+    if !(a.timeout.is_finite() && a.timeout > 0.0) {
+        return Err(usage(format!(
+            "--timeout must be a positive number of seconds, not {}",
+            a.timeout
+        )));
+    }
     let mode = if a.summary {
         Mode::Summary
     } else if a.split_brain {
@@ -102,7 +119,7 @@ fn info_cmd(a: InfoArgs) -> Result<u8> {
         return all_cmd(&a, mode, keep_entries);
     }
     let Some(volume) = a.volume.clone() else {
-        anyhow::bail!("name a volume: heal-info VOLUME, or every started volume: heal-info --all (see --help)");
+        return Err(usage("name a volume: heal-info VOLUME, or every started volume: heal-info --all (see --help)".into()));
     };
     let report = match &a.from {
         Some(file) => run::from_file(&volume, file, keep_entries, mode),
@@ -131,11 +148,18 @@ fn all_cmd(a: &InfoArgs, mode: Mode, keep_entries: bool) -> Result<u8> {
     let build = find::find(a.glfsheal.as_deref(), a.prefix.as_deref())?;
     let started = std::time::Instant::now();
     let timeout = Duration::from_secs_f64(a.timeout);
-    let (volumes, error) = match heal_info::volumes::started(&build, timeout) {
+    let (listed, error) = match heal_info::volumes::listed(&build, timeout) {
         Ok(v) => (v, None),
-        Err(e) => (vec![], Some(format!("{e:#}"))),
+        Err(e) => (Default::default(), Some(format!("{e:#}"))),
     };
+    let heal_info::volumes::Listed {
+        healable: volumes,
+        skipped,
+    } = listed;
     eprintln!("heal-info: {} started volume(s)", volumes.len());
+    for s in &skipped {
+        eprintln!("heal-info: {}: skipped: {}", s.volume, s.reason);
+    }
     let template = run::Options {
         volume: String::new(),
         timeout,
@@ -152,6 +176,7 @@ fn all_cmd(a: &InfoArgs, mode: Mode, keep_entries: bool) -> Result<u8> {
             all::worst_exit(&reports)
         },
         volumes: reports,
+        skipped,
         error,
     };
     match a.format {

@@ -6,7 +6,7 @@
 //! keep working; the per-volume health of each run is ours
 //! (`gluster_heal_info_*`).
 
-use crate::model::Report;
+use crate::model::{Mode, Report};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -69,6 +69,7 @@ pub fn encode(cluster_id: &str, volumes: &[VolumeState], exporter: Option<Export
     let mut reg = Registry::default();
     let brick = || Family::<BrickLabels, Gauge>::default();
     let (heal, split, healing, connected) = (brick(), brick(), brick(), brick());
+    let partial = brick();
     let success = Family::<VolumeLabels, Gauge>::default();
     let duration = Family::<VolumeLabels, Gauge<f64, AtomicU64>>::default();
     let last = Family::<VolumeLabels, Gauge<f64, AtomicU64>>::default();
@@ -93,6 +94,11 @@ pub fn encode(cluster_id: &str, volumes: &[VolumeState], exporter: Option<Export
         "gluster_heal_info_brick_connected",
         "1 if glfsheal could reach the brick",
         connected.clone(),
+    );
+    reg.register(
+        "gluster_heal_info_brick_crawl_partial",
+        "1 if glfsheal's crawl of the brick stopped partway: its heal count is a lower bound",
+        partial.clone(),
     );
     reg.register(
         "gluster_heal_info_success",
@@ -140,10 +146,16 @@ pub fn encode(cluster_id: &str, volumes: &[VolumeState], exporter: Option<Export
                     f.get_or_create(&bl).set(n as i64);
                 }
             };
-            set(&heal, b.entries);
+            // split-brain-info lists only the split-brain entries: its
+            // count is no pending-heal count, and goes to the split-brain
+            // series alone.
+            if r.mode != Mode::SplitBrain {
+                set(&heal, b.entries);
+            }
             set(&split, b.split_brain);
             set(&healing, b.possibly_healing);
             set(&connected, Some(b.connected as u64));
+            set(&partial, Some(b.crawl_error.is_some() as u64));
         }
         success.get_or_create(&vl).set(i64::from(r.error.is_none()));
         duration.get_or_create(&vl).set(r.duration_seconds);

@@ -29,6 +29,11 @@ pub struct Brick {
     pub marked_split_brain: u64,
     #[serde(skip)]
     pub marked_healing: u64,
+    /// Why glfsheal's crawl of this brick stopped partway ("Failed to
+    /// process entries completely. (ERROR)"): `entries` then counts what
+    /// it read before, a lower bound. The brick did answer, so it is not
+    /// disconnected.
+    pub crawl_error: Option<String>,
     /// The entry paths (or `<gfid:...>`), kept with `--entries`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entry_paths: Vec<String>,
@@ -54,6 +59,9 @@ pub mod exit {
     pub const DISCONNECTED: u8 = 2;
     pub const DEADLINE: u8 = 3;
     pub const FAILED: u8 = 4;
+    /// The command line is wrong (sysexits.h's EX_USAGE). Not clap's 2,
+    /// which a script would read as DISCONNECTED.
+    pub const USAGE: u8 = 64;
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,7 +69,9 @@ pub struct Totals {
     pub bricks: usize,
     pub connected: usize,
     pub entries: u64,
-    pub split_brain: u64,
+    /// None (null) when no brick's output counts split-brain entries: info
+    /// mode's output has no such count, and an unknown is not a zero.
+    pub split_brain: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub possibly_healing: Option<u64>,
 }
@@ -113,7 +123,10 @@ pub fn totals(bricks: &[Brick]) -> Totals {
         bricks: bricks.len(),
         connected: bricks.iter().filter(|b| b.connected).count(),
         entries: bricks.iter().filter_map(|b| b.entries).sum(),
-        split_brain: bricks.iter().filter_map(|b| b.split_brain).sum(),
+        split_brain: bricks
+            .iter()
+            .any(|b| b.split_brain.is_some())
+            .then(|| bricks.iter().filter_map(|b| b.split_brain).sum()),
         possibly_healing: bricks
             .iter()
             .any(|b| b.possibly_healing.is_some())
@@ -121,14 +134,16 @@ pub fn totals(bricks: &[Brick]) -> Totals {
     }
 }
 
-/// The exit code for a complete answer.
+/// The exit code for a complete answer. A brick whose crawl stopped
+/// partway reads as pending: it had entries to count (glfsheal reports a
+/// partial crawl only after counting some), and its count is a lower
+/// bound, so it can never read as clean.
 pub fn exit_for(bricks: &[Brick]) -> u8 {
     if bricks.iter().any(|b| !b.connected) {
         exit::DISCONNECTED
-    } else if bricks
-        .iter()
-        .any(|b| b.entries.unwrap_or(0) > 0 || b.split_brain.unwrap_or(0) > 0)
-    {
+    } else if bricks.iter().any(|b| {
+        b.entries.unwrap_or(0) > 0 || b.split_brain.unwrap_or(0) > 0 || b.crawl_error.is_some()
+    }) {
         exit::PENDING
     } else {
         exit::CLEAN

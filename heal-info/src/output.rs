@@ -40,12 +40,12 @@ pub fn table(r: &Report) -> String {
         }
     }
     out.push_str(&format!(
-        "volume {}: {}/{} bricks connected, {} entries pending heal, {} in split-brain ({:.2} s)\n",
+        "volume {}: {}/{} bricks connected, {} entries pending heal, {} ({:.2} s)\n",
         r.volume,
         r.totals.connected,
         r.totals.bricks,
         r.totals.entries,
-        r.totals.split_brain,
+        split_brain_words(r.totals.split_brain),
         r.duration_seconds
     ));
     match r.summary_source {
@@ -62,6 +62,15 @@ pub fn table(r: &Report) -> String {
         out.push_str(&d.to_text());
     }
     out
+}
+
+/// A split-brain count in words; info mode's output has none, and saying
+/// 0 there would tell an operator there is no split-brain.
+fn split_brain_words(n: Option<u64>) -> String {
+    match n {
+        Some(n) => format!("{n} in split-brain"),
+        None => "split-brain unknown (--summary or --split-brain counts it)".to_string(),
+    }
 }
 
 /// The exposition for one report, via `metrics` (gluster-prometheus's names).
@@ -85,15 +94,23 @@ pub fn all_table(a: &crate::all::AllReport) -> String {
         out.push_str(&table(r));
         out.push('\n');
     }
+    for s in &a.skipped {
+        out.push_str(&format!("volume {}: skipped: {}\n", s.volume, s.reason));
+    }
     if let Some(e) = &a.error {
         out.push_str(&format!("error: {e}\n"));
     }
     let stalled = a.volumes.iter().filter(|r| r.diagnosis.is_some()).count();
+    let split_brain = a
+        .volumes
+        .iter()
+        .any(|r| r.totals.split_brain.is_some())
+        .then(|| a.volumes.iter().filter_map(|r| r.totals.split_brain).sum());
     out.push_str(&format!(
-        "{} volume(s), {} entries pending heal, {} in split-brain, {} stalled ({:.2} s)\n",
+        "{} volume(s), {} entries pending heal, {}, {} stalled ({:.2} s)\n",
         a.volumes.len(),
         a.volumes.iter().map(|r| r.totals.entries).sum::<u64>(),
-        a.volumes.iter().map(|r| r.totals.split_brain).sum::<u64>(),
+        split_brain_words(split_brain),
         stalled,
         a.seconds
     ));

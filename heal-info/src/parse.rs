@@ -43,6 +43,39 @@ pub fn parse(mut input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
 const SPLIT_BRAIN_MARK: &str = " - Is in split-brain";
 const HEALING_MARK: &str = " - Possibly undergoing heal";
 
+/// How glfsheal begins a brick's status when its crawl stopped partway,
+/// after counting some entries (glfsh_print_xml_heal_op_status and
+/// glfsh_print_hr_heal_op_status, glfs-heal.c v3.12.15 lines 247 and 356).
+const PARTIAL_MARK: &str = "Failed to process entries completely.";
+
+/// Reads a brick's status. A partial crawl names its error in parentheses;
+/// the XML writer also puts the count there ("...(ERROR)Number of entries:
+/// 5", or "...(ERROR)totalNumberOfEntries5" in a summary) and writes no
+/// count element, so the trailing digits are the count.
+fn set_status(b: &mut Brick, status: &str) -> Result<()> {
+    b.status = status.to_string();
+    let Some(rest) = status.strip_prefix(PARTIAL_MARK) else {
+        b.connected = status == "Connected";
+        return Ok(());
+    };
+    // It listed entries before it failed: it reached the brick.
+    b.connected = true;
+    let rest = rest.trim_start();
+    let (error, after) = match (rest.strip_prefix('('), rest.rfind(')')) {
+        (Some(_), Some(end)) => (&rest[1..end], &rest[end + 1..]),
+        _ => (rest, ""),
+    };
+    b.crawl_error = Some(error.trim().to_string());
+    // The same words from XML and text: the count has its own field.
+    b.status = format!("{PARTIAL_MARK} ({})", error.trim());
+    let after = after.trim_end();
+    let digits = after.len() - after.bytes().rev().take_while(u8::is_ascii_digit).count();
+    if digits < after.len() {
+        b.entries = number(&after[digits..])?;
+    }
+    Ok(())
+}
+
 fn number(s: &str) -> Result<Option<u64>> {
     let s = s.trim();
     if s == "-" || s.is_empty() {
@@ -100,10 +133,7 @@ fn parse_xml(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
                 let t = text.trim().to_string();
                 match (name.as_str(), brick.as_mut()) {
                     ("name", Some(b)) => b.set_name(&t),
-                    ("status", Some(b)) => {
-                        b.connected = t == "Connected";
-                        b.status = t;
-                    }
+                    ("status", Some(b)) => set_status(b, &t)?,
                     ("numberOfEntries" | "totalNumberOfEntries", Some(b)) => {
                         b.entries = number(&t)?
                     }
@@ -159,8 +189,7 @@ fn parse_text(input: impl BufRead, keep_entries: bool) -> Result<Parsed> {
             brick = Some(b);
         } else if let Some(b) = brick.as_mut() {
             if let Some(s) = l.strip_prefix("Status: ") {
-                b.connected = s == "Connected";
-                b.status = s.to_string();
+                set_status(b, s)?;
             } else if let Some(n) = l.strip_prefix("Number of entries in split-brain: ") {
                 b.split_brain = number(n)?;
             } else if let Some(n) = l.strip_prefix("Number of entries in heal pending: ") {
@@ -252,6 +281,56 @@ mod tests {
             (b.entries, b.heal_pending, b.split_brain, b.possibly_healing),
             (Some(5), Some(3), Some(1), Some(1))
         );
+    }
+
+    /// A brick whose crawl failed after counting entries, as
+    /// glfsh_print_xml_heal_op_status writes it (glfs-heal.c v3.12.15
+    /// line 247: "Failed to process entries completely. (%s)%s %"PRIu64
+    /// into `<status>`, fmt_str "Number of entries:", no `<numberOfEntries>`).
+    const PARTIAL_XML: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cliOutput>
+  <healInfo>
+    <bricks>
+      <brick hostUuid="3fc345d8-5ddd-43fe-9106-2265b001d9a0">
+        <name>node1:/b/1</name>
+        <file gfid="9f0d2f6a-6d3c-4b8e-9b1e-2f5a0c6e7d11">/a</file>
+        <status>Failed to process entries completely. (Transport endpoint is not connected)Number of entries: 5</status>
+      </brick>
+    </bricks>
+  </healInfo>
+  <opRet>0</opRet>
+  <opErrno>0</opErrno>
+  <opErrstr/>
+</cliOutput>
+"#;
+
+    #[test]
+    fn a_partial_crawl_keeps_its_count_and_is_no_disconnection() {
+        let text = "Brick node1:/b/1\n/a\nStatus: Failed to process entries completely. (Transport endpoint is not connected)\nNumber of entries: 5\n\n";
+        // The same brick in glfsh_print_hr_heal_op_status's words (line 356).
+        for (form, out) in [("xml", PARTIAL_XML), ("text", text)] {
+            let b = &parse(out.as_bytes(), false).unwrap().bricks[0];
+            assert!(b.connected, "{form}");
+            assert_eq!(b.entries, Some(5), "{form}");
+            assert_eq!(
+                b.crawl_error.as_deref(),
+                Some("Transport endpoint is not connected"),
+                "{form}"
+            );
+            assert_eq!(
+                b.status,
+                "Failed to process entries completely. (Transport endpoint is not connected)",
+                "{form}"
+            );
+        }
+        // Summary XML has no space before the number (glfs-heal.c v10.3,
+        // glfsh_print_xml_heal_op_summary).
+        let summary = PARTIAL_XML.replace("Number of entries: 5", "totalNumberOfEntries7");
+        let b = &parse(summary.as_bytes(), false).unwrap().bricks[0];
+        assert_eq!((b.connected, b.entries), (true, Some(7)));
+        // A complete crawl has no crawl error.
+        let b = &parse(XML.as_bytes(), false).unwrap().bricks[0];
+        assert_eq!(b.crawl_error, None);
     }
 
     #[test]

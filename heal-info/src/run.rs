@@ -1,14 +1,14 @@
-//! Running glfsheal under a deadline. Its output is parsed as it streams
-//! in on another thread; if the deadline passes first, the live process is
-//! diagnosed (`diagnose`) before it is killed.
+//! Running glfsheal under a deadline (`deadline::stream`). Its output is
+//! parsed as it streams in on another thread; if the deadline passes
+//! first, the live process is diagnosed (`diagnose`) before it is killed.
 
+use crate::deadline::{self, Ending};
 use crate::diagnose;
 use crate::find::{self, Build};
 use crate::model::{self, exit, Mode, Report, SummarySource};
 use crate::parse::{self, Parsed};
 use crate::version::Version;
 use std::io::BufReader;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 #[derive(Clone)]
@@ -27,7 +27,7 @@ fn glfsheal_args(
     version: Option<&str>,
     xml_arg: &'static str,
 ) -> (Vec<&'static str>, Option<SummarySource>) {
-    match mode {
+    let (args, source) = match mode {
         Mode::Info => (vec![xml_arg], None),
         Mode::SplitBrain => (vec!["split-brain-info", xml_arg], None),
         Mode::Summary => match version.and_then(Version::parse) {
@@ -36,7 +36,25 @@ fn glfsheal_args(
             }
             _ => (vec!["info-summary", xml_arg], Some(SummarySource::Glfsheal)),
         },
+    };
+    (with_nolog(args), source)
+}
+
+/// glfsheal's switch to log nothing. Without it every run appends to
+/// glfsheal-VOL.log, which a refresh every minute grows without end
+/// (gluster-prometheus #183).
+const NOLOG: &str = "--nolog";
+
+/// `args` with `--nolog` where glfsheal takes it, and without where it
+/// does not. `--nolog` came in the same change as `--xml` (e7dd46ae54: 6.0,
+/// 4.1.7, 5.2), so a build that takes one takes the other; a build that
+/// wants the word `xml` would print its usage for `--nolog`.
+fn with_nolog(args: Vec<&'static str>) -> Vec<&'static str> {
+    let mut args: Vec<&'static str> = args.into_iter().filter(|a| *a != NOLOG).collect();
+    if args.contains(&"--xml") {
+        args.push(NOLOG);
     }
+    args
 }
 
 /// In split-brain-info mode every entry glfsheal lists is in split-brain,
@@ -69,16 +87,12 @@ fn compute_summary(report: &mut Report) {
     report.ok = report.exit == exit::CLEAN;
 }
 
-enum Outcome {
-    Parsed(anyhow::Result<Parsed>),
-}
-
 pub fn heal_info(build: &Build, opts: &Options) -> Report {
     let started = Instant::now();
     let version = find::version(build);
     let arg = find::xml_arg(version.as_deref());
-    let (args, mut source) = glfsheal_args(opts.mode, version.as_deref(), arg);
-    let mut report = attempt(build, opts, &args, started);
+    let (mut args, mut source) = glfsheal_args(opts.mode, version.as_deref(), arg);
+    let mut report = attempt(build, opts, &args, started, !args.contains(&NOLOG));
     // A build that did not take this form of the XML switch (an unknown
     // version, or a distribution's backport of the other form; glfsheal
     // then prints its usage): try the other form once. A summary glfsheal
@@ -93,14 +107,31 @@ pub fn heal_info(build: &Build, opts: &Options) -> Report {
     };
     if retry(&report) && source == Some(SummarySource::Glfsheal) {
         source = Some(SummarySource::ComputedFromEntries);
-        report = attempt(build, opts, &[], started);
+        args = vec![];
+        report = attempt(build, opts, &args, started, true);
     } else if retry(&report) && !args.is_empty() {
         let other = if arg == "--xml" { "xml" } else { "--xml" };
-        let swapped: Vec<&str> = args
-            .iter()
-            .map(|a| if *a == arg { other } else { a })
-            .collect();
-        report = attempt(build, opts, &swapped, started);
+        let swapped = with_nolog(
+            args.iter()
+                .map(|a| if *a == arg { other } else { a })
+                .collect(),
+        );
+        report = attempt(build, opts, &swapped, started, !swapped.contains(&NOLOG));
+        args = swapped;
+    }
+    // A run without its log leaves the diagnosis no Going UP lines to
+    // read: past the deadline, glfsheal runs once more with its log (and
+    // the same deadline), and that run is diagnosed if it hangs too.
+    if report.exit == exit::DEADLINE && args.contains(&NOLOG) {
+        let logged: Vec<&str> = args.iter().copied().filter(|a| *a != NOLOG).collect();
+        report = attempt(build, opts, &logged, Instant::now(), true);
+        report.duration_seconds = started.elapsed().as_secs_f64();
+        if report.exit == exit::DEADLINE {
+            report.error = Some(format!(
+                "glfsheal did not finish within {:.0} s, twice: without its log (--nolog), then with its log for the diagnosis",
+                opts.timeout.as_secs_f64()
+            ));
+        }
     }
     if source == Some(SummarySource::ComputedFromEntries) && report.error.is_none() {
         compute_summary(&mut report);
@@ -180,7 +211,16 @@ fn settle(report: &mut Report, parsed: anyhow::Result<Parsed>, signal: Option<i3
     }
 }
 
-fn attempt(build: &Build, opts: &Options, args: &[&str], started: Instant) -> Report {
+/// One glfsheal run, its deadline counted from `started`. Past it, the
+/// live process is diagnosed first when `diagnose` (a run without its log
+/// is rerun with it instead, so it is only killed).
+fn attempt(
+    build: &Build,
+    opts: &Options,
+    args: &[&str],
+    started: Instant,
+    diagnose: bool,
+) -> Report {
     let mut report = empty_report(&opts.volume, &build.glfsheal.display().to_string());
     report.mode = opts.mode;
     let argv: Vec<&str> = std::iter::once(opts.volume.as_str())
@@ -188,53 +228,77 @@ fn attempt(build: &Build, opts: &Options, args: &[&str], started: Instant) -> Re
         .collect();
     let log_offset =
         std::fs::metadata(diagnose::log_path(build, &opts.volume)).map_or(0, |m| m.len());
-    // The deadline kills glfsheal; PR_SET_PDEATHSIG kills it too if we die
-    // first. Spawned from this (the caller's) thread, not the reader's.
-    let handle = match duct::cmd(&build.glfsheal, argv)
-        .before_spawn(|cmd| {
-            die_with_parent::die_with_parent(cmd);
-            Ok(())
-        })
-        .stderr_null()
-        .unchecked()
-        .reader()
-    {
-        Ok(h) => h,
+    let keep = opts.keep_entries;
+    let remaining = opts.timeout.saturating_sub(started.elapsed());
+    let ending = deadline::stream(
+        duct::cmd(&build.glfsheal, argv).stderr_null(),
+        remaining,
+        move |r| parse::parse(BufReader::new(r), keep),
+        |pid| {
+            pid.filter(|_| diagnose)
+                .map(|pid| diagnose::diagnose(pid, build, &opts.volume, log_offset))
+        },
+    );
+    report.duration_seconds = started.elapsed().as_secs_f64();
+    match ending {
         Err(e) => {
             report.error = Some(format!("cannot run {}: {e}", build.glfsheal.display()));
-            return report;
         }
-    };
-    let handle = std::sync::Arc::new(handle);
-    let pid = handle.pids().first().copied();
-    let (tx, rx) = mpsc::channel();
-    let reader = handle.clone();
-    let keep = opts.keep_entries;
-    std::thread::spawn(move || {
-        let parsed = parse::parse(BufReader::new(&*reader), keep);
-        let _ = tx.send(Outcome::Parsed(parsed));
-    });
-    let remaining = opts.timeout.saturating_sub(started.elapsed());
-    match rx.recv_timeout(remaining) {
-        Ok(Outcome::Parsed(parsed)) => {
-            let signal = handle.try_wait().ok().flatten().and_then(|o| {
+        Ok(Ending::InTime { value, output }) => {
+            let signal = output.and_then(|o| {
                 use std::os::unix::process::ExitStatusExt;
                 o.status.signal()
             });
-            report.duration_seconds = started.elapsed().as_secs_f64();
-            settle(&mut report, parsed, signal);
+            settle(&mut report, value, signal);
         }
-        Err(_) => {
-            report.duration_seconds = started.elapsed().as_secs_f64();
+        Ok(Ending::Late(diagnosis)) => {
             report.exit = exit::DEADLINE;
             report.error = Some(format!(
                 "glfsheal did not finish within {:.0} s",
                 opts.timeout.as_secs_f64()
             ));
-            report.diagnosis =
-                pid.map(|pid| diagnose::diagnose(pid, build, &opts.volume, log_offset));
-            let _ = handle.kill();
+            report.diagnosis = diagnosis;
         }
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nolog_goes_with_the_dashed_xml_switch() {
+        let args =
+            |mode, version: Option<&str>| glfsheal_args(mode, version, find::xml_arg(version)).0;
+        for (version, want) in [
+            (Some("3.12.15"), &["xml"][..]),
+            (Some("4.1.6"), &["xml"]),
+            (Some("4.1.7"), &["--xml", "--nolog"]),
+            (Some("5.1"), &["xml"]),
+            (Some("5.2"), &["--xml", "--nolog"]),
+            (Some("6.0"), &["--xml", "--nolog"]),
+            (Some("10.3"), &["--xml", "--nolog"]),
+            // Unknown: the newer form first; a usage answer retries with
+            // `xml` and no --nolog.
+            (None, &["--xml", "--nolog"]),
+        ] {
+            assert_eq!(args(Mode::Info, version), want, "{version:?}");
+        }
+        assert_eq!(
+            args(Mode::SplitBrain, Some("10.3")),
+            ["split-brain-info", "--xml", "--nolog"]
+        );
+        assert_eq!(
+            args(Mode::SplitBrain, Some("3.12.15")),
+            ["split-brain-info", "xml"]
+        );
+        assert_eq!(args(Mode::Summary, Some("4.0.2")), ["info-summary", "xml"]);
+        assert_eq!(
+            args(Mode::Summary, Some("10.3")),
+            ["info-summary", "--xml", "--nolog"]
+        );
+        // 3.12's computed summary: plain text, no switches at all.
+        assert!(args(Mode::Summary, Some("3.12.15")).is_empty());
+    }
 }

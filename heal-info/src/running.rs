@@ -32,7 +32,7 @@
 use crate::version::Version;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Programs whose build matters: each runs events.c from its libglusterfs.
 pub const NAMES: [&str; 5] = ["glusterd", "glusterfsd", "glusterfs", "glfsheal", "gluster"];
@@ -196,32 +196,13 @@ fn decide(version: Option<&str>, calls: Option<&[String]>) -> (Option<bool>, Str
 
 /// Runs `exe --version` with a deadline and returns the version word.
 fn exe_version(exe: &Path) -> Option<String> {
-    let handle = duct::cmd!(exe, "--version")
-        .stdout_capture()
-        .stderr_null()
-        .stdin_null()
-        .unchecked()
-        .start()
-        .ok()?;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match handle.try_wait() {
-            Ok(Some(out)) => {
-                let text = String::from_utf8_lossy(&out.stdout);
-                return text
-                    .lines()
-                    .next()?
-                    .strip_prefix("glusterfs ")
-                    .and_then(|r| r.split_whitespace().next())
-                    .map(String::from);
-            }
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = handle.kill();
-                return None;
-            }
-        }
-    }
+    let out = crate::deadline::run(exe, &["--version"], Duration::from_secs(5)).ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .next()?
+        .strip_prefix("glusterfs ")
+        .and_then(|r| r.split_whitespace().next())
+        .map(String::from)
 }
 
 /// The `glusterfs X.Y[.Z]` string (PACKAGE_STRING) in the library.

@@ -63,7 +63,8 @@ impl Version {
     }
 
     /// Whether glfsheal takes `--xml` (else the positional word `xml`): the
-    /// `--nolog` change (e7dd46ae54), in 6.0 and ported to 4.1.7 and 5.2.
+    /// `--nolog` change (e7dd46ae54), in 6.0 and ported to 4.1.7 and 5.2,
+    /// so the same releases take `--nolog`.
     pub fn glfsheal_dashed_xml(self) -> bool {
         match (self.major, self.minor, self.patch) {
             (6.., _, _) => true,
