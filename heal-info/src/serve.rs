@@ -127,7 +127,7 @@ pub fn write_atomically(dir: &Path, text: &str) -> Result<()> {
 pub fn serve(build: Build, opts: ServeOptions) -> Result<()> {
     let server = tiny_http::Server::http(&opts.listen).map_err(|e| {
         anyhow::anyhow!(
-            "cannot listen on {}: {e} (give --listen HOST:PORT, e.g. 127.0.0.1:9713)",
+            "cannot listen on {}: {e} (give --listen HOST:PORT, e.g. 127.0.0.1:19713)",
             opts.listen
         )
     })?;
