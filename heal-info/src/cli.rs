@@ -115,6 +115,12 @@ pub enum Cmd {
         /// An installed GlusterFS build tree (its glfsheal, gluster, log and socket).
         #[arg(long)]
         prefix: Option<PathBuf>,
+        /// TLS and basic auth from a web configuration file in the format of
+        /// the Prometheus exporter-toolkit (node_exporter's --web.config.file):
+        /// tls_server_config {cert_file, key_file} and basic_auth_users
+        /// {user: bcrypt hash}.
+        #[arg(long, value_name = "FILE", visible_alias = "web.config.file")]
+        web_config: Option<PathBuf>,
         /// Stop after N refresh rounds (tests and benchmarks).
         #[arg(long, hide = true)]
         rounds: Option<u64>,

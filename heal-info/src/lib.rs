@@ -24,5 +24,6 @@ pub mod serve;
 pub mod shim_install;
 pub mod version;
 pub mod volumes;
+pub mod web;
 
 pub use cli::Cli;

@@ -52,6 +52,7 @@ fn main() -> ExitCode {
             glfsheal,
             prefix,
             rounds,
+            web_config,
         }) => find::find(glfsheal.as_deref(), prefix.as_deref()).and_then(|build| {
             let secs = |name: &str, v: f64| {
                 anyhow::ensure!(
@@ -69,6 +70,10 @@ fn main() -> ExitCode {
                 cluster_id,
                 volumes,
                 rounds,
+                web: match &web_config {
+                    Some(path) => heal_info::web::Web::load(path)?,
+                    None => heal_info::web::Web::plain(),
+                },
             };
             heal_info::serve::serve(build, opts).map(|()| exit::CLEAN)
         }),
