@@ -115,6 +115,12 @@ pub enum Cmd {
         /// An installed GlusterFS build tree (its glfsheal, gluster, log and socket).
         #[arg(long)]
         prefix: Option<PathBuf>,
+        /// Run glfsheal and export heal counts on this node even when it
+        /// is not the connected peer with the highest UUID (by default only
+        /// that one does, as gluster-prometheus; the others answer /metrics
+        /// with gluster_heal_info_exporting_node 0 and run no glfsheal).
+        #[arg(long)]
+        all_nodes: bool,
         /// TLS and basic auth from a web configuration file in the format of
         /// the Prometheus exporter-toolkit (node_exporter's --web.config.file):
         /// tls_server_config {cert_file, key_file} and basic_auth_users

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod parse;
+pub mod peers;
 #[cfg(feature = "gfapi")]
 pub mod probe;
 pub mod resolver;

@@ -53,6 +53,7 @@ fn main() -> ExitCode {
             prefix,
             rounds,
             web_config,
+            all_nodes,
         }) => find::find(glfsheal.as_deref(), prefix.as_deref()).and_then(|build| {
             let secs = |name: &str, v: f64| {
                 anyhow::ensure!(
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
                     Some(path) => heal_info::web::Web::load(path)?,
                     None => heal_info::web::Web::plain(),
                 },
+                all_nodes,
             };
             heal_info::serve::serve(build, opts).map(|()| exit::CLEAN)
         }),

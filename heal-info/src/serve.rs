@@ -47,6 +47,9 @@ pub struct ServeOptions {
     pub rounds: Option<u64>,
     /// TLS and basic auth (`--web-config`).
     pub web: Web,
+    /// Run glfsheal and export on every node, not only on the connected
+    /// peer with the highest UUID (`peers`).
+    pub all_nodes: bool,
 }
 
 /// Connections served at once; more are closed as they are accepted, so
@@ -319,12 +322,63 @@ async fn respond(
     }
 }
 
+/// This round's answer to "does this node export?" (see `peers`), and
+/// whether glusterd answered it. A glusterd that does not answer makes
+/// this node a non-exporting one for the round: its other peers will
+/// have picked a leader without it, and heal counts must not appear twice.
+fn exporting(build: &Build, opts: &ServeOptions, was: bool) -> (bool, Option<bool>) {
+    if opts.all_nodes {
+        return (true, None);
+    }
+    let (now, ok) = match crate::peers::exporting_node(build, opts.timeout) {
+        Ok(b) => (b, true),
+        Err(e) => {
+            eprintln!("heal-info serve: {e:#}; not exporting this round");
+            (false, false)
+        }
+    };
+    if now != was {
+        eprintln!(
+            "heal-info serve: {}",
+            if now {
+                "this node is the connected peer with the highest UUID: exporting heal counts"
+            } else {
+                "another peer exports heal counts (the connected one with the highest UUID): no glfsheal here (--all-nodes to run on every node)"
+            }
+        );
+    }
+    (now, Some(ok))
+}
+
 fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
     let mut known: Vec<String> = opts.volumes.clone();
     let mut round = 0u64;
+    let mut was_exporting = false;
     loop {
         let started = Instant::now();
         round += 1;
+        let (exporting, peers_listed) = exporting(build, opts, was_exporting);
+        was_exporting = exporting;
+        if !exporting {
+            {
+                let mut st = shared.state.lock().unwrap();
+                st.exporter = Exporter {
+                    listed: false,
+                    rounds: round,
+                    exporting,
+                    peers_listed,
+                };
+                // The series this node exported as leader go: the new
+                // leader has them now.
+                st.volumes.clear();
+            }
+            shared.publish();
+            if opts.rounds.is_some_and(|n| round >= n) {
+                return;
+            }
+            std::thread::sleep(opts.interval.saturating_sub(started.elapsed()));
+            continue;
+        }
         let listed = if opts.volumes.is_empty() {
             // The list gets the deadline of one volume: a glusterd that
             // does not answer keeps the previous list.
@@ -347,6 +401,8 @@ fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
             st.exporter = Exporter {
                 listed,
                 rounds: round,
+                exporting,
+                peers_listed,
             };
             if listed {
                 st.volumes.retain(|v, _| known.contains(v));
@@ -379,13 +435,20 @@ fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
                 shared.give_slot();
                 {
                     let mut st = shared.state.lock().unwrap();
+                    st.busy.remove(&volume);
+                    // Leadership passed while this ran: the report is the
+                    // new leader's to give.
+                    if !st.exporter.exporting {
+                        drop(st);
+                        shared.publish();
+                        return;
+                    }
                     let last = if report.error.is_none() {
                         Some(metrics::now())
                     } else {
                         st.volumes.get(&volume).and_then(|(_, t)| *t)
                     };
                     st.volumes.insert(volume.clone(), (report, last));
-                    st.busy.remove(&volume);
                 }
                 shared.publish();
             });

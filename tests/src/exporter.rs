@@ -16,9 +16,28 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    /// Starts `heal-info serve --listen 127.0.0.1:0` with `extra` flags and
-    /// waits for the address it bound.
+    /// Starts `heal-info serve --listen 127.0.0.1:0` with the stand-in
+    /// glfsheal, one volume `v`, a refresh every second, `--all-nodes`,
+    /// and `extra` flags, and waits for the address it bound.
     pub fn start(extra: &[&str]) -> Exporter {
+        let mut args = vec![
+            "--glfsheal",
+            "/bin/false",
+            "--volume",
+            "v",
+            "--interval",
+            "1",
+            "--timeout",
+            "5",
+            // No glusterd to ask which node exports.
+            "--all-nodes",
+        ];
+        args.extend_from_slice(extra);
+        Self::start_argv(&args)
+    }
+
+    /// `heal-info serve --listen 127.0.0.1:0` and exactly `args`.
+    pub fn start_argv(args: &[&str]) -> Exporter {
         let bin = verify::tools::heal_info_bin();
         assert!(
             bin.exists(),
@@ -26,20 +45,8 @@ impl Exporter {
             bin.display()
         );
         let mut child = Command::new(&bin)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--glfsheal",
-                "/bin/false",
-                "--volume",
-                "v",
-                "--interval",
-                "1",
-                "--timeout",
-                "5",
-            ])
-            .args(extra)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -97,4 +104,27 @@ impl Drop for Exporter {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One `GET path` over a fresh connection (HTTP/1.1, `Connection: close`):
+/// the status and the body, or why not within `limit`.
+pub fn get(addr: SocketAddr, path: &str, limit: Duration) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, limit)?;
+    s.set_read_timeout(Some(limit))?;
+    s.set_write_timeout(Some(limit))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_string()))
 }
