@@ -134,6 +134,50 @@ mod tests {
 </cliOutput>
 "#;
 
+    /// Two Debian 10.3 glusterds peered over a veth pair
+    /// (tests/tests/exporter_two_peers.rs printed it), on the lower one.
+    const TWO: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cliOutput>
+  <opRet>0</opRet>
+  <opErrno>0</opErrno>
+  <opErrstr/>
+  <peerStatus>
+    <peer>
+      <uuid>64f82c72-65fa-46d9-a57d-b65af2576e35</uuid>
+      <hostname>198.18.1.2</hostname>
+      <hostnames>
+        <hostname>198.18.1.2</hostname>
+      </hostnames>
+      <connected>1</connected>
+      <state>3</state>
+      <stateStr>Peer in Cluster</stateStr>
+    </peer>
+    <peer>
+      <uuid>4a804598-979b-4f10-a195-0964af480bc0</uuid>
+      <hostname>localhost</hostname>
+      <connected>1</connected>
+    </peer>
+  </peerStatus>
+</cliOutput>
+"#;
+
+    #[test]
+    fn of_two_real_peers_the_lower_uuid_does_not_export() {
+        let peers = parse(TWO).unwrap();
+        assert_eq!(
+            peers[0],
+            Peer {
+                uuid: "64f82c72-65fa-46d9-a57d-b65af2576e35".into(),
+                hostname: "198.18.1.2".into(),
+                connected: true
+            }
+        );
+        assert!(!is_exporting(&peers).unwrap());
+        // Disconnected, the other no longer counts.
+        let peers = parse(&TWO.replacen("<connected>1", "<connected>0", 1)).unwrap();
+        assert!(is_exporting(&peers).unwrap());
+    }
+
     /// Three nodes as glusterd's cli_xml_output_peer_status writes them
     /// (a remote peer with its <hostnames> list, state and stateStr; the
     /// local one last, as `localhost`), `local` and the third one's
