@@ -111,6 +111,11 @@ impl Web {
             return false;
         };
         let Some(hash) = self.users.get(&user) else {
+            // As exporter-toolkit does: an unknown user costs a bcrypt too,
+            // so the answer's timing does not tell which users exist.
+            if let Some(any) = self.users.values().next() {
+                let _ = bcrypt::verify(&password, any);
+            }
             return false;
         };
         let key = (user, password);
@@ -201,6 +206,35 @@ mod tests {
         assert!(!web.authorized(Some(b"Bearer abc")));
         assert!(!web.authorized(None));
         assert!(Web::plain().authorized(None));
+    }
+
+    #[test]
+    fn an_unknown_user_takes_as_long_as_a_wrong_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let hash = bcrypt::hash("s3cret", 8).unwrap();
+        let cfg = write(
+            dir.path(),
+            "web.yml",
+            &format!("basic_auth_users:\n  prom: '{hash}'\n"),
+        );
+        let web = Web::load(&cfg).unwrap();
+        let time = |user: &str| {
+            let h = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:wrong"))
+            );
+            let t = std::time::Instant::now();
+            assert!(!web.authorized(Some(h.as_bytes())));
+            t.elapsed()
+        };
+        // The fastest of three each, against scheduling noise.
+        let wrong = (0..3).map(|_| time("prom")).min().unwrap();
+        let unknown = (0..3).map(|_| time("nobody")).min().unwrap();
+        // Without the decoy bcrypt an unknown user answered in microseconds.
+        assert!(
+            unknown * 3 > wrong,
+            "unknown user {unknown:?}, wrong password {wrong:?}"
+        );
     }
 
     #[test]
