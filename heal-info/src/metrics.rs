@@ -59,7 +59,9 @@ pub fn cause_word(r: &Report) -> Option<String> {
 /// node is the one that exports heal counts (`peers`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Exporter {
-    pub listed: bool,
+    /// Whether glusterd answered the volume list; None when it was not
+    /// asked this round (a node that does not export).
+    pub listed: Option<bool>,
     pub rounds: u64,
     pub exporting: bool,
     /// Whether glusterd answered the peer list; None with `--all-nodes`,
@@ -70,7 +72,7 @@ pub struct Exporter {
 /// The exposition (OpenMetrics text, which Prometheus scrapes and
 /// node_exporter's textfile collector reads) for `volumes`.
 pub fn encode(cluster_id: &str, volumes: &[VolumeState], exporter: Option<Exporter>) -> String {
-    let listed = exporter.map(|e| e.listed);
+    let listed = exporter.and_then(|e| e.listed);
     let mut reg = Registry::default();
     let brick = || Family::<BrickLabels, Gauge>::default();
     let (heal, split, healing, connected) = (brick(), brick(), brick(), brick());

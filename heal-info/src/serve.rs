@@ -371,7 +371,7 @@ fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
             {
                 let mut st = shared.state.lock().unwrap();
                 st.exporter = Exporter {
-                    listed: false,
+                    listed: None,
                     rounds: round,
                     exporting,
                     peers_listed,
@@ -407,7 +407,7 @@ fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
         {
             let mut st = shared.state.lock().unwrap();
             st.exporter = Exporter {
-                listed,
+                listed: Some(listed),
                 rounds: round,
                 exporting,
                 peers_listed,

@@ -55,7 +55,7 @@ fn exported() -> BTreeSet<String> {
             last_success: Some(1.0),
         }],
         Some(Exporter {
-            listed: true,
+            listed: Some(true),
             rounds: 1,
             exporting: true,
             peers_listed: Some(true),

@@ -132,6 +132,9 @@ fn only_the_connected_peer_with_the_highest_uuid_runs_glfsheal() {
         "{m}"
     );
     assert!(!m.contains("gluster_heal_info_success{"), "{m}");
+    // It asked glusterd for no volume list, so it says nothing of one
+    // (a 0 would read as glusterd failing).
+    assert!(!m.contains("gluster_heal_info_volume_list_success"), "{m}");
     assert_eq!(runs(d), 0, "the non-exporting node ran glfsheal");
 
     // The other peer disconnects: this node has the highest connected UUID.
