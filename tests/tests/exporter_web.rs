@@ -144,3 +144,83 @@ fn basic_auth_without_tls_and_no_config_means_open() {
     assert_eq!(code, 200, "{out}");
     assert!(out.contains("gluster_heal_info_refreshes_total"), "{out}");
 }
+
+/// A client that starts a TLS handshake and stalls is dropped by the
+/// server's handshake timeout (10 s), and meanwhile scrapes over TLS are
+/// answered.
+#[test]
+fn a_stalled_tls_handshake_is_dropped_and_does_not_delay_scrapes() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    if Command::new("curl").arg("--version").output().is_err() {
+        return skip(
+            "a_stalled_tls_handshake_is_dropped_and_does_not_delay_scrapes",
+            "curl is not installed",
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    write(d, "cert.pem", &cert.cert.pem());
+    write(d, "key.pem", &cert.signing_key.serialize_pem());
+    write(
+        d,
+        "web.yml",
+        "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n",
+    );
+    let ex = Exporter::start(&["--web-config", d.join("web.yml").to_str().unwrap()]);
+    // A TLS record header announcing a ClientHello, and nothing more.
+    let mut stalled: Vec<std::net::TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(ex.addr).unwrap();
+            s.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00]).unwrap();
+            s
+        })
+        .collect();
+    let t = Instant::now();
+    let ca = d.join("cert.pem");
+    let resolve = format!("localhost:{}:127.0.0.1", ex.addr.port());
+    let url = format!("https://localhost:{}/metrics", ex.addr.port());
+    for _ in 0..5 {
+        let (code, rc, out) = curl(&[
+            "--resolve",
+            &resolve,
+            "--cacert",
+            ca.to_str().unwrap(),
+            &url,
+        ]);
+        assert_eq!((code, rc), (200, 0), "{out}");
+    }
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "scrapes waited on the stalled handshakes"
+    );
+    for s in &mut stalled {
+        s.set_read_timeout(Some(
+            Duration::from_secs(20)
+                .saturating_sub(t.elapsed())
+                .max(Duration::from_millis(1)),
+        ))
+        .unwrap();
+        let mut buf = [0u8; 64];
+        let closed = match s.read(&mut buf) {
+            Ok(0) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+            Ok(_) => false,
+        };
+        assert!(
+            closed,
+            "a stalled handshake still open after {:?}",
+            t.elapsed()
+        );
+    }
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_secs(9),
+        "closed before the timeout: {took:?}"
+    );
+    eprintln!(
+        "20 stalled TLS handshakes dropped after {:.1} s",
+        took.as_secs_f64()
+    );
+}
