@@ -55,9 +55,11 @@ pub struct ServeOptions {
 /// Connections served at once; more are closed as they are accepted, so
 /// a flood costs file descriptors and buffers up to this and no further.
 pub const MAX_CONNECTIONS: usize = 512;
-/// A TLS handshake, and each request's headers, must arrive within this.
-/// Prometheus sends a scrape's request at once; only a stalled or
-/// slowloris client takes longer.
+/// A TLS handshake, and each request's headers, must arrive within this;
+/// hyper counts an idle kept-alive connection's wait for its next request
+/// too, so those close after it as well. Prometheus sends a scrape's
+/// request at once (and reconnects when its scrape interval is longer);
+/// only a stalled or slowloris client takes longer.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection is closed (after its request in flight, if any) this long
 /// after it opened; Prometheus just opens another for its next scrape.
