@@ -90,13 +90,26 @@ pub enum Format {
     Prometheus,
 }
 
+/// Where `serve` listens unless told otherwise. 9713, the first default,
+/// is gluster-prometheus's (its 863db4b, "Change default port to 9713
+/// (#179)"), so both exporters on one node clashed. Prometheus's "Default
+/// port allocations" wiki page has 9100-9999 fully taken since 2023 and
+/// new claims go on upwards from 10000 (10019 was claimed in 2024);
+/// 19713 lies outside both ranges, is not among that page's "outside the
+/// standard ranges" entries (19091 Transmission, 19999 Netdata are the
+/// nearest), is in no /etc/services, and sits below Linux's ephemeral
+/// range (32768 and up), so an outgoing connection never holds it. Keep
+/// 9713 with `--listen 127.0.0.1:9713`.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:19713";
+
 #[derive(Subcommand)]
 pub enum Cmd {
     /// A Prometheus exporter: /metrics from a background refresh of every
     /// started volume, answered at once from the last result.
     Serve {
-        /// Address to serve /metrics on.
-        #[arg(long, default_value = "127.0.0.1:9713")]
+        /// Address to serve /metrics on (HOST:PORT; 127.0.0.1:9713 was the
+        /// default before 19713).
+        #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: String,
         /// Seconds between refreshes.
         #[arg(long, default_value_t = 60.0)]
@@ -123,6 +136,18 @@ pub enum Cmd {
         /// An installed GlusterFS build tree (its glfsheal, gluster, log and socket).
         #[arg(long)]
         prefix: Option<PathBuf>,
+        /// Run glfsheal and export heal counts on this node even when it
+        /// is not the connected peer with the highest UUID (by default only
+        /// that one does, as gluster-prometheus; the others answer /metrics
+        /// with gluster_heal_info_exporting_node 0 and run no glfsheal).
+        #[arg(long)]
+        all_nodes: bool,
+        /// TLS and basic auth from a web configuration file in the format of
+        /// the Prometheus exporter-toolkit (node_exporter's --web.config.file):
+        /// tls_server_config {cert_file, key_file} and basic_auth_users
+        /// {user: bcrypt hash}.
+        #[arg(long, value_name = "FILE", visible_alias = "web.config.file")]
+        web_config: Option<PathBuf>,
         /// Stop after N refresh rounds (tests and benchmarks).
         #[arg(long, hide = true)]
         rounds: Option<u64>,
@@ -171,4 +196,28 @@ pub enum Cmd {
         #[arg(long, default_value = "/")]
         dir: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_listens_by_default_where_the_packaged_unit_says_and_not_on_9713() {
+        let cli = Cli::try_parse_from(["heal-info", "serve"]).unwrap();
+        let Some(Cmd::Serve { listen, .. }) = cli.cmd else {
+            panic!("not serve")
+        };
+        assert_eq!(listen, "127.0.0.1:19713");
+        let unit = include_str!("../dist/heal-info.service");
+        assert!(
+            unit.contains(&format!("Environment=HEAL_INFO_LISTEN={DEFAULT_LISTEN}\n")),
+            "{unit}"
+        );
+        assert!(!unit.contains(":9713\n"), "{unit}");
+        // The old port stays one flag away.
+        let cli =
+            Cli::try_parse_from(["heal-info", "serve", "--listen", "127.0.0.1:9713"]).unwrap();
+        assert!(matches!(cli.cmd, Some(Cmd::Serve { listen, .. }) if listen == "127.0.0.1:9713"));
+    }
 }

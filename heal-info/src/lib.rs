@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod parse;
+pub mod peers;
 #[cfg(feature = "gfapi")]
 pub mod probe;
 pub mod resolver;
@@ -24,5 +25,6 @@ pub mod serve;
 pub mod shim_install;
 pub mod version;
 pub mod volumes;
+pub mod web;
 
 pub use cli::Cli;

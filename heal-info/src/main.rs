@@ -59,6 +59,8 @@ fn main() -> ExitCode {
             glfsheal,
             prefix,
             rounds,
+            web_config,
+            all_nodes,
         }) => find::find(glfsheal.as_deref(), prefix.as_deref()).and_then(|build| {
             let secs = |name: &str, v: f64| {
                 if !(v.is_finite() && v > 0.0) {
@@ -77,6 +79,11 @@ fn main() -> ExitCode {
                 cluster_id,
                 volumes,
                 rounds,
+                web: match &web_config {
+                    Some(path) => heal_info::web::Web::load(path)?,
+                    None => heal_info::web::Web::plain(),
+                },
+                all_nodes,
             };
             heal_info::serve::serve(build, opts).map(|()| exit::CLEAN)
         }),

@@ -55,17 +55,24 @@ pub fn cause_word(r: &Report) -> Option<String> {
 }
 
 /// What `serve` adds about itself: whether glusterd answered the last
-/// volume list, and how many refresh rounds have started.
+/// volume list, how many refresh rounds have started, and whether this
+/// node is the one that exports heal counts (`peers`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Exporter {
-    pub listed: bool,
+    /// Whether glusterd answered the volume list; None when it was not
+    /// asked this round (a node that does not export).
+    pub listed: Option<bool>,
     pub rounds: u64,
+    pub exporting: bool,
+    /// Whether glusterd answered the peer list; None with `--all-nodes`,
+    /// which asks for none.
+    pub peers_listed: Option<bool>,
 }
 
 /// The exposition (OpenMetrics text, which Prometheus scrapes and
 /// node_exporter's textfile collector reads) for `volumes`.
 pub fn encode(cluster_id: &str, volumes: &[VolumeState], exporter: Option<Exporter>) -> String {
-    let listed = exporter.map(|e| e.listed);
+    let listed = exporter.and_then(|e| e.listed);
     let mut reg = Registry::default();
     let brick = || Family::<BrickLabels, Gauge>::default();
     let (heal, split, healing, connected) = (brick(), brick(), brick(), brick());
@@ -179,6 +186,30 @@ pub fn encode(cluster_id: &str, volumes: &[VolumeState], exporter: Option<Export
             .set(i64::from(ok));
     }
     if let Some(e) = exporter {
+        let exporting = Family::<ClusterLabels, Gauge>::default();
+        reg.register(
+            "gluster_heal_info_exporting_node",
+            "1 if this node runs glfsheal and exports heal counts (the connected peer with the highest UUID, or every node with --all-nodes); 0 on the others",
+            exporting.clone(),
+        );
+        exporting
+            .get_or_create(&ClusterLabels {
+                cluster_id: cluster_id.clone(),
+            })
+            .set(i64::from(e.exporting));
+        if let Some(ok) = e.peers_listed {
+            let peers = Family::<ClusterLabels, Gauge>::default();
+            reg.register(
+                "gluster_heal_info_peer_list_success",
+                "1 if glusterd answered the peer list in time",
+                peers.clone(),
+            );
+            peers
+                .get_or_create(&ClusterLabels {
+                    cluster_id: cluster_id.clone(),
+                })
+                .set(i64::from(ok));
+        }
         let rounds = Family::<ClusterLabels, Counter>::default();
         reg.register(
             "gluster_heal_info_refreshes",

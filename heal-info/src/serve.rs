@@ -10,13 +10,24 @@
 //! no memory. With `--textfile DIR` every new encoding is also written to
 //! DIR/gluster_heal_info.prom for node_exporter, through a temp file and a
 //! rename so the collector never reads half a file.
+//!
+//! The HTTP side (hyper on its own two-thread tokio runtime, TLS and basic
+//! auth from `--web-config`, see `web`) bounds what clients can hold: at
+//! most `MAX_CONNECTIONS` at once (more are closed at accept), a TLS
+//! handshake and each request's headers within `HEADER_TIMEOUT`, and a
+//! connection closed gracefully after `CONNECTION_LIFETIME`, so neither a
+//! half-sent request nor an idle or unread connection stays for ever.
 
 use crate::find::Build;
 use crate::metrics::{self, Exporter, VolumeState};
 use crate::model::{Mode, Report};
 use crate::run::{self, Options};
 use crate::volumes;
+use crate::web::Web;
 use anyhow::{Context, Result};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response, StatusCode};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,7 +45,25 @@ pub struct ServeOptions {
     pub volumes: Vec<String>,
     /// Stop after this many refresh rounds (benchmarks and tests).
     pub rounds: Option<u64>,
+    /// TLS and basic auth (`--web-config`).
+    pub web: Web,
+    /// Run glfsheal and export on every node, not only on the connected
+    /// peer with the highest UUID (`peers`).
+    pub all_nodes: bool,
 }
+
+/// Connections served at once; more are closed as they are accepted, so
+/// a flood costs file descriptors and buffers up to this and no further.
+pub const MAX_CONNECTIONS: usize = 512;
+/// A TLS handshake, and each request's headers, must arrive within this;
+/// hyper counts an idle kept-alive connection's wait for its next request
+/// too, so those close after it as well. Prometheus sends a scrape's
+/// request at once (and reconnects when its scrape interval is longer);
+/// only a stalled or slowloris client takes longer.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection is closed (after its request in flight, if any) this long
+/// after it opened; Prometheus just opens another for its next scrape.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
 
 /// The textfile collector's file in `--textfile DIR`.
 pub const TEXTFILE: &str = "gluster_heal_info.prom";
@@ -54,8 +83,8 @@ struct State {
 struct Shared {
     cluster_id: String,
     state: Mutex<State>,
-    /// The last encoding, which every scrape gets.
-    exposition: RwLock<String>,
+    /// The last encoding, which every scrape gets (a clone is a refcount).
+    exposition: RwLock<Bytes>,
     textfile: Option<PathBuf>,
     /// Free glfsheal slots, out of `jobs`.
     slots: (Mutex<usize>, Condvar),
@@ -85,7 +114,7 @@ impl Shared {
                 eprintln!("heal-info serve: {e:#}");
             }
         }
-        *self.exposition.write().unwrap() = text;
+        *self.exposition.write().unwrap() = Bytes::from(text);
     }
 
     fn take_slot(&self) {
@@ -124,10 +153,10 @@ pub fn write_atomically(dir: &Path, text: &str) -> Result<()> {
 }
 
 /// Runs the exporter until `rounds` refreshes are done (forever without).
-pub fn serve(build: Build, opts: ServeOptions) -> Result<()> {
-    let server = tiny_http::Server::http(&opts.listen).map_err(|e| {
+pub fn serve(build: Build, mut opts: ServeOptions) -> Result<()> {
+    let listener = std::net::TcpListener::bind(&opts.listen).map_err(|e| {
         anyhow::anyhow!(
-            "cannot listen on {}: {e} (give --listen HOST:PORT, e.g. 127.0.0.1:9713)",
+            "cannot listen on {}: {e} (give --listen HOST:PORT, e.g. 127.0.0.1:19713)",
             opts.listen
         )
     })?;
@@ -138,52 +167,228 @@ pub fn serve(build: Build, opts: ServeOptions) -> Result<()> {
             dir.display()
         );
     }
+    // The bound address, so `--listen 127.0.0.1:0` says which port it got.
+    let addr = listener.local_addr()?;
     eprintln!(
-        "heal-info serve: /metrics on {}, refreshing every {:.1} s",
-        opts.listen,
+        "heal-info serve: /metrics on {}://{addr}{}, refreshing every {:.1} s",
+        if opts.web.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        },
+        if opts.web.needs_auth() {
+            " (basic auth)"
+        } else {
+            ""
+        },
         opts.interval.as_secs_f64()
     );
     let shared = Arc::new(Shared {
         cluster_id: opts.cluster_id.clone(),
         state: Mutex::new(State::default()),
-        exposition: RwLock::new(String::new()),
+        exposition: RwLock::new(Bytes::new()),
         textfile: opts.textfile.clone(),
         slots: (Mutex::new(opts.jobs.max(1)), Condvar::new()),
         publishing: Mutex::new(()),
     });
     shared.publish();
-    let server = Arc::new(server);
-    // A few answering threads, so one slow client does not delay the rest.
-    for _ in 0..4 {
-        let (server, shared) = (server.clone(), shared.clone());
-        std::thread::spawn(move || answer(&server, &shared));
-    }
+    let web = Arc::new(std::mem::replace(&mut opts.web, Web::plain()));
+    start_http(listener, web, shared.clone())?;
     refresh_loop(&build, &opts, &shared);
     Ok(())
 }
 
-fn answer(server: &tiny_http::Server, shared: &Shared) {
-    for req in server.incoming_requests() {
-        let resp = if req.url() == "/metrics" || req.url().starts_with("/metrics?") {
-            let body = shared.exposition.read().unwrap().clone();
-            tiny_http::Response::from_string(body)
-                .with_header(tiny_http::Header::from_bytes("Content-Type", CONTENT_TYPE).unwrap())
-        } else if req.url() == "/" {
-            tiny_http::Response::from_string("heal-info serve: metrics at /metrics\n")
-        } else {
-            tiny_http::Response::from_string("not found: metrics are at /metrics\n")
-                .with_status_code(404)
+/// Serves `listener` on a runtime of its own, in a thread of its own.
+/// The listen backlog. std listens with 128; when more clients than that
+/// connect at once (200 scrapers in the load test) the kernel drops the
+/// extra SYNs and each client retries a second later. The kernel caps it
+/// at net.core.somaxconn.
+pub const BACKLOG: i32 = 1024;
+
+fn start_http(listener: std::net::TcpListener, web: Arc<Web>, shared: Arc<Shared>) -> Result<()> {
+    // Listening again on a listening socket only changes its backlog.
+    socket2::SockRef::from(&listener).listen(BACKLOG)?;
+    listener.set_nonblocking(true)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        // bcrypt checks run here; a few at once are plenty for scrapers
+        // and bound what wrong passwords can cost.
+        .max_blocking_threads(4)
+        .thread_name("heal-info-http")
+        .enable_io()
+        .enable_time()
+        .build()?;
+    let listener = {
+        let _in = rt.enter();
+        tokio::net::TcpListener::from_std(listener)?
+    };
+    std::thread::spawn(move || rt.block_on(accept_loop(listener, web, shared)));
+    Ok(())
+}
+
+async fn accept_loop(listener: tokio::net::TcpListener, web: Arc<Web>, shared: Arc<Shared>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let tls = web.tls.clone().map(tokio_rustls::TlsAcceptor::from);
+    loop {
+        let sock = match listener.accept().await {
+            Ok((sock, _)) => sock,
+            Err(e) => {
+                // EMFILE and the like: wait rather than spin.
+                eprintln!("heal-info serve: accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
-        let _ = req.respond(resp);
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            drop(sock);
+            continue;
+        };
+        let (web, shared, tls) = (web.clone(), shared.clone(), tls.clone());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let _ = sock.set_nodelay(true);
+            match tls {
+                Some(tls) => {
+                    if let Ok(Ok(s)) = tokio::time::timeout(HEADER_TIMEOUT, tls.accept(sock)).await
+                    {
+                        connection(s, web, shared).await;
+                    }
+                }
+                None => connection(sock, web, shared).await,
+            }
+        });
     }
+}
+
+async fn connection<I>(io: I, web: Arc<Web>, shared: Arc<Shared>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let (web, shared) = (web.clone(), shared.clone());
+        async move { Ok::<_, std::convert::Infallible>(respond(req, &web, &shared).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(64 * 1024)
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service);
+    let mut conn = std::pin::pin!(conn);
+    if tokio::time::timeout(CONNECTION_LIFETIME, conn.as_mut())
+        .await
+        .is_ok()
+    {
+        return;
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(HEADER_TIMEOUT, conn).await;
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r
+}
+
+async fn respond(
+    req: Request<hyper::body::Incoming>,
+    web: &Arc<Web>,
+    shared: &Shared,
+) -> Response<Full<Bytes>> {
+    if web.needs_auth() {
+        let header = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .map(|v| v.as_bytes().to_vec());
+        let web = web.clone();
+        // bcrypt takes tens of ms on purpose: not on the async threads.
+        let ok = tokio::task::spawn_blocking(move || web.authorized(header.as_deref()))
+            .await
+            .unwrap_or(false);
+        if !ok {
+            let mut r = text(StatusCode::UNAUTHORIZED, "Unauthorized\n");
+            r.headers_mut().insert(
+                hyper::header::WWW_AUTHENTICATE,
+                hyper::header::HeaderValue::from_static("Basic"),
+            );
+            return r;
+        }
+    }
+    match req.uri().path() {
+        "/metrics" => {
+            let body = shared.exposition.read().unwrap().clone();
+            let mut r = Response::new(Full::new(body));
+            r.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static(CONTENT_TYPE),
+            );
+            r
+        }
+        "/" => text(StatusCode::OK, "heal-info serve: metrics at /metrics\n"),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "not found: metrics are at /metrics\n",
+        ),
+    }
+}
+
+/// This round's answer to "does this node export?" (see `peers`), and
+/// whether glusterd answered it. A glusterd that does not answer makes
+/// this node a non-exporting one for the round: its other peers will
+/// have picked a leader without it, and heal counts must not appear twice.
+fn exporting(build: &Build, opts: &ServeOptions, was: bool) -> (bool, Option<bool>) {
+    if opts.all_nodes {
+        return (true, None);
+    }
+    let (now, ok) = match crate::peers::exporting_node(build, opts.timeout) {
+        Ok(b) => (b, true),
+        Err(e) => {
+            eprintln!("heal-info serve: {e:#}; not exporting this round");
+            (false, false)
+        }
+    };
+    if now != was {
+        eprintln!(
+            "heal-info serve: {}",
+            if now {
+                "this node is the connected peer with the highest UUID: exporting heal counts"
+            } else {
+                "another peer exports heal counts (the connected one with the highest UUID): no glfsheal here (--all-nodes to run on every node)"
+            }
+        );
+    }
+    (now, Some(ok))
 }
 
 fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
     let mut known: Vec<String> = opts.volumes.clone();
     let mut round = 0u64;
+    let mut was_exporting = false;
     loop {
         let started = Instant::now();
         round += 1;
+        let (exporting, peers_listed) = exporting(build, opts, was_exporting);
+        was_exporting = exporting;
+        if !exporting {
+            {
+                let mut st = shared.state.lock().unwrap();
+                st.exporter = Exporter {
+                    listed: None,
+                    rounds: round,
+                    exporting,
+                    peers_listed,
+                };
+                // The series this node exported as leader go: the new
+                // leader has them now.
+                st.volumes.clear();
+            }
+            shared.publish();
+            if opts.rounds.is_some_and(|n| round >= n) {
+                return;
+            }
+            std::thread::sleep(opts.interval.saturating_sub(started.elapsed()));
+            continue;
+        }
         let listed = if opts.volumes.is_empty() {
             // The list gets the deadline of one volume: a glusterd that
             // does not answer keeps the previous list.
@@ -204,8 +409,10 @@ fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
         {
             let mut st = shared.state.lock().unwrap();
             st.exporter = Exporter {
-                listed,
+                listed: Some(listed),
                 rounds: round,
+                exporting,
+                peers_listed,
             };
             if listed {
                 st.volumes.retain(|v, _| known.contains(v));
@@ -238,13 +445,20 @@ fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
                 shared.give_slot();
                 {
                     let mut st = shared.state.lock().unwrap();
+                    st.busy.remove(&volume);
+                    // Leadership passed while this ran: the report is the
+                    // new leader's to give.
+                    if !st.exporter.exporting {
+                        drop(st);
+                        shared.publish();
+                        return;
+                    }
                     let last = if report.error.is_none() {
                         Some(metrics::now())
                     } else {
                         st.volumes.get(&volume).and_then(|(_, t)| *t)
                     };
                     st.volumes.insert(volume.clone(), (report, last));
-                    st.busy.remove(&volume);
                 }
                 shared.publish();
             });

@@ -18,3 +18,5 @@ pub fn probe_socket_path_with(so: &std::path::Path) -> String {
 pub fn skip(test: &str, why: &str) {
     eprintln!("SKIPPED {test}: {why}");
 }
+
+pub mod exporter;

@@ -90,6 +90,8 @@ const HEAL_INFO_MAN: &[&str] = &[
 /// heal-info serve's systemd unit and its example drop-in, in both formats.
 const HEAL_INFO_UNIT: &str = "/usr/lib/systemd/system/heal-info.service";
 const HEAL_INFO_DROPIN_EXAMPLE: &str = "/usr/share/gluster-heal-info/heal-info-textfile.conf";
+const HEAL_INFO_ALERTS: &str = "/usr/share/gluster-heal-info/gluster-heal-info-alerts.yml";
+const HEAL_INFO_DASHBOARD: &str = "/usr/share/gluster-heal-info/gluster-heal-info-dashboard.json";
 
 /// The features rpm 4.11 (EL7) provides; a package needing another
 /// `rpmlib(...)` would not install there.
@@ -198,6 +200,8 @@ fn rpms_are_gzip_with_a_license_libc_requires_and_no_scriptlets() {
             "/usr/share/bash-completion/completions/heal-info".into(),
             HEAL_INFO_UNIT.into(),
             HEAL_INFO_DROPIN_EXAMPLE.into(),
+            HEAL_INFO_ALERTS.into(),
+            HEAL_INFO_DASHBOARD.into(),
         ])
         .collect();
     let shim_files: Vec<String> = [
@@ -320,6 +324,8 @@ fn debs_depend_on_libc_and_keep_the_config_as_a_conffile() {
             "/usr/share/bash-completion/completions/heal-info".into(),
             HEAL_INFO_UNIT.into(),
             HEAL_INFO_DROPIN_EXAMPLE.into(),
+            HEAL_INFO_ALERTS.into(),
+            HEAL_INFO_DASHBOARD.into(),
         ])
     {
         assert!(heal_files.contains(&want), "{want} not in {heal_files:?}");

@@ -21,7 +21,7 @@ use verify::tools::heal_info_bin;
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
 const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
-const SERVE: &str = "127.0.0.1:9713";
+const SERVE: &str = "127.0.0.1:19713";
 const PROM: &str = "127.0.0.1:9090";
 const NODE: &str = "127.0.0.1:9100";
 /// Prometheus's scrape timeout in this test: the exporter must answer
@@ -523,7 +523,7 @@ fn scenario(flavor: Flavor) {
     let rounds_argv = without_dns(&[
         "serve",
         "--listen",
-        "127.0.0.1:9714",
+        "127.0.0.1:19714",
         "--interval",
         "0.3",
         "--timeout",

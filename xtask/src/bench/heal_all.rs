@@ -123,7 +123,7 @@ pub fn run(volumes: usize, rounds: usize) -> Result<()> {
             .wrap(&argv(&[
                 "serve",
                 "--listen",
-                "127.0.0.1:9713",
+                "127.0.0.1:19713",
                 "--interval",
                 "1",
                 "--timeout",
@@ -136,7 +136,7 @@ pub fn run(volumes: usize, rounds: usize) -> Result<()> {
     let ns = c.init_pid;
     let ready = Instant::now();
     loop {
-        let body = get(ns, "127.0.0.1:9713", "/metrics", Duration::from_secs(1))
+        let body = get(ns, "127.0.0.1:19713", "/metrics", Duration::from_secs(1))
             .map(|a| a.body)
             .unwrap_or_default();
         if body.contains("volume=\"hung\",cause=\"brick-host-dns\"} 1") {
@@ -152,7 +152,7 @@ pub fn run(volumes: usize, rounds: usize) -> Result<()> {
     }
     let mut took = Vec::new();
     for _ in 0..200 {
-        let a = get(ns, "127.0.0.1:9713", "/metrics", Duration::from_secs(5))?;
+        let a = get(ns, "127.0.0.1:19713", "/metrics", Duration::from_secs(5))?;
         took.push(a.took.as_secs_f64() * 1e3);
         std::thread::sleep(Duration::from_millis(50));
     }

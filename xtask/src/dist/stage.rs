@@ -5,7 +5,8 @@
 //! names or times so they are the same bytes every run, the bash completion,
 //! the config file, the glusterd drop-in example with each format's
 //! library directory, and heal-info serve's systemd unit with its example
-//! drop-in. Every staged file gets the time SOURCE_DATE_EPOCH.
+//! drop-in, its Prometheus alerting rules and Grafana dashboard. Every
+//! staged file gets the time SOURCE_DATE_EPOCH.
 //! `publish` copies the bare files into the output directory beside the
 //! packages.
 
@@ -32,7 +33,15 @@ pub fn stage(built: &Built, dir: &Path, epoch: u64) -> Result<Staged> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
-    for sub in ["man1", "man8", "completions", "rpm", "deb", "systemd"] {
+    for sub in [
+        "man1",
+        "man8",
+        "completions",
+        "rpm",
+        "deb",
+        "systemd",
+        "prometheus",
+    ] {
         std::fs::create_dir_all(dir.join(sub))?;
     }
     let mut files = vec![
@@ -96,6 +105,16 @@ pub fn stage(built: &Built, dir: &Path, epoch: u64) -> Result<Staged> {
         std::fs::copy(
             crate::paths::root().join("heal-info/dist").join(unit),
             dir.join("systemd").join(unit),
+        )?;
+    }
+    // Its Prometheus alerting rules and Grafana dashboard.
+    for file in [
+        "gluster-heal-info-alerts.yml",
+        "gluster-heal-info-dashboard.json",
+    ] {
+        std::fs::copy(
+            crate::paths::root().join("heal-info/dist").join(file),
+            dir.join("prometheus").join(file),
         )?;
     }
     set_times(dir, epoch)?;
