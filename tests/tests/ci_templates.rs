@@ -83,6 +83,12 @@ fn workflow_templates_pass_actionlint_and_their_schemas() {
             );
         }
         assert!(text.contains("verify.json") && text.contains("backport-check.json"));
+        // The port proven by upstream's own tests, kept as an artifact.
+        assert!(
+            text.contains("cargo xtask regress --branch") && text.contains("regress.json"),
+            "{}: runs no regress A/B",
+            f.display()
+        );
         // The system `cargo xtask fresh` proves the kit's install steps on.
         assert!(
             text.contains("image: rust:1-bookworm"),

@@ -336,6 +336,12 @@ pub enum BenchCmd {
         #[arg(long, default_value_t = 7)]
         rounds: usize,
     },
+    /// The smoke set of upstream .t tests on v3.12.15, one at a time
+    /// against side by side (needs root and ../shared).
+    Regress {
+        #[arg(long = "jobs", value_delimiter = ',', default_values_t = [1, 2, 4])]
+        jobs: Vec<usize>,
+    },
     /// heal info under the black hole on the real unfixed, backported and
     /// shimmed 3.12.15 builds, for k disperse subvolumes (needs root and
     /// ../shared/glusterfs).

@@ -61,6 +61,7 @@ fn bench(cmd: BenchCmd) -> anyhow::Result<()> {
             bench::backport::run(&cli::full_clone(repo)?, &tags, runs)
         }
         BenchCmd::Shim { rounds } => bench::shim::run(rounds),
+        BenchCmd::Regress { jobs } => bench::regress::run(&jobs),
         BenchCmd::Stall { ks, repo, upstream } => bench::stall::run(&ks, repo.zip(upstream)),
         BenchCmd::Lines { repo, tags } => bench::lines::run(&cli::full_clone(repo)?, &tags),
         BenchCmd::HealInfo { entries, rounds } => bench::heal_info::run(entries, rounds),

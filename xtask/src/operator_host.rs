@@ -77,11 +77,32 @@ pub struct Outcome {
     pub passed: bool,
 }
 
-/// Builds both revisions in the RPM layout, makes the root, and runs the six steps.
-pub fn run(opts: &Options) -> Result<Outcome> {
+/// Both revisions in the RPM layout, and the minimal release the root is
+/// made from: what `run_on` needs that takes minutes (the suite makes it
+/// while its tests run).
+pub struct Builds {
+    pub base: rpm_layout::Built,
+    pub fixed: rpm_layout::Built,
+}
+
+/// Builds both revisions in the RPM layout (or reuses them) and caches
+/// the root's release.
+pub fn build(opts: &Options) -> Result<Builds> {
     crate::chroot::require_root("the operator's host")?;
     let base = rpm_layout::build(&opts.repo, &opts.base, opts.jobs)?;
     let fixed = rpm_layout::build(&opts.repo, &opts.branch, opts.jobs)?;
+    cache::tarball(SUITE)?;
+    Ok(Builds { base, fixed })
+}
+
+/// Builds both revisions in the RPM layout, makes the root, and runs the six steps.
+pub fn run(opts: &Options) -> Result<Outcome> {
+    let builds = build(opts)?;
+    run_on(opts, &builds)
+}
+
+/// The root made from `builds` and the kit's packages, and the six steps.
+pub fn run_on(opts: &Options, builds: &Builds) -> Result<Outcome> {
     eprintln!("==> the kit's packages (cargo xtask dist)");
     let dist = crate::dist::run(&crate::dist::default_out_dir()?)?;
     let debs: Vec<PathBuf> = dist
@@ -96,8 +117,8 @@ pub fn run(opts: &Options) -> Result<Outcome> {
             debs.len()
         );
     }
-    let root = prepare_root(&base.root, &debs)?;
-    let steps = on_the_host(root.path(), &fixed.root, opts.k)?;
+    let root = prepare_root(&builds.base.root, &debs)?;
+    let steps = on_the_host(root.path(), &builds.fixed.root, opts.k)?;
     let passed = steps.iter().all(|s| s.passed);
     Ok(Outcome {
         base: opts.base.clone(),

@@ -10,6 +10,7 @@ pub mod corpus;
 pub mod heal_all;
 pub mod heal_info;
 pub mod lines;
+pub mod regress;
 pub mod shim;
 pub mod stall;
 pub mod survey;

@@ -31,6 +31,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// A smoke set: 3.12.15's own EC and AFR tests that take seconds each
+/// (measured on a kit build: 2-20 s; split-brain-heal-info.t's 82 s is
+/// left out). The suite's A/B needs them held; `bench regress` times them.
+pub const SMOKE: &[&str] = &[
+    "tests/basic/afr/arbiter-cli.t",
+    "tests/basic/afr/gfid-heal.t",
+    "tests/basic/afr/root-squash-self-heal.t",
+    "tests/basic/ec/ec-internal-xattrs.t",
+    "tests/basic/ec/ec-read-policy.t",
+    "tests/basic/ec/ec-root-heal.t",
+];
+
 /// Read-only inside every test (see `script`).
 const PROTECTED: [&str; 10] = [
     "/etc", "/usr", "/var", "/opt", "/root", "/home", "/srv", "/boot", "/mnt", "/media",

@@ -192,6 +192,11 @@ pub fn run() -> Result<()> {
         };
         env.push(("GLUSTER_LEGACY_FIXED_STAGES", stages.into()));
     }
+    // The last steps' builds (minutes each), made while the tests run.
+    let background = match &shared {
+        Ok(Some(s)) => Some(prepare_in_background(s.fork.clone(), s.upstream.clone())),
+        _ => None,
+    };
     let (ok, [mut passed, mut failed, mut ignored]) = cargo_test(
         &[
             "test",
@@ -211,16 +216,29 @@ pub fn run() -> Result<()> {
             Ok(s) => s.as_ref().map(ab_step).transpose(),
         }
     };
+    let prepared = background.map(|b| {
+        eprintln!("==> waiting for the builds made beside the tests");
+        b.join()
+            .unwrap_or_else(|_| Prepared::failed("the background builds panicked"))
+    });
     let operator = || -> Result<Option<bool>> {
-        match &shared {
-            Err(e) => bail!("{e:#}"),
-            Ok(s) => s.as_ref().map(operator_host_step).transpose(),
+        match (&shared, &prepared) {
+            (Err(e), _) => bail!("{e:#}"),
+            (Ok(Some(s)), Some(p)) => match &p.operator {
+                Ok(builds) => operator_host_step(&s.fork, builds).map(Some),
+                Err(e) => bail!("{e:#}"),
+            },
+            (Ok(_), _) => Ok(None),
         }
     };
     let regress = || -> Result<Option<bool>> {
-        match &shared {
-            Err(e) => bail!("{e:#}"),
-            Ok(s) => s.as_ref().map(regress::step).transpose(),
+        match (&shared, &prepared) {
+            (Err(e), _) => bail!("{e:#}"),
+            (Ok(_), Some(p)) => match &p.regress {
+                Ok(r) => regress::step(r).map(Some),
+                Err(e) => bail!("{e:#}"),
+            },
+            (Ok(_), None) => Ok(None),
         }
     };
     let steps: [(&str, &Step); 5] = [
@@ -359,19 +377,64 @@ fn ab_step(shared: &crate::ab::Shared) -> Result<bool> {
     verify_step("a/b", &plan, "verify-ab.json")
 }
 
-/// `cargo xtask operator-host release-3.12` on the shared fork: v3.12.15
-/// and the backported branch in the RPM layout, the six steps printed.
-fn operator_host_step(shared: &crate::ab::Shared) -> Result<bool> {
-    eprintln!("==> operator host: cargo xtask operator-host release-3.12 (base v3.12.15)");
-    let outcome = crate::operator_host::run(&crate::operator_host::Options {
-        repo: shared.fork.clone(),
+/// `cargo xtask operator-host release-3.12` on the shared fork.
+fn operator_host_options(fork: &std::path::Path) -> crate::operator_host::Options {
+    crate::operator_host::Options {
+        repo: fork.to_path_buf(),
         base: "v3.12.15".into(),
         branch: "release-3.12".into(),
         k: SUBVOLS,
         jobs: 2,
-    })?;
+    }
+}
+
+/// The operator host on the builds made in the background: v3.12.15 and
+/// the backported branch in the RPM layout, the six steps printed.
+fn operator_host_step(
+    fork: &std::path::Path,
+    builds: &crate::operator_host::Builds,
+) -> Result<bool> {
+    eprintln!("==> operator host: cargo xtask operator-host release-3.12 (base v3.12.15)");
+    let opts = operator_host_options(fork);
+    let outcome = crate::operator_host::run_on(&opts, builds)?;
     print!("{}", crate::operator_host::text(&outcome));
     Ok(outcome.passed)
+}
+
+/// What the last steps need that takes minutes to make.
+struct Prepared {
+    operator: Result<crate::operator_host::Builds>,
+    regress: Result<regress::Prepared>,
+}
+
+impl Prepared {
+    fn failed(why: &str) -> Prepared {
+        Prepared {
+            operator: Err(anyhow::anyhow!("{why}")),
+            regress: Err(anyhow::anyhow!("{why}")),
+        }
+    }
+}
+
+/// Makes the operator host's RPM-layout builds and the regress A/B's
+/// ports and builds on a thread of its own while cargo test runs, at the
+/// lowest CPU priority (a thread's nice value is its own on Linux, and
+/// its children inherit it): the tests, which mostly wait on clusters and
+/// DNS timeouts, keep the CPU whenever they want it.
+fn prepare_in_background(
+    fork: std::path::PathBuf,
+    upstream: std::path::PathBuf,
+) -> std::thread::JoinHandle<Prepared> {
+    std::thread::spawn(move || {
+        // SAFETY: plain system calls with integer arguments, on this thread.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+        }
+        let operator = crate::operator_host::build(&operator_host_options(&fork));
+        let regress = regress::prepare(&fork, &upstream);
+        Prepared { operator, regress }
+    })
 }
 
 /// The subvolumes `verify` tests by default.

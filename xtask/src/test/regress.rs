@@ -39,16 +39,7 @@ pub const FIXES: &[(&str, &[(&str, &str)])] = &[
     ("ce69fb6596", &[]),
 ];
 
-/// 3.12.15's own EC and AFR tests that take seconds each (measured on a
-/// kit build: 2-20 s; split-brain-heal-info.t's 82 s is left out).
-pub const SMOKE: &[&str] = &[
-    "tests/basic/afr/arbiter-cli.t",
-    "tests/basic/afr/gfid-heal.t",
-    "tests/basic/afr/root-squash-self-heal.t",
-    "tests/basic/ec/ec-internal-xattrs.t",
-    "tests/basic/ec/ec-read-policy.t",
-    "tests/basic/ec/ec-root-heal.t",
-];
+pub use crate::regress::SMOKE;
 
 const BRANCH: &str = "upstream-fixes";
 const BASE: &str = "v3.12.15";
@@ -97,10 +88,20 @@ pub fn port(fork: &Path, upstream: &Path) -> Result<Vec<Port>> {
     Ok(ports)
 }
 
-/// The suite step: port, build, run both sides beside a live glusterd.
-pub fn step(shared: &crate::ab::Shared) -> Result<bool> {
+/// What the step runs on: the ports, both builds, and the tests.
+pub struct Prepared {
+    pub ports: Vec<Port>,
+    pub base: std::path::PathBuf,
+    pub branch: std::path::PathBuf,
+    pub tree: std::path::PathBuf,
+    pub fix_tests: Vec<String>,
+}
+
+/// Ports the fixes onto the fork and builds both sides (minutes: the
+/// suite does it while its tests run).
+pub fn prepare(fork: &Path, upstream: &Path) -> Result<Prepared> {
     eprintln!("==> regress: nine upstream fixes with their .t tests, ported onto {BASE}");
-    let ports = port(&shared.fork, &shared.upstream)?;
+    let ports = port(fork, upstream)?;
     for p in &ports {
         eprintln!(
             "    {}: {}",
@@ -111,8 +112,26 @@ pub fn step(shared: &crate::ab::Shared) -> Result<bool> {
         );
     }
     let (base, branch, tree) =
-        crate::regress::ab::build_sides(&shared.fork, BASE, BRANCH, &crate::ab::builds_dir()?, 2)?;
-    let fix_tests = crate::regress::ab::auto(&shared.fork, BASE, BRANCH)?;
+        crate::regress::ab::build_sides(fork, BASE, BRANCH, &crate::ab::builds_dir()?, 2)?;
+    let fix_tests = crate::regress::ab::auto(fork, BASE, BRANCH)?;
+    Ok(Prepared {
+        ports,
+        base,
+        branch,
+        tree,
+        fix_tests,
+    })
+}
+
+/// The suite step: both sides run beside a live glusterd.
+pub fn step(prepared: &Prepared) -> Result<bool> {
+    let Prepared {
+        ports,
+        base,
+        branch,
+        tree,
+        fix_tests,
+    } = prepared;
     let mut tests = fix_tests.clone();
     tests.extend(SMOKE.iter().map(|s| s.to_string()));
     // A real glusterd beside the tests: upstream's cleanup kills every
@@ -120,9 +139,9 @@ pub fn step(shared: &crate::ab::Shared) -> Result<bool> {
     let witness = verify::cluster::Cluster::start().context("starting the witness glusterd")?;
     let witness_pid = witness.glusterd_pid()?;
     let rows = crate::regress::ab::run(&Sides {
-        base,
-        branch,
-        tree,
+        base: base.clone(),
+        branch: branch.clone(),
+        tree: tree.clone(),
         tests,
         known_failing: Vec::new(),
         jobs: 2,
@@ -140,8 +159,8 @@ pub fn step(shared: &crate::ab::Shared) -> Result<bool> {
     print!("{}", crate::regress::ab::text(&rows));
     let saved = crate::paths::target_dir()?.join("regress-ab.json");
     std::fs::write(&saved, serde_json::to_string_pretty(&rows)?)?;
-    let judged = judge(&rows, &fix_tests);
-    for p in &ports {
+    let judged = judge(&rows, fix_tests);
+    for p in ports {
         println!(
             "regress fix {}: {}",
             p.commit,
