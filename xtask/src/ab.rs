@@ -207,8 +207,13 @@ pub fn delivery_commits_in(upstream: &Path) -> Result<bool> {
 }
 
 fn prefix_for(builds_dir: &Path, rev: &Rev) -> PathBuf {
-    let safe: String = rev
-        .name
+    build_prefix(builds_dir, &rev.name, &rev.commit)
+}
+
+/// Where the A/Bs install the build of `name` at `commit` in
+/// `builds_dir`: the name made path-safe, and the commit's first ten digits.
+pub fn build_prefix(builds_dir: &Path, name: &str, commit: &str) -> PathBuf {
+    let safe: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || ".-_".contains(c) {
@@ -218,7 +223,7 @@ fn prefix_for(builds_dir: &Path, rev: &Rev) -> PathBuf {
             }
         })
         .collect();
-    builds_dir.join(format!("{safe}-{}", &rev.commit[..10]))
+    builds_dir.join(format!("{safe}-{}", &commit[..10]))
 }
 
 /// One side of the A/B, built.

@@ -517,18 +517,42 @@ fn apply_clean_on_a_dirty_checkout_changes_nothing() {
 }
 
 #[test]
+fn a_fix_is_not_refused_for_a_test_it_cannot_place_and_names_it() {
+    let fx = build();
+    let before = tip(&fx.path, "refs/heads/fork");
+    // u[11] changes src/ and a test whose hunk has no anchor on the fork:
+    // the code goes in, the test is left out and named.
+    let o = backport::run(&commit_opts(&fx, fx.u[11])).unwrap();
+    assert_eq!(o.commits.len(), 1);
+    assert_eq!(o.planned[0].upstream.left_out, vec![T.to_string()]);
+    let repo = Repository::open(&fx.path).unwrap();
+    let c = repo.find_commit(o.commits[0].1).unwrap();
+    let msg = c.message().unwrap();
+    assert!(
+        msg.contains(&format!(
+            "Left out of this backport (test files that could not be placed on this branch):\n  {T}\n"
+        )),
+        "{msg}"
+    );
+    assert_ne!(tip(&fx.path, "refs/heads/fork"), before);
+}
+
+#[test]
 fn commit_names_every_failing_file_and_exclude_ports_the_rest_naming_it() {
     let fx = build();
+    // With no code left to port (--exclude takes the code file), the test
+    // that cannot be placed refuses the commit, and nothing changes.
     let before = tip(&fx.path, "refs/heads/fork");
     let err = format!(
         "{:#}",
-        backport::run(&commit_opts(&fx, fx.u[11])).unwrap_err()
+        backport::run(&Options {
+            excludes: vec![B.into()],
+            ..commit_opts(&fx, fx.u[11])
+        })
+        .unwrap_err()
     );
     assert!(
-        err.contains(&format!("{T}: hunk 1"))
-            && err.contains(&format!("these files would port: {B}"))
-            && err.contains(&format!("--exclude '{T}'"))
-            && err.contains("nothing was changed"),
+        err.contains(&format!("{T}: hunk 1")) && err.contains("nothing was changed"),
         "{err}"
     );
     assert_eq!(tip(&fx.path, "refs/heads/fork"), before);

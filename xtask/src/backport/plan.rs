@@ -469,6 +469,7 @@ pub fn plan(
             continue;
         }
         let mut chosen_now: Option<(Option<String>, Commit)> = None;
+        let mut left_tests = false;
         let (id, subject, change_id, bugs) = match unit.fix {
             Some(f) => (
                 f.id.clone(),
@@ -527,15 +528,38 @@ pub fn plan(
             } else {
                 (branch.clone(), commit.clone())
             };
-            chosen_now = Some((branch, commit.clone()));
+            chosen_now = Some((branch.clone(), commit.clone()));
             match port_commit(&commit, tree, wip) {
                 Ok((files, writes)) => Verdict::Port { files, writes },
-                Err(e) => bail!(
-                    "{id} ({}): {e}; nothing was changed",
-                    upstream::short(chosen_now.as_ref().map_or(commit.id, |c| c.1.id)),
-                ),
+                Err(e) => match unplaced_tests(&e) {
+                    // A fix is not refused for its tests: those that cannot
+                    // be placed are left out and named, the code goes in,
+                    // and `regress` runs upstream's own version of them.
+                    Some(tests) => {
+                        let reduced = without(&commit, &tests);
+                        match port_commit(&reduced, tree, wip) {
+                            Ok((files, writes)) => {
+                                chosen_now = Some((branch, reduced));
+                                left_tests = true;
+                                Verdict::Port { files, writes }
+                            }
+                            Err(e) => bail!(
+                                "{id} ({}): {e}; nothing was changed",
+                                upstream::short(commit.id)
+                            ),
+                        }
+                    }
+                    None => bail!(
+                        "{id} ({}): {e}; nothing was changed",
+                        upstream::short(commit.id),
+                    ),
+                },
             }
         };
+        let mut described = filter.described.clone();
+        if left_tests {
+            described.push(UNPLACED_TESTS.into());
+        }
         let (port_branch, upstream) = chosen_now.unwrap_or((branch, commit));
         out.push(Planned {
             id,
@@ -545,10 +569,39 @@ pub fn plan(
             change_id,
             bugs,
             verdict,
-            filter: filter.described.clone(),
+            filter: described,
         });
     }
     Ok(out)
+}
+
+/// How a port's message names the test files it could not place.
+pub const UNPLACED_TESTS: &str = "test files that could not be placed on this branch";
+
+/// The failed files of `e` when every one is a test (under tests/) and
+/// some file that is not a test would port: those tests, else None.
+fn unplaced_tests(e: &PortError) -> Option<Vec<String>> {
+    let is_test = |p: &str| p.starts_with("tests/");
+    let all_tests = e.failures.iter().all(|f| is_test(&f.path));
+    let code_ports = e.fine.iter().any(|p| !is_test(p));
+    (all_tests && code_ports).then(|| e.failures.iter().map(|f| f.path.clone()).collect())
+}
+
+/// `commit` without the changes to `paths`, which it names as left out.
+fn without(commit: &Commit, paths: &[String]) -> Commit {
+    let mut c = commit.clone();
+    let (out, kept): (Vec<_>, Vec<_>) = c.changes.drain(..).partition(|ch| {
+        [&ch.old_path, &ch.new_path]
+            .into_iter()
+            .flatten()
+            .any(|p| paths.contains(p))
+    });
+    c.changes = kept;
+    c.left_out.extend(
+        out.iter()
+            .filter_map(|ch| ch.new_path.clone().or(ch.old_path.clone())),
+    );
+    c
 }
 
 fn needs_transitively(m: &Manifest, fix: &Fix, id: &str) -> bool {

@@ -132,17 +132,7 @@ pub fn build_sides(
             .peel_to_commit()?
             .id()
             .to_string();
-        let safe: String = rev
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        Ok(builds_dir.join(format!("{safe}-{}", &commit[..10])))
+        Ok(crate::ab::build_prefix(builds_dir, rev, &commit))
     };
     let base_report = crate::build::run(&crate::build::Options {
         rev: base.into(),
