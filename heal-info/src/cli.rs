@@ -58,11 +58,15 @@ pub struct InfoArgs {
     /// An installed GlusterFS build tree (its glfsheal, version, log and socket).
     #[arg(long)]
     pub prefix: Option<PathBuf>,
-    /// Seconds to wait for glfsheal before diagnosing and killing it (a
-    /// build with --nolog runs without its log first, and past the deadline
-    /// once more with it for the diagnosis: up to twice this).
+    /// Seconds to wait for glfsheal before diagnosing and killing it.
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,
+    /// Run glfsheal with --nolog where it takes it (4.1.7, 5.2, 6.0 and
+    /// later), as `serve` always does: nothing more in glfsheal-VOL.log.
+    /// Past the deadline it runs once more with its log for the diagnosis,
+    /// so a hang then takes up to twice --timeout.
+    #[arg(long)]
+    pub nolog: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Per brick: total pending, in split-brain and possibly healing

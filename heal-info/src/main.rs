@@ -137,6 +137,7 @@ fn info_cmd(a: InfoArgs) -> Result<u8> {
                 timeout: Duration::from_secs_f64(a.timeout),
                 keep_entries,
                 mode,
+                nolog: a.nolog,
             };
             run::heal_info(&build, &opts)
         }
@@ -172,6 +173,7 @@ fn all_cmd(a: &InfoArgs, mode: Mode, keep_entries: bool) -> Result<u8> {
         timeout,
         keep_entries,
         mode,
+        nolog: a.nolog,
     };
     let reports = all::run_all(&build, &volumes, &template, a.jobs.into());
     let report = all::AllReport {

@@ -17,6 +17,10 @@ pub struct Options {
     pub timeout: Duration,
     pub keep_entries: bool,
     pub mode: Mode,
+    /// Run glfsheal with `--nolog` where it takes it: for `serve`, whose
+    /// refreshes would grow glfsheal-VOL.log without end. A one-off run
+    /// keeps its log, which the diagnosis reads within the one deadline.
+    pub nolog: bool,
 }
 
 /// glfsheal's words after the volume for `mode`, and where a summary then
@@ -26,6 +30,7 @@ fn glfsheal_args(
     mode: Mode,
     version: Option<&str>,
     xml_arg: &'static str,
+    nolog: bool,
 ) -> (Vec<&'static str>, Option<SummarySource>) {
     let (args, source) = match mode {
         Mode::Info => (vec![xml_arg], None),
@@ -37,7 +42,7 @@ fn glfsheal_args(
             _ => (vec!["info-summary", xml_arg], Some(SummarySource::Glfsheal)),
         },
     };
-    (with_nolog(args), source)
+    (if nolog { with_nolog(args) } else { args }, source)
 }
 
 /// glfsheal's switch to log nothing. Without it every run appends to
@@ -91,7 +96,7 @@ pub fn heal_info(build: &Build, opts: &Options) -> Report {
     let started = Instant::now();
     let version = find::version(build);
     let arg = find::xml_arg(version.as_deref());
-    let (mut args, mut source) = glfsheal_args(opts.mode, version.as_deref(), arg);
+    let (mut args, mut source) = glfsheal_args(opts.mode, version.as_deref(), arg, opts.nolog);
     let mut report = attempt(build, opts, &args, started, !args.contains(&NOLOG));
     // A build that did not take this form of the XML switch (an unknown
     // version, or a distribution's backport of the other form; glfsheal
@@ -111,11 +116,15 @@ pub fn heal_info(build: &Build, opts: &Options) -> Report {
         report = attempt(build, opts, &args, started, true);
     } else if retry(&report) && !args.is_empty() {
         let other = if arg == "--xml" { "xml" } else { "--xml" };
-        let swapped = with_nolog(
-            args.iter()
-                .map(|a| if *a == arg { other } else { a })
-                .collect(),
-        );
+        let swapped: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == arg { other } else { a })
+            .collect();
+        let swapped = if opts.nolog {
+            with_nolog(swapped)
+        } else {
+            swapped
+        };
         report = attempt(build, opts, &swapped, started, !swapped.contains(&NOLOG));
         args = swapped;
     }
@@ -269,8 +278,9 @@ mod tests {
 
     #[test]
     fn nolog_goes_with_the_dashed_xml_switch() {
-        let args =
-            |mode, version: Option<&str>| glfsheal_args(mode, version, find::xml_arg(version)).0;
+        let args = |mode, version: Option<&str>| {
+            glfsheal_args(mode, version, find::xml_arg(version), true).0
+        };
         for (version, want) in [
             (Some("3.12.15"), &["xml"][..]),
             (Some("4.1.6"), &["xml"]),

@@ -436,6 +436,9 @@ fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
                 // One glfsheal gives pending, split-brain and possibly
                 // healing counts (computed from the entries on 3.12).
                 mode: Mode::Summary,
+                // A refresh every interval: glfsheal-VOL.log would grow
+                // for ever (gluster-prometheus #183).
+                nolog: true,
             };
             // glfsheal gets PR_SET_PDEATHSIG from this thread, which lives
             // until glfsheal is reaped.

@@ -498,6 +498,7 @@ exec sleep 30"#
         "1",
         "--format",
         "json",
+        "--nolog",
     ]);
     let v = stderr_json(&o);
     assert_eq!(o.status.code(), Some(3), "{v}");
@@ -543,6 +544,7 @@ exec sleep 30"#
         "1",
         "--format",
         "json",
+        "--nolog",
     ]);
     let v = stderr_json(&o);
     assert_eq!(o.status.code(), Some(3), "{v}");

@@ -40,11 +40,11 @@ fn nolog_keeps_the_log_and_all_skips_distribute() {
     // No layout words: a pure Distribute volume of two bricks.
     c.create_volume("dist", "", 2).unwrap();
 
-    let (code, out, err) = heal_info(&c, &["rep", "--format", "json"]);
+    let (code, out, err) = heal_info(&c, &["rep", "--format", "json", "--nolog"]);
     assert_eq!(code, 0, "{out}\n{err}");
     let before = log_size(&c, "rep");
     for _ in 0..2 {
-        let (code, out, err) = heal_info(&c, &["rep", "--format", "json"]);
+        let (code, out, err) = heal_info(&c, &["rep", "--format", "json", "--nolog"]);
         assert_eq!(code, 0, "{out}\n{err}");
     }
     let quiet = (log_size(&c, "rep") - before) / 2;
