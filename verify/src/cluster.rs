@@ -326,6 +326,9 @@ impl Cluster {
             "mount -t tmpfs tmpfs {r}\nmkdir -p {r}/gluster\n",
             r = run.display()
         ));
+        if flavor.prefix.is_none() && flavor.root.is_none() {
+            mounts.push_str(&system_libexec_private(d));
+        }
         for (sub, target) in flavor.private_dirs() {
             mounts.push_str(&format!(
                 "mkdir -p {t} && mount --bind {d}/{sub} {t}\n",
@@ -601,6 +604,40 @@ touch {d}/ready
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
+}
+
+/// The system GlusterFS's libexec dirs, where disperse's dynamic code
+/// (ec-code.c, `ec_code_space_create`) makes and unlinks a temp file for
+/// each subvolume it sets up: seen by the suite's host check, every
+/// cluster of Debian's 10.3 changed /usr/lib/x86_64-linux-gnu/glusterfs.
+/// Inside the cluster each is an overlay whose writes land in its own dir;
+/// where the kernel has no overlayfs, a read-only bind (disperse then
+/// falls back to its C code).
+pub const SYSTEM_LIBEXEC: [&str; 3] = [
+    "/usr/lib/x86_64-linux-gnu/glusterfs",
+    "/usr/libexec/glusterfs",
+    "/usr/lib64/glusterfs",
+];
+
+fn system_libexec_private(dir: &Path) -> String {
+    let mut s = String::new();
+    for (i, lib) in SYSTEM_LIBEXEC.iter().enumerate() {
+        if !Path::new(lib).is_dir() {
+            continue;
+        }
+        let (up, work) = (
+            dir.join(format!("libexec-{i}/up")),
+            dir.join(format!("libexec-{i}/work")),
+        );
+        s.push_str(&format!(
+            "mkdir -p {up} {work}
+             mount -t overlay overlay -o lowerdir={lib},upperdir={up},workdir={work} {lib} 2>/dev/null              || {{ mount --bind {lib} {lib} && mount -o remount,bind,ro {lib}; }}
+",
+            up = up.display(),
+            work = work.display(),
+        ));
+    }
+    s
 }
 
 /// What a cluster in `root` mounts before it chroots: the root bound onto
