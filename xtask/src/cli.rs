@@ -523,6 +523,11 @@ pub struct VerifyArgs {
     /// Print the matrix as one JSON document on stdout (progress on stderr).
     #[arg(long)]
     pub json: bool,
+    /// With --branch: in place of the matrix, upstream's own `.t` tests on
+    /// both builds (`auto`: every .t the branch's commits add or change;
+    /// or paths and globs in the tree), as `cargo xtask regress --branch`.
+    #[arg(long, requires = "branch", num_args = 1..)]
+    pub tests: Vec<String>,
 }
 
 fn parse_host(s: &str) -> Result<verify::Host, String> {
@@ -534,6 +539,26 @@ fn parse_host(s: &str) -> Result<verify::Host, String> {
 }
 
 impl VerifyArgs {
+    /// `verify --branch B --tests ...`: the same as `regress --branch B`.
+    pub fn regress(&self) -> Option<RegressArgs> {
+        if self.tests.is_empty() {
+            return None;
+        }
+        Some(RegressArgs {
+            tests: self.tests.clone(),
+            build: None,
+            branch: self.branch.clone(),
+            base: self.base.clone(),
+            repo: self.repo.clone(),
+            known_failing: Vec::new(),
+            tree: None,
+            jobs: 2,
+            timeout: 300,
+            retries: 1,
+            json: self.json,
+        })
+    }
+
     /// The matrix's plan, with the A/B's defaults resolved.
     pub fn plan(self) -> Result<matrix::Plan> {
         let ab = match self.branch {
@@ -562,5 +587,37 @@ impl VerifyArgs {
             subvols: self.subvols,
             hosts: self.hosts,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cli, Cmd};
+    use clap::Parser;
+
+    #[test]
+    fn verify_with_tests_is_the_regress_ab_of_the_same_branch() {
+        let cli = Cli::try_parse_from([
+            "xtask", "verify", "--branch", "fixes", "--repo", "/r", "--base", "v3.12.15",
+            "--tests", "auto", "--json",
+        ])
+        .unwrap();
+        let Cmd::Verify(v) = cli.cmd else {
+            panic!("not verify")
+        };
+        let r = v.regress().unwrap();
+        assert_eq!(r.branch.as_deref(), Some("fixes"));
+        assert_eq!(r.base.as_deref(), Some("v3.12.15"));
+        assert_eq!(r.tests, ["auto"]);
+        assert!(r.json && r.build.is_none());
+        // Without --tests, verify is the matrix.
+        let cli =
+            Cli::try_parse_from(["xtask", "verify", "--branch", "b", "--repo", "/r"]).unwrap();
+        let Cmd::Verify(v) = cli.cmd else {
+            panic!("not verify")
+        };
+        assert!(v.regress().is_none());
+        // --tests needs a branch to compare.
+        assert!(Cli::try_parse_from(["xtask", "verify", "--tests", "auto"]).is_err());
     }
 }

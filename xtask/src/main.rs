@@ -16,6 +16,9 @@ fn main() -> ExitCode {
         Cmd::Build(a) => xtask::tasks::build(a),
         Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
         Cmd::Shim => xtask::shim::build().map(|_| ExitCode::SUCCESS),
+        Cmd::Verify(a) if !a.tests.is_empty() => {
+            xtask::tasks::regress(a.regress().expect("tests were given"))
+        }
         Cmd::Verify(a) => {
             let json = a.json;
             a.plan().map(|plan| xtask::verify::run(&plan, json))
