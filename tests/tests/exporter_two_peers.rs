@@ -179,6 +179,19 @@ fn of_two_real_peers_only_the_higher_uuid_runs_glfsheal() {
         "the follower ran glfsheal\n{}",
         dump()
     );
+    // What an operator's Prometheus scrapes from each node.
+    for (name, node) in [("leader", leader), ("follower", follower)] {
+        let body = metrics(node);
+        let shown: Vec<&str> = body
+            .lines()
+            .filter(|l| {
+                l.starts_with("gluster_heal_info_exporting_node")
+                    || l.starts_with("gluster_heal_info_success")
+                    || l.starts_with("gluster_volume_heal_count")
+            })
+            .collect();
+        eprintln!("scrape of the {name}:\n{}", shown.join("\n"));
+    }
     eprintln!(
         "leader {} ran glfsheal {} times, follower {} none",
         if ua > ub { ua.as_str() } else { ub.as_str() },

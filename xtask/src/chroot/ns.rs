@@ -92,6 +92,7 @@ fn script(root: &Path, mounts: &[Mount]) -> String {
          mount -t sysfs -o ro sysfs \"$R/sys\"\n\
          mount -t tmpfs -o mode=755,size=16m tmpfs \"$R/dev\"\n\
          for n in null zero full random urandom tty; do touch \"$R/dev/$n\"; mount --bind \"/dev/$n\" \"$R/dev/$n\"; done\n\
+         if [ -c /dev/fuse ]; then touch \"$R/dev/fuse\"; mount --bind /dev/fuse \"$R/dev/fuse\"; fi\n\
          mkdir \"$R/dev/pts\" \"$R/dev/shm\"\n\
          mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts \"$R/dev/pts\"\n\
          ln -s pts/ptmx \"$R/dev/ptmx\"\n\

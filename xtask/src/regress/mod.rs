@@ -240,7 +240,7 @@ fn one(opts: &Options, flavor: &verify::cluster::Flavor, test: &str) -> Result<T
         log: None,
         peak_kib: 0,
     };
-    if let Some(why) = needs::ruled_out(&text) {
+    if let Some(why) = needs::ruled_out(&text).or_else(|| needs::fuse_missing(&text)) {
         return Ok(not_run(format!("needs {why}")));
     }
     let missing = needs::missing(&needs::of(&text));

@@ -53,6 +53,22 @@ pub fn ruled_out(text: &str) -> Option<&'static str> {
         .map(|(_, why)| *why)
 }
 
+/// Why a test that mounts a volume cannot run here: no /dev/fuse (a
+/// chroot or container without it).
+pub fn fuse_missing(text: &str) -> Option<&'static str> {
+    let mounts = [
+        "_GFS",
+        "$GFS",
+        "glusterfs -s",
+        "glusterfs --volfile",
+        "mount_glusterfs",
+    ]
+    .iter()
+    .any(|w| text.contains(w));
+    (mounts && !std::path::Path::new("/dev/fuse").exists())
+        .then_some("/dev/fuse (it mounts the volume with FUSE)")
+}
+
 /// The programs of `needs` that are not on PATH.
 pub fn missing(needs: &[(&str, &str)]) -> Vec<String> {
     needs
