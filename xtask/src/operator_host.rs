@@ -329,7 +329,7 @@ fn on_the_host(root: &Path, fixed: &Path, k: usize) -> Result<Vec<Step>> {
     ))?;
     legacy_layer_last(root)?;
     let mut s = seed_command(&c, &dns, "2. gluster volume heal info, shim on")?;
-    s.passed &= fast(&s, stall);
+    s.passed &= fast(&s);
     steps.push(s);
     steps.push(doctor(
         &c,
@@ -355,7 +355,7 @@ fn on_the_host(root: &Path, fixed: &Path, k: usize) -> Result<Vec<Step>> {
         &dns,
         "6. gluster volume heal info, fixed build, no shim",
     )?;
-    s.passed &= fast(&s, stall);
+    s.passed &= fast(&s);
     steps.push(s);
     Ok(steps)
 }
@@ -417,7 +417,7 @@ fn stalled(s: &Step, k: usize, stall: f64) -> bool {
 }
 
 /// Well under one lookup's wait, with no query sent.
-fn fast(s: &Step, _stall: f64) -> bool {
+fn fast(s: &Step) -> bool {
     s.seconds.unwrap_or(f64::MAX) < LOOKUP_STALL && s.dns_queries == Some(0)
 }
 

@@ -122,6 +122,21 @@ pub struct TestRun {
 }
 
 impl TestRun {
+    /// `test`, not run (or not run to the end) on this build, and why.
+    pub fn not_run(test: &str, why: String) -> TestRun {
+        TestRun {
+            test: test.to_string(),
+            result: Outcome::NotRun,
+            flaky: false,
+            seconds: 0.0,
+            tests_ran: 0,
+            failed: Vec::new(),
+            cause: Some(why),
+            log: None,
+            peak_kib: 0,
+        }
+    }
+
     pub fn passed(&self) -> bool {
         self.result == Outcome::Passed
     }
@@ -196,16 +211,8 @@ pub fn run(opts: &Options) -> Result<Vec<TestRun>> {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(test) = tests.get(i) else { break };
-                let run = one(opts, &flavor, test).unwrap_or_else(|e| TestRun {
-                    test: test.clone(),
-                    result: Outcome::NotRun,
-                    flaky: false,
-                    seconds: 0.0,
-                    tests_ran: 0,
-                    failed: Vec::new(),
-                    cause: Some(format!("the runner failed: {e:#}")),
-                    log: None,
-                    peak_kib: 0,
+                let run = one(opts, &flavor, test).unwrap_or_else(|e| {
+                    TestRun::not_run(test, format!("the runner failed: {e:#}"))
                 });
                 eprintln!(
                     "    {:<9} {:>6.1} s  {}{}",
@@ -229,23 +236,15 @@ pub fn run(opts: &Options) -> Result<Vec<TestRun>> {
 /// One test, retried after a failure.
 fn one(opts: &Options, flavor: &verify::cluster::Flavor, test: &str) -> Result<TestRun> {
     let text = std::fs::read_to_string(opts.tree.join(test))?;
-    let not_run = |why: String| TestRun {
-        test: test.to_string(),
-        result: Outcome::NotRun,
-        flaky: false,
-        seconds: 0.0,
-        tests_ran: 0,
-        failed: Vec::new(),
-        cause: Some(why),
-        log: None,
-        peak_kib: 0,
-    };
     if let Some(why) = needs::ruled_out(&text).or_else(|| needs::fuse_missing(&text)) {
-        return Ok(not_run(format!("needs {why}")));
+        return Ok(TestRun::not_run(test, format!("needs {why}")));
     }
     let missing = needs::missing(&needs::of(&text));
     if !missing.is_empty() {
-        return Ok(not_run(format!("needs {}", missing.join(", "))));
+        return Ok(TestRun::not_run(
+            test,
+            format!("needs {}", missing.join(", ")),
+        ));
     }
     let mut run = attempt(opts, flavor, test)?;
     for _ in 0..opts.retries {
