@@ -1,6 +1,7 @@
 //! Builds the C helpers the cells run, with the `cc` crate's compiler
 //! detection: the legacy resolver layer (a shared library for LD_PRELOAD)
-//! and the probe (3.12's events.c calls, once per subvolume).
+//! the probe (3.12's events.c calls, once per subvolume), and the
+//! getaddrinfo probe that the glibc 2.17 tests also build against 2.17.
 
 use std::path::PathBuf;
 
@@ -15,6 +16,7 @@ fn main() {
     };
     let legacy = out.join("liblegacyresolv.so");
     let probe = out.join("probe");
+    let gai_probe = out.join("gai_probe");
     run(&[
         "-shared",
         "-fPIC",
@@ -33,7 +35,9 @@ fn main() {
         "-ldl",
         "-lpthread",
     ]);
+    run(&["-Wall", "-o", gai_probe.to_str().unwrap(), "c/gai_probe.c"]);
     println!("cargo:rustc-env=LEGACY_RESOLV_SO={}", legacy.display());
+    println!("cargo:rustc-env=GAI_PROBE_BIN={}", gai_probe.display());
     println!("cargo:rustc-env=PROBE_BIN={}", probe.display());
     println!("cargo:rerun-if-changed=c");
 }

@@ -24,6 +24,16 @@ impl Process {
             .filter_map(|v| std::str::from_utf8(v).ok())
             .find_map(|v| v.strip_prefix(name)?.strip_prefix('='))
     }
+
+    /// The process's resident memory (VmRSS), KiB; 0 once it is gone.
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 /// Whether PID is alive and not a zombie, with its stat line's fields
@@ -61,6 +71,14 @@ pub fn all() -> Vec<Process> {
         .collect()
 }
 
+/// The live processes in the PID namespace `ns` (`pid:[INODE]`).
+pub fn in_pid_ns(ns: &std::path::Path) -> Vec<Process> {
+    all()
+        .into_iter()
+        .filter(|p| p.pid_ns.as_deref() == Some(ns))
+        .collect()
+}
+
 /// (PID, name) of the live processes whose environment has `name=value`,
 /// or whose PID namespace is one of `ns`.
 pub fn marked(name: &str, value: &str, ns: &[PathBuf]) -> Vec<(u32, String)> {
@@ -75,6 +93,17 @@ pub fn marked(name: &str, value: &str, ns: &[PathBuf]) -> Vec<(u32, String)> {
 mod tests {
     use super::*;
     use std::process::Command;
+
+    #[test]
+    fn this_process_is_in_its_own_pid_namespace_with_some_memory() {
+        let ns = std::fs::read_link("/proc/self/ns/pid").unwrap();
+        let me = in_pid_ns(&ns)
+            .into_iter()
+            .find(|p| p.pid == std::process::id())
+            .expect("this process is in its own namespace");
+        assert!(me.rss_kib() > 0);
+        assert!(in_pid_ns(std::path::Path::new("pid:[0]")).is_empty());
+    }
 
     #[test]
     fn finds_a_child_by_its_marker_and_not_after_it_ends() {

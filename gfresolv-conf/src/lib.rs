@@ -8,6 +8,10 @@
 //! root, not writable by group or others, and at most `MAX` bytes: a file
 //! someone else could write is no better than their environment.
 //!
+//! The words of the shim's modes live here too (`Mode`): the file's
+//! `mode = ...`, `GFRESOLV_MODE`, the shim's log line and the verify
+//! matrix's shim dimension all spell them from this one place.
+//!
 //! No allocation, no panic and no dependency: this runs inside a preloaded
 //! library in every process, setuid ones included.
 
@@ -80,9 +84,47 @@ pub fn judge(st: Stat) -> Result<(), Refusal> {
     }
 }
 
+/// What the shim answers for a socket path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// EAI_NONAME / HOST_NOT_FOUND at once: the design's fast fail.
+    Fail,
+    /// Localhost addresses, as upstream's fix uses for unix volfile servers.
+    Loopback,
+}
+
+impl Mode {
+    /// Every mode, `Fail` (the narrower, and the default) first.
+    pub const ALL: [Mode; 2] = [Mode::Fail, Mode::Loopback];
+
+    /// The setting's word for this mode.
+    pub const fn word(self) -> &'static str {
+        match self {
+            Mode::Fail => "fail",
+            Mode::Loopback => "loopback",
+        }
+    }
+
+    /// The mode a setting names, or None for anything else (each caller
+    /// warns in its own words and falls back to `Fail`, the narrower one).
+    pub fn parse(v: &[u8]) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.word().as_bytes() == v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_mode_parses_from_its_own_word_and_nothing_else() {
+        for m in Mode::ALL {
+            assert_eq!(Mode::parse(m.word().as_bytes()), Some(m));
+        }
+        for bad in [&b""[..], b"Fail", b" loopback", b"sideways", b"none"] {
+            assert_eq!(Mode::parse(bad), None);
+        }
+    }
 
     #[test]
     fn only_a_small_root_owned_regular_file_not_writable_by_others_counts() {

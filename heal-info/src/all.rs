@@ -1,16 +1,16 @@
 //! `--all`: heal info for many volumes at once, at most `jobs` glfsheals
-//! at a time, each under its own deadline (`run::heal_info`), so a hung
-//! volume holds one slot for at most its deadline and never the others.
+//! at a time (`slots`), each under its own deadline (`run::heal_info`), so
+//! a hung volume holds one slot for at most its deadline and never the
+//! others.
 
 use crate::find::Build;
 use crate::model::{exit, Report};
 use crate::run::{self, Options};
-use serde::Serialize;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use crate::slots;
+use serde::{Deserialize, Serialize};
 
 /// One document for every volume: `heal-info --all --format json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AllReport {
     pub cluster_id: String,
     pub seconds: f64,
@@ -42,28 +42,46 @@ pub fn worst_exit(reports: &[Report]) -> u8 {
 }
 
 /// Runs `template` (its volume replaced) for each of `volumes`, `jobs` at
-/// a time; reports come back in the order of `volumes`.
+/// a time (`slots::map`); reports come back in the order of `volumes`.
 pub fn run_all(build: &Build, volumes: &[String], template: &Options, jobs: usize) -> Vec<Report> {
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<Option<Report>>> = Mutex::new(vec![None; volumes.len()]);
-    std::thread::scope(|s| {
-        for _ in 0..jobs.max(1).min(volumes.len()) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(volume) = volumes.get(i) else { break };
-                let opts = Options {
-                    volume: volume.clone(),
-                    ..template.clone()
-                };
-                eprintln!("heal-info: {volume}: running glfsheal");
-                let report = run::heal_info(build, &opts);
-                eprintln!(
-                    "heal-info: {volume}: exit {} in {:.2} s",
-                    report.exit, report.duration_seconds
-                );
-                done.lock().unwrap()[i] = Some(report);
-            });
-        }
-    });
-    done.into_inner().unwrap().into_iter().flatten().collect()
+    slots::map(jobs, volumes, |volume| {
+        let opts = Options {
+            volume: volume.clone(),
+            ..template.clone()
+        };
+        eprintln!("heal-info: {volume}: running glfsheal");
+        let report = run::heal_info(build, &opts);
+        eprintln!(
+            "heal-info: {volume}: exit {} in {:.2} s",
+            report.exit, report.duration_seconds
+        );
+        report
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{full_report, unset};
+    use crate::volumes::Skipped;
+
+    #[test]
+    fn an_all_report_reads_back_as_it_was_written() {
+        let r = AllReport {
+            cluster_id: "c1".into(),
+            seconds: 2.5,
+            exit: exit::DEADLINE,
+            volumes: vec![full_report()],
+            skipped: vec![Skipped {
+                volume: "dist".into(),
+                reason: "pure Distribute".into(),
+            }],
+            error: Some("glusterd did not answer".into()),
+        };
+        let text = serde_json::to_string(&r).unwrap();
+        let mut missing = Vec::new();
+        unset(&serde_json::from_str(&text).unwrap(), "", &mut missing);
+        assert!(missing.is_empty(), "the sample leaves unset: {missing:?}");
+        assert_eq!(serde_json::from_str::<AllReport>(&text).unwrap(), r);
+    }
 }

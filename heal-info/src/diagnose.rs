@@ -5,14 +5,14 @@
 //! it names the cause and the remedy.
 
 use crate::find::Build;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cause {
     /// _gf_event() resolving the unix volfile-server path (the events.c bug).
@@ -26,7 +26,7 @@ pub enum Cause {
     Unknown,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Thread {
     pub tid: u32,
     pub name: String,
@@ -35,7 +35,7 @@ pub struct Thread {
     pub kernel_stack: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Diagnosis {
     pub cause: Cause,
     pub summary: String,

@@ -23,6 +23,7 @@ pub mod running;
 pub mod scan;
 pub mod serve;
 pub mod shim_install;
+pub mod slots;
 pub mod version;
 pub mod volumes;
 pub mod web;

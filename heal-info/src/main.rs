@@ -192,14 +192,10 @@ fn all_cmd(a: &InfoArgs, mode: Mode, keep_entries: bool) -> Result<u8> {
         Format::Table => print!("{}", output::all_table(&report)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Prometheus => {
-            let now = heal_info::metrics::now();
             let states: Vec<_> = report
                 .volumes
                 .iter()
-                .map(|r| heal_info::metrics::VolumeState {
-                    report: r,
-                    last_success: r.error.is_none().then_some(now),
-                })
+                .map(|r| heal_info::metrics::VolumeState::after(r, None))
                 .collect();
             print!(
                 "{}",
@@ -265,7 +261,7 @@ fn probe_cmd(
 fn doctor_cmd(json: bool, inputs: heal_info::doctor::Inputs) -> Result<u8> {
     let r = heal_info::doctor::run(&inputs);
     if json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        println!("{}", r.json()?);
     } else {
         print!("{}", r.text());
     }

@@ -46,6 +46,23 @@ pub struct VolumeState<'a> {
     pub last_success: Option<f64>,
 }
 
+impl<'a> VolumeState<'a> {
+    /// The state once `report` has come in, `before` being when the volume
+    /// last succeeded: now if this run succeeded, else unchanged. The one
+    /// place that says what a success is for the timestamp, for one-shot
+    /// runs (`before` None) and `serve` alike.
+    pub fn after(report: &'a Report, before: Option<f64>) -> VolumeState<'a> {
+        VolumeState {
+            report,
+            last_success: if report.error.is_none() {
+                Some(now())
+            } else {
+                before
+            },
+        }
+    }
+}
+
 /// The diagnosis cause as a label value: the JSON word (`brick-host-dns`).
 pub fn cause_word(r: &Report) -> Option<String> {
     let d = r.diagnosis.as_ref()?;
@@ -231,4 +248,21 @@ pub fn now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_success_moves_last_success_to_now_and_a_failure_keeps_it() {
+        let mut r = crate::model::tests::full_report();
+        r.error = None;
+        let t0 = now();
+        let ok = VolumeState::after(&r, Some(1.0)).last_success.unwrap();
+        assert!(ok >= t0);
+        r.error = Some("deadline".into());
+        assert_eq!(VolumeState::after(&r, Some(1.0)).last_success, Some(1.0));
+        assert_eq!(VolumeState::after(&r, None).last_success, None);
+    }
 }

@@ -1,9 +1,11 @@
 //! What heal info reports, per brick and per volume, and the exit codes
-//! that summarise it. One stable schema for `--format json`.
+//! that summarise it. One stable schema for `--format json`, written here
+//! and read back by the same types (`verify`'s matrix, the heal-all bench,
+//! the cluster tests), so a reader cannot drift from the writer.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Brick {
     /// As glfsheal names it: `host:/path`.
     pub name: String,
@@ -35,7 +37,7 @@ pub struct Brick {
     /// disconnected.
     pub crawl_error: Option<String>,
     /// The entry paths (or `<gfid:...>`), kept with `--entries`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entry_paths: Vec<String>,
 }
 
@@ -64,7 +66,7 @@ pub mod exit {
     pub const USAGE: u8 = 64;
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Totals {
     pub bricks: usize,
     pub connected: usize,
@@ -79,7 +81,7 @@ pub struct Totals {
 /// What glfsheal was asked: `info` (the default), `split-brain`
 /// (`split-brain-info`: only entries in split-brain), `summary` (per-brick
 /// counts of pending, split-brain and possibly healing entries).
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     #[default]
@@ -92,14 +94,14 @@ pub enum Mode {
 /// later), or counted here from glfsheal's plain entry list, whose lines
 /// carry the status (3.12 lost `info summary` in v3.12.4, f4867128fe, and
 /// its XML drops the per-entry status).
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum SummarySource {
     Glfsheal,
     ComputedFromEntries,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
     pub volume: String,
     pub mode: Mode,
@@ -147,5 +149,110 @@ pub fn exit_for(bricks: &[Brick]) -> u8 {
         exit::PENDING
     } else {
         exit::CLEAN
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::diagnose::{Cause, Diagnosis, Thread};
+
+    /// A report with every serialized field set (no None, no empty list),
+    /// so a field that stops round-tripping changes the value read back.
+    pub(crate) fn full_report() -> Report {
+        let mut brick = Brick {
+            status: "Connected".into(),
+            connected: true,
+            entries: Some(3),
+            split_brain: Some(1),
+            heal_pending: Some(2),
+            possibly_healing: Some(1),
+            crawl_error: Some("Failed to process entries completely. (ERROR)".into()),
+            entry_paths: vec!["/a".into(), "<gfid:1234>".into()],
+            ..Brick::default()
+        };
+        brick.set_name("h1:/bricks/b1");
+        let bricks = vec![brick];
+        Report {
+            volume: "rep".into(),
+            mode: Mode::Summary,
+            summary_source: Some(SummarySource::ComputedFromEntries),
+            glfsheal: "/usr/sbin/glfsheal".into(),
+            version: Some("3.12.15".into()),
+            duration_seconds: 1.25,
+            exit: exit::DEADLINE,
+            ok: false,
+            totals: totals(&bricks),
+            bricks,
+            error: Some("deadline".into()),
+            diagnosis: Some(Diagnosis {
+                cause: Cause::BrickHostDns,
+                summary: "waits on DNS".into(),
+                remedy: "fix resolv.conf".into(),
+                pid: 42,
+                threads: vec![Thread {
+                    tid: 43,
+                    name: "glfs_epoll000".into(),
+                    wchan: "do_sys_poll".into(),
+                    kernel_stack: Some("[<0>] do_sys_poll".into()),
+                }],
+                dns_sockets: 1,
+                dns_servers: vec!["10.0.0.53:53".into()],
+                tcp_connecting: vec!["10.0.0.7:49152".into()],
+                backtrace: Some("#0 poll".into()),
+                going_up: vec![1.0, 6.0],
+                going_up_gaps: vec![5.0],
+                graph_received: true,
+                glusterd_stopped: true,
+                resolver_timeout_seconds: Some(5.0),
+            }),
+        }
+    }
+
+    /// Every null and empty list in `v`, by path: a sample with one would
+    /// not show that field's round trip.
+    pub(crate) fn unset(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Null => out.push(at.into()),
+            serde_json::Value::Array(a) if a.is_empty() => out.push(at.into()),
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    unset(x, &format!("{at}[{i}]"), out);
+                }
+            }
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    unset(x, &format!("{at}.{k}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn a_report_reads_back_as_it_was_written() {
+        let r = full_report();
+        let text = serde_json::to_string_pretty(&r).unwrap();
+        let mut missing = Vec::new();
+        unset(&serde_json::from_str(&text).unwrap(), "", &mut missing);
+        assert!(missing.is_empty(), "the sample leaves unset: {missing:?}");
+        let back: Report = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn fields_left_out_when_empty_read_back_empty() {
+        let r = Report {
+            summary_source: None,
+            diagnosis: None,
+            version: None,
+            error: None,
+            bricks: vec![Brick::default()],
+            totals: totals(&[Brick::default()]),
+            ..full_report()
+        };
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(!text.contains("entry_paths") && !text.contains("summary_source"));
+        assert_eq!(serde_json::from_str::<Report>(&text).unwrap(), r);
     }
 }

@@ -75,13 +75,9 @@ fn split_brain_words(n: Option<u64>) -> String {
 
 /// The exposition for one report, via `metrics` (gluster-prometheus's names).
 pub fn prometheus(r: &Report, cluster_id: &str) -> String {
-    let last = r.error.is_none().then(crate::metrics::now);
     crate::metrics::encode(
         cluster_id,
-        &[crate::metrics::VolumeState {
-            report: r,
-            last_success: last,
-        }],
+        &[crate::metrics::VolumeState::after(r, None)],
         None,
     )
 }

@@ -1,15 +1,15 @@
 //! `heal-info serve`: a Prometheus exporter that never makes a scrape wait
 //! on glfsheal. A refresh loop asks glusterd for the started volumes and
-//! runs one glfsheal per volume (at most `jobs` at once, each under its
-//! deadline) in the background; each result is encoded once (`metrics`)
-//! and every scrape is answered at once from the last encoding. A volume
-//! whose previous run is still going is skipped that round, so one volume
-//! never has two glfsheals; each child is waited for by the thread that
-//! started it (duct), so none is left defunct; and glfsheal's output is
-//! counted as it streams, entry paths not kept, so a huge heal list costs
-//! no memory. With `--textfile DIR` every new encoding is also written to
-//! DIR/gluster_heal_info.prom for node_exporter, through a temp file and a
-//! rename so the collector never reads half a file.
+//! runs one glfsheal per volume (at most `jobs` at once by `slots`, each
+//! under its deadline) in the background; each result is encoded once
+//! (`metrics`) and every scrape is answered at once from the last encoding.
+//! A volume whose previous run is still going is skipped that round, so one
+//! volume never has two glfsheals; each child is waited for by the thread
+//! that started it (duct), so none is left defunct; and glfsheal's output
+//! is counted as it streams, entry paths not kept, so a huge heal list
+//! costs no memory. With `--textfile DIR` every new encoding is also
+//! written to DIR/gluster_heal_info.prom for node_exporter, through a temp
+//! file and a rename so the collector never reads half a file.
 //!
 //! The HTTP side (hyper on its own two-thread tokio runtime, TLS and basic
 //! auth from `--web-config`, see `web`) bounds what clients can hold: at
@@ -22,6 +22,7 @@ use crate::find::Build;
 use crate::metrics::{self, Exporter, VolumeState};
 use crate::model::{Mode, Report};
 use crate::run::{self, Options};
+use crate::slots::Slots;
 use crate::volumes;
 use crate::web::Web;
 use anyhow::{Context, Result};
@@ -31,7 +32,7 @@ use hyper::{Request, Response, StatusCode};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 pub struct ServeOptions {
@@ -86,8 +87,8 @@ struct Shared {
     /// The last encoding, which every scrape gets (a clone is a refcount).
     exposition: RwLock<Bytes>,
     textfile: Option<PathBuf>,
-    /// Free glfsheal slots, out of `jobs`.
-    slots: (Mutex<usize>, Condvar),
+    /// The glfsheal runs allowed at once (`jobs`).
+    slots: Slots,
     /// Held from encoding to publishing, so an older encoding never lands
     /// after a newer one (in the textfile especially).
     publishing: Mutex<()>,
@@ -115,21 +116,6 @@ impl Shared {
             }
         }
         *self.exposition.write().unwrap() = Bytes::from(text);
-    }
-
-    fn take_slot(&self) {
-        let (lock, cv) = &self.slots;
-        let mut free = lock.lock().unwrap();
-        while *free == 0 {
-            free = cv.wait(free).unwrap();
-        }
-        *free -= 1;
-    }
-
-    fn give_slot(&self) {
-        let (lock, cv) = &self.slots;
-        *lock.lock().unwrap() += 1;
-        cv.notify_one();
     }
 }
 
@@ -188,7 +174,7 @@ pub fn serve(build: Build, mut opts: ServeOptions) -> Result<()> {
         state: Mutex::new(State::default()),
         exposition: RwLock::new(Bytes::new()),
         textfile: opts.textfile.clone(),
-        slots: (Mutex::new(opts.jobs.max(1)), Condvar::new()),
+        slots: Slots::new(opts.jobs),
         publishing: Mutex::new(()),
     });
     shared.publish();
@@ -443,9 +429,9 @@ fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
             // glfsheal gets PR_SET_PDEATHSIG from this thread, which lives
             // until glfsheal is reaped.
             std::thread::spawn(move || {
-                shared.take_slot();
+                let slot = shared.slots.take();
                 let report = run::heal_info(&build, &o);
-                shared.give_slot();
+                drop(slot);
                 {
                     let mut st = shared.state.lock().unwrap();
                     st.busy.remove(&volume);
@@ -456,11 +442,8 @@ fn refresh_loop(build: &Build, opts: &ServeOptions, shared: &Arc<Shared>) {
                         shared.publish();
                         return;
                     }
-                    let last = if report.error.is_none() {
-                        Some(metrics::now())
-                    } else {
-                        st.volumes.get(&volume).and_then(|(_, t)| *t)
-                    };
+                    let before = st.volumes.get(&volume).and_then(|(_, t)| *t);
+                    let last = VolumeState::after(&report, before).last_success;
                     st.volumes.insert(volume.clone(), (report, last));
                 }
                 shared.publish();

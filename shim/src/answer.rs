@@ -17,8 +17,8 @@
 //! 255.255.255.255 and every event would be lost.
 
 use crate::forward;
-use crate::mode::Mode;
 use crate::netdb::{set_h_errno, HOST_NOT_FOUND, NETDB_INTERNAL};
+use gfresolv_conf::Mode;
 use libc::{addrinfo, c_char, c_int, hostent, size_t};
 use std::cell::UnsafeCell;
 use std::ptr::null_mut;

@@ -6,7 +6,7 @@
 //! parsed in place, so nothing allocates.
 
 use crate::log::{self, Line};
-use crate::mode::Mode;
+use gfresolv_conf::Mode;
 pub use gfresolv_conf::{Refusal, MAX, PATH};
 use std::sync::atomic::AtomicBool;
 

@@ -14,7 +14,7 @@
 
 use crate::conf_file::{self, Log};
 use crate::log::{warn_once, LogTo, LOG_PATH_MAX};
-use crate::mode::Mode;
+use gfresolv_conf::Mode;
 use libc::c_char;
 use std::cell::UnsafeCell;
 use std::ffi::CStr;

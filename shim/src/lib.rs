@@ -10,17 +10,18 @@
 //! `interpose`: decide (`decide`), then either answer (`answer`, logging
 //! through `log`) or forward (`forward`) at once; the forwarding path is a
 //! byte scan and a call, nothing else. The settings (`config`, with the
-//! ceiling in `conf_file` and the mode's words in `mode`) are worked out
+//! ceiling in `conf_file` and the mode's words in `gfresolv_conf::Mode`,
+//! which the verify matrix spells its shim dimension from) are worked out
 //! once, at the first socket path; in a privileged (AT_SECURE) process they
 //! are "pass everything through", with no environment read and no file
 //! opened. Nothing here may panic into the host: `interpose` catches
 //! unwinding and falls back to libc, and nothing allocates before the real
 //! symbols are known.
 //!
-//! The modules import in one direction: `mode` and `netdb` are leaves;
-//! `log` uses `mode`; `conf_file` uses `log` and `mode`; `config` uses
-//! those; `decide` uses `config`; `forward` uses `netdb`; `answer` uses
-//! `forward`, `mode` and `netdb`.
+//! The modules import in one direction: `netdb` is a leaf (as is
+//! `gfresolv_conf`'s `Mode`); `log` uses `Mode`; `conf_file` uses `log` and
+//! `Mode`; `config` uses those; `decide` uses `config`; `forward` uses
+//! `netdb`; `answer` uses `forward`, `Mode` and `netdb`.
 
 mod answer;
 mod conf_file;
@@ -28,13 +29,12 @@ mod config;
 mod decide;
 mod forward;
 mod log;
-mod mode;
 mod netdb;
 
 use libc::{addrinfo, c_char, c_int, hostent, size_t};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-pub use mode::Mode;
+pub use gfresolv_conf::Mode;
 
 /// The one path of every interposed symbol, `func`, for the host name
 /// `name`: an ordinary name goes to libc (`forward`) at once; a socket path

@@ -11,7 +11,7 @@
 //! appended to. A log that cannot be written is reported once on stderr and
 //! otherwise ignored.
 
-use crate::mode::Mode;
+use gfresolv_conf::Mode;
 use libc::c_char;
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -197,7 +197,7 @@ pub unsafe fn intercepted(
     l.push(b"(\"");
     l.push_escaped(CStr::from_ptr(name).to_bytes(), NAME_MAX);
     l.push(b"\") answered at once, mode=");
-    l.push(mode.name());
+    l.push(mode.word().as_bytes());
     let line = l.finish();
     if to == LogTo::Stderr {
         write_all(2, line);

@@ -20,6 +20,12 @@ impl Exporter {
     /// glfsheal, one volume `v`, a refresh every second, `--all-nodes`,
     /// and `extra` flags, and waits for the address it bound.
     pub fn start(extra: &[&str]) -> Exporter {
+        Self::start_with(&verify::tools::heal_info_bin(), extra)
+    }
+
+    /// [`Exporter::start`] with another build of heal-info (the dist one,
+    /// on glibc 2.17).
+    pub fn start_with(bin: &std::path::Path, extra: &[&str]) -> Exporter {
         let mut args = vec![
             "--glfsheal",
             "/bin/false",
@@ -33,7 +39,7 @@ impl Exporter {
             "--all-nodes",
         ];
         args.extend_from_slice(extra);
-        Self::start_argv(&args)
+        Self::start_program(bin, &args)
     }
 
     /// `heal-info serve --listen 127.0.0.1:0` and exactly `args`.
@@ -44,7 +50,13 @@ impl Exporter {
             "build heal-info first (cargo build -p heal-info): {}",
             bin.display()
         );
-        let mut child = Command::new(&bin)
+        Self::start_program(&bin, args)
+    }
+
+    /// `bin serve --listen 127.0.0.1:0` and exactly `args`: another build
+    /// of heal-info (the dist one, on glibc 2.17).
+    pub fn start_program(bin: &std::path::Path, args: &[&str]) -> Exporter {
+        let mut child = Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())

@@ -19,4 +19,5 @@ pub fn skip(test: &str, why: &str) {
     eprintln!("SKIPPED {test}: {why}");
 }
 
+pub mod attack;
 pub mod exporter;

@@ -1,9 +1,13 @@
 //! Real human backports (release-4.1 after the 2018 reformat) against the
 //! engine. Opt-in, since it needs a full GlusterFS clone:
 //! `GLUSTER_REPO=/path/to/glusterfs cargo test -p tests --test corpus -- --ignored --nocapture`
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
 use std::path::PathBuf;
-use xtask::corpus;
+use xtask::dev::corpus;
 
 #[test]
 #[ignore = "needs GLUSTER_REPO pointing at a full GlusterFS clone"]
@@ -88,7 +92,7 @@ fn every_backported_master_commit_is_present_on_the_branch_tip_by_history() {
 #[test]
 #[ignore = "needs GLUSTER_REPO pointing at a full GlusterFS clone"]
 fn survey_status_matches_what_commit_does_on_each_backport_parent() {
-    use xtask::backport::{
+    use backport::{
         self,
         survey::{self, Status},
     };
@@ -98,7 +102,7 @@ fn survey_status_matches_what_commit_does_on_each_backport_parent() {
     let up = git2::Repository::open(&upstream).unwrap();
     let pairs = corpus::pairs(&up, "release-4.1").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let scratch = xtask::history::scratch_repo(&upstream, &dir.path().join("bare")).unwrap();
+    let scratch = xtask::dev::history::scratch_repo(&upstream, &dir.path().join("bare")).unwrap();
     let mut mismatches = Vec::new();
     for p in &pairs {
         let parent = up

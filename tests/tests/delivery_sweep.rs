@@ -18,11 +18,15 @@
 //! - the ported Python compiles with the interpreters the tag's own file
 //!   compiles with (Python 3's `ast`; Python 2 when `PYTHON2` or `python2`
 //!   runs one).
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
+use backport::{self, manifest, plan::Verdict, port};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use xtask::backport::{self, manifest, plan::Verdict, port};
-use xtask::history;
+use xtask::dev::history;
 
 const EVENTS_C: &str = "libglusterfs/src/events.c";
 const EVENTSD: &str = "events/src/glustereventsd.py";

@@ -168,7 +168,7 @@ fn binaries_need_nothing_above_glibc_2_17() {
         artifact("so", "libgfresolv.so"),
         artifact("bin", "heal-info"),
     ] {
-        let v = xtask::shim::max_glibc(&file).unwrap();
+        let v = xtask::portable::max_glibc(&file).unwrap();
         assert!(
             v <= (2, 17),
             "{} needs GLIBC_{}.{}",

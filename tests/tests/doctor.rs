@@ -126,7 +126,8 @@ fn doctor_measures_the_resolver_and_names_the_risk_and_the_remedies() {
 }
 
 /// A glusterd (`-N`, in the foreground) in private mount, network and PID
-/// namespaces: state and logs in tmpfs for the system build, and for a
+/// namespaces: state and logs in tmpfs for the system build (its libexec
+/// dirs overlaid, as a cluster's are), and for a
 /// prefix build an overlay over the prefix whose writes land in a temp dir,
 /// so the build stays read-only. A build made for another prefix (its
 /// stamp's `run_at`) has the overlay's lower layer from its install, at
@@ -153,7 +154,12 @@ impl Glusterd {
                 files = b.files.display(),
                 at = b.at.display()
             ),
-            None => system.into(),
+            // Debian's libexec dirs too: its glusterd runs gsyncd.py, and
+            // that Python wrote gfevents/__pycache__ into the host's /usr.
+            None => format!(
+                "{system}\n{}",
+                verify::cluster::system_libexec_private(dir.path())
+            ),
         };
         let script = format!(
             "set -e\nip link set lo up\n{mounts}\nexec {} -N\n",

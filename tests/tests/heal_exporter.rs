@@ -8,6 +8,9 @@
 //! namespaces on loopback; Prometheus keeps its storage and config in the
 //! cluster's temp dir, so nothing of the host's is read or written.
 
+use heal_info::all::AllReport;
+use heal_info::model::{Mode, Report, SummarySource};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -87,14 +90,16 @@ fn argv(c: &Cluster, args: &[&str]) -> Vec<String> {
     v
 }
 
-fn json(c: &Cluster, args: &[&str]) -> (i32, Value) {
+/// heal-info's `--format json` document, read as its own type (`Report`,
+/// or `AllReport` for `--all`).
+fn json<T: DeserializeOwned>(c: &Cluster, args: &[&str]) -> (i32, T) {
     let a = argv(c, args);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     let out = c.exec(&a).unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+    let v: T = serde_json::from_str(&text).unwrap_or_else(|e| {
         panic!(
-            "{args:?}: not one JSON document ({e}): {text}\n{}",
+            "{args:?}: not one heal-info document ({e}): {text}\n{}",
             String::from_utf8_lossy(&out.stderr)
         )
     });
@@ -102,17 +107,11 @@ fn json(c: &Cluster, args: &[&str]) -> (i32, Value) {
 }
 
 /// brick path -> entries of a report's bricks.
-fn per_brick(report: &Value, field: &str) -> BTreeMap<String, u64> {
-    report["bricks"]
-        .as_array()
-        .unwrap()
+fn entries_per_brick(report: &Report) -> BTreeMap<String, u64> {
+    report
+        .bricks
         .iter()
-        .map(|b| {
-            (
-                b["path"].as_str().unwrap().to_string(),
-                b[field].as_u64().unwrap_or(0),
-            )
-        })
+        .map(|b| (b.path.clone(), b.entries.unwrap_or(0)))
         .collect()
 }
 
@@ -187,6 +186,8 @@ fn program_pid(b: &Background) -> u32 {
     panic!("nsenter {n} started nothing");
 }
 
+/// The whole scenario on one cluster, in order: each step leaves the
+/// cluster as the next one expects it.
 fn scenario(flavor: Flavor) {
     assert!(
         heal_info_bin().exists(),
@@ -198,30 +199,49 @@ fn scenario(flavor: Flavor) {
         .unwrap();
     c.create_volume("rep", "replica 3", 3).unwrap();
 
-    // --all, healthy: one document, both volumes, each clean.
-    let (code, all) = json(&c, &["--all", "--format", "json", "--timeout", "30"]);
-    assert_eq!(code, 0, "{all}");
-    let names: Vec<&str> = all["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["volume"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["ec", "rep"], "{all}");
-    // The same run as one table and as one exposition.
-    let text = |args: &[&str]| {
-        let a = argv(&c, args);
-        let out = c
-            .exec(&a.iter().map(String::as_str).collect::<Vec<_>>())
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let table = text(&["--all"]);
+    all_of_a_healthy_cluster(&c);
+    make_rep_pending(&c);
+    let pending = all_names_the_pending_volume(&c);
+    summary_agrees_with_info(&c, legacy, &pending);
+    split_brain_mode_finds_none(&c);
+
+    // A third volume whose brick host resolves only through DNS, which is
+    // a black hole for everything the exporter starts.
+    let hung = HungVolume::create(&c, "dns").unwrap();
+    let stack = Stack::start(&c, &hung);
+    prometheus_sees_the_counts_and_the_stall(&stack, &hung, &pending);
+    node_exporter_serves_the_textfile(&stack, &pending);
+    scrapes_are_answered_at_once_while_dns_hangs(&stack);
+    drop(stack);
+    refreshes_never_overlap_nor_leave_zombies(&c, &hung);
+    drop(hung);
+}
+
+/// The text of heal-info `args` inside the cluster.
+fn text(c: &Cluster, args: &[&str]) -> String {
+    let a = argv(c, args);
+    let out = c
+        .exec(&a.iter().map(String::as_str).collect::<Vec<_>>())
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `--all`, healthy: one document, both volumes, each clean; the same run
+/// as one table and as one exposition.
+fn all_of_a_healthy_cluster(c: &Cluster) {
+    let (code, all): (_, AllReport) = json(c, &["--all", "--format", "json", "--timeout", "30"]);
+    assert_eq!(code, 0, "{all:?}");
+    let names: Vec<&str> = all.volumes.iter().map(|v| v.volume.as_str()).collect();
+    assert_eq!(names, ["ec", "rep"], "{all:?}");
+    let table = text(c, &["--all"]);
     assert!(
         table.contains("2 volume(s), 0 entries pending heal"),
         "{table}"
     );
-    let exposition = text(&["--all", "--format", "prometheus", "--cluster-id", "c1"]);
+    let exposition = text(
+        c,
+        &["--all", "--format", "prometheus", "--cluster-id", "c1"],
+    );
     let scrape =
         prometheus_parse::Scrape::parse(exposition.lines().map(|l| Ok(l.to_string()))).unwrap();
     let ok: Vec<&str> = scrape
@@ -231,13 +251,15 @@ fn scenario(flavor: Flavor) {
         .filter_map(|s| s.labels.get("volume"))
         .collect();
     assert_eq!(ok.len(), 2, "{exposition}");
+}
 
-    // Files made pending: self-heal off, a brick killed, files written
-    // through gfapi, the brick restarted.
+/// Files made pending on rep: self-heal off, a brick killed, files written
+/// through gfapi, the brick restarted.
+fn make_rep_pending(c: &Cluster) {
     c.sh("gluster --mode=script volume heal rep disable")
         .unwrap();
     c.kill_brick("rep", 0).unwrap();
-    let a = argv(&c, &["probe", "rep", "--write-files", "20"]);
+    let a = argv(c, &["probe", "rep", "--write-files", "20"]);
     let out = c
         .exec(&a.iter().map(String::as_str).collect::<Vec<_>>())
         .unwrap();
@@ -249,125 +271,173 @@ fn scenario(flavor: Flavor) {
     c.sh("gluster --mode=script volume start rep force")
         .unwrap();
     c.wait_bricks_online("rep", 3).unwrap();
+}
 
-    let (code, all) = json(&c, &["--all", "--format", "json", "--timeout", "30"]);
-    assert_eq!(code, 1, "the worst volume has entries pending: {all}");
-    let rep_info = &all["volumes"][1];
-    assert_eq!(rep_info["exit"], 1, "{all}");
-    assert_eq!(all["volumes"][0]["exit"], 0, "{all}");
-    let pending = per_brick(rep_info, "entries");
-    assert!(pending.values().filter(|&&n| n > 0).count() >= 2, "{all}");
+/// `--all` exits with the worst volume's code, rep's; returns rep's
+/// entries per brick, which every later view must agree with.
+fn all_names_the_pending_volume(c: &Cluster) -> BTreeMap<String, u64> {
+    let (code, all): (_, AllReport) = json(c, &["--all", "--format", "json", "--timeout", "30"]);
+    assert_eq!(code, 1, "the worst volume has entries pending: {all:?}");
+    let rep_info = &all.volumes[1];
+    assert_eq!(rep_info.exit, 1, "{all:?}");
+    assert_eq!(all.volumes[0].exit, 0, "{all:?}");
+    let pending = entries_per_brick(rep_info);
+    assert!(pending.values().filter(|&&n| n > 0).count() >= 2, "{all:?}");
+    pending
+}
 
-    // --summary: glfsheal's own on 10.3, computed from entries on 3.12;
-    // either way its per-brick totals are info's.
-    let (_, summary) = json(&c, &["rep", "--summary", "--format", "json"]);
-    eprintln!("summary: {summary}");
+/// `--summary`: glfsheal's own on 10.3, computed from entries on 3.12;
+/// either way its per-brick totals are info's.
+fn summary_agrees_with_info(c: &Cluster, legacy: bool, pending: &BTreeMap<String, u64>) {
+    let (_, summary): (_, Report) = json(c, &["rep", "--summary", "--format", "json"]);
+    eprintln!("summary: {}", serde_json::to_string(&summary).unwrap());
     let want_source = if legacy {
-        "computed-from-entries"
+        SummarySource::ComputedFromEntries
     } else {
-        "glfsheal"
+        SummarySource::Glfsheal
     };
-    assert_eq!(summary["summary_source"], want_source, "{summary}");
-    assert_eq!(per_brick(&summary, "entries"), pending, "{summary}");
-    for b in summary["bricks"].as_array().unwrap() {
-        let n = |f: &str| b[f].as_u64().unwrap_or_else(|| panic!("{f} in {b}"));
+    assert_eq!(summary.summary_source, Some(want_source), "{summary:?}");
+    assert_eq!(&entries_per_brick(&summary), pending, "{summary:?}");
+    for b in &summary.bricks {
+        let n = |f: &str, v: Option<u64>| v.unwrap_or_else(|| panic!("{f} in {b:?}"));
         assert_eq!(
-            n("heal_pending") + n("split_brain") + n("possibly_healing"),
-            n("entries"),
-            "{b}"
+            n("heal_pending", b.heal_pending)
+                + n("split_brain", b.split_brain)
+                + n("possibly_healing", b.possibly_healing),
+            n("entries", b.entries),
+            "{b:?}"
         );
     }
+}
 
-    // --split-brain: glfsheal's split-brain mode; nothing is in split-brain.
-    let (code, sb) = json(&c, &["rep", "--split-brain", "--format", "json"]);
-    eprintln!("split-brain: {sb}");
-    assert_eq!(sb["mode"], "split-brain", "{sb}");
-    assert_eq!(sb["bricks"].as_array().unwrap().len(), 3, "{sb}");
-    assert_eq!(code, 0, "no entry is in split-brain: {sb}");
+/// `--split-brain`: glfsheal's split-brain mode; nothing is in split-brain.
+fn split_brain_mode_finds_none(c: &Cluster) {
+    let (code, sb): (_, Report) = json(c, &["rep", "--split-brain", "--format", "json"]);
+    eprintln!("split-brain: {}", serde_json::to_string(&sb).unwrap());
+    assert_eq!(sb.mode, Mode::SplitBrain, "{sb:?}");
+    assert_eq!(sb.bricks.len(), 3, "{sb:?}");
+    assert_eq!(code, 0, "no entry is in split-brain: {sb:?}");
+}
 
-    // A third volume whose brick host resolves only through DNS, which is
-    // a black hole for everything the exporter starts.
-    let hung = HungVolume::create(&c, "dns").unwrap();
-    let hole = &hung.hole;
-    let d = c.dir.path();
-    let without_dns = |rest: &[&str]| -> Vec<String> { hung.wrap(&argv(&c, rest)) };
-    let textdir = d.join("textfile");
-    std::fs::create_dir_all(&textdir).unwrap();
-    let serve_argv = without_dns(&[
-        "serve",
-        "--listen",
-        SERVE,
-        "--interval",
-        "1",
-        "--timeout",
-        HUNG_DEADLINE,
-        "--textfile",
-        textdir.to_str().unwrap(),
-        "--cluster-id",
-        "test-cluster",
-    ]);
-    let serve = Background::start(
-        &c,
-        "serve",
-        &serve_argv.iter().map(String::as_str).collect::<Vec<_>>(),
-    )
-    .unwrap();
-    let node = Background::start(
-        &c,
-        "node-exporter",
-        &[
-            NODE_EXPORTER,
-            &format!("--web.listen-address={NODE}"),
-            "--collector.disable-defaults",
-            "--collector.textfile",
-            &format!("--collector.textfile.directory={}", textdir.display()),
-        ],
-    )
-    .unwrap();
-    let ns = c.init_pid;
-    let config = d.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: {}s\nscrape_configs:\n  - job_name: heal-info\n    static_configs:\n      - targets: ['{SERVE}']\n  - job_name: node\n    static_configs:\n      - targets: ['{NODE}']\n",
-            SCRAPE_TIMEOUT.as_secs()
-        ),
-    )
-    .unwrap();
-    let storage = d.join("prometheus-data");
-    let prom = Background::start(
-        &c,
-        "prometheus",
-        &[
-            PROMETHEUS,
-            &format!("--config.file={}", config.display()),
-            &format!("--storage.tsdb.path={}", storage.display()),
-            &format!("--web.listen-address={PROM}"),
-        ],
-    )
-    .unwrap();
-    let dump = |what: &str| {
+/// `heal-info serve` (its textfile read by node_exporter) and Prometheus
+/// scraping both, in the cluster, with the hung volume's DNS a black hole.
+struct Stack<'a> {
+    c: &'a Cluster,
+    // Dropped in this order, as the scenario always stopped them: the
+    // scraper first, the exporter last.
+    prom: Background,
+    node: Background,
+    serve: Background,
+}
+
+impl<'a> Stack<'a> {
+    /// Starts the three and waits for Prometheus to be ready.
+    fn start(c: &'a Cluster, hung: &HungVolume) -> Stack<'a> {
+        let d = c.dir.path();
+        let textdir = d.join("textfile");
+        std::fs::create_dir_all(&textdir).unwrap();
+        let serve_argv = hung.wrap(&argv(
+            c,
+            &[
+                "serve",
+                "--listen",
+                SERVE,
+                "--interval",
+                "1",
+                "--timeout",
+                HUNG_DEADLINE,
+                "--textfile",
+                textdir.to_str().unwrap(),
+                "--cluster-id",
+                "test-cluster",
+            ],
+        ));
+        let serve = Background::start(
+            c,
+            "serve",
+            &serve_argv.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let node = Background::start(
+            c,
+            "node-exporter",
+            &[
+                NODE_EXPORTER,
+                &format!("--web.listen-address={NODE}"),
+                "--collector.disable-defaults",
+                "--collector.textfile",
+                &format!("--collector.textfile.directory={}", textdir.display()),
+            ],
+        )
+        .unwrap();
+        let config = d.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: {}s\nscrape_configs:\n  - job_name: heal-info\n    static_configs:\n      - targets: ['{SERVE}']\n  - job_name: node\n    static_configs:\n      - targets: ['{NODE}']\n",
+                SCRAPE_TIMEOUT.as_secs()
+            ),
+        )
+        .unwrap();
+        let storage = d.join("prometheus-data");
+        let prom = Background::start(
+            c,
+            "prometheus",
+            &[
+                PROMETHEUS,
+                &format!("--config.file={}", config.display()),
+                &format!("--storage.tsdb.path={}", storage.display()),
+                &format!("--web.listen-address={PROM}"),
+            ],
+        )
+        .unwrap();
+        let stack = Stack {
+            c,
+            prom,
+            node,
+            serve,
+        };
+        let ready = Instant::now();
+        while get(stack.ns(), PROM, "/-/ready", Duration::from_secs(2))
+            .map_or(true, |a| a.status != 200)
+        {
+            assert!(
+                ready.elapsed() < Duration::from_secs(60),
+                "{}",
+                stack.dump("Prometheus never became ready")
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        stack
+    }
+
+    fn ns(&self) -> u32 {
+        self.c.init_pid
+    }
+
+    /// What a failed wait shows: Prometheus's `up`, the exporter's page,
+    /// the processes and the three logs.
+    fn dump(&self, what: &str) -> String {
+        let ns = self.ns();
         format!(
             "{what}\n--- up: {:?}\n--- /metrics:\n{}\n--- processes:\n{}\n--- serve:\n{}\n--- prometheus:\n{}\n--- node_exporter:\n{}",
             query(ns, PROM, "up"),
             get(ns, SERVE, "/metrics", SCRAPE_TIMEOUT).map_or_else(|e| e.to_string(), |a| a.body),
-            c.sh("ps -eLo pid,ppid,tid,stat,wchan:24,comm,args | grep -E 'heal-info|glfsheal|gdb'").unwrap_or_default(),
-            serve.log_text(),
-            prom.log_text(),
-            node.log_text()
+            self.c.sh("ps -eLo pid,ppid,tid,stat,wchan:24,comm,args | grep -E 'heal-info|glfsheal|gdb'").unwrap_or_default(),
+            self.serve.log_text(),
+            self.prom.log_text(),
+            self.node.log_text()
         )
-    };
-    let ready = Instant::now();
-    while get(ns, PROM, "/-/ready", Duration::from_secs(2)).map_or(true, |a| a.status != 200) {
-        assert!(
-            ready.elapsed() < Duration::from_secs(60),
-            "{}",
-            dump("Prometheus never became ready")
-        );
-        std::thread::sleep(Duration::from_millis(300));
     }
+}
 
-    // Prometheus has rep's counts, and the hung volume's stall and cause.
+/// Prometheus has rep's counts, and the hung volume's stall and cause.
+fn prometheus_sees_the_counts_and_the_stall(
+    stack: &Stack,
+    hung: &HungVolume,
+    pending: &BTreeMap<String, u64>,
+) {
+    let ns = stack.ns();
     let stalled =
         "gluster_heal_info_stalled{job=\"heal-info\",volume=\"dns\",cause=\"brick-host-dns\"}";
     let t = Instant::now();
@@ -382,7 +452,7 @@ fn scenario(flavor: Flavor) {
             // Two clusters may run at once in the suite, on two cores.
             t.elapsed() < Duration::from_secs(150),
             "{}",
-            dump("Prometheus never saw rep's counts and dns's stall")
+            stack.dump("Prometheus never saw rep's counts and dns's stall")
         );
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -401,7 +471,7 @@ fn scenario(flavor: Flavor) {
         serde_json::to_string(&heal).unwrap()
     );
     assert_eq!(
-        by_brick(&heal),
+        &by_brick(&heal),
         pending,
         "Prometheus's answer vs heal-info --all"
     );
@@ -436,10 +506,13 @@ fn scenario(flavor: Flavor) {
         "gluster_heal_info_last_success_timestamp_seconds{job=\"heal-info\",volume=\"rep\"}"
     )
     .is_some_and(|t| t > 1.7e9));
-    assert!(hole.count() > 0, "the black hole saw no DNS query");
+    assert!(hung.hole.count() > 0, "the black hole saw no DNS query");
+}
 
-    // node_exporter serves the same numbers from the textfile, through
-    // Prometheus and on its own /metrics.
+/// node_exporter serves the same numbers from the textfile, through
+/// Prometheus and on its own /metrics.
+fn node_exporter_serves_the_textfile(stack: &Stack, pending: &BTreeMap<String, u64>) {
+    let ns = stack.ns();
     let node_heal = query(
         ns,
         PROM,
@@ -447,7 +520,7 @@ fn scenario(flavor: Flavor) {
     )
     .unwrap();
     assert_eq!(
-        by_brick(&node_heal),
+        &by_brick(&node_heal),
         pending,
         "node_exporter via Prometheus"
     );
@@ -468,7 +541,7 @@ fn scenario(flavor: Flavor) {
             (s.labels.get("brick_path").unwrap().to_string(), v as u64)
         })
         .collect();
-    assert_eq!(direct, pending, "node_exporter's /metrics");
+    assert_eq!(&direct, pending, "node_exporter's /metrics");
     let read_error = scrape
         .samples
         .iter()
@@ -480,13 +553,17 @@ fn scenario(flavor: Flavor) {
         "node_exporter could not read the textfile:\n{}",
         m.body
     );
+}
 
-    // Scrapes while dns's glfsheal hangs: each answered at once.
-    let serve_pid = program_pid(&serve);
+/// Scrapes while dns's glfsheal hangs: each answered at once, by the
+/// exporter and as Prometheus measured them.
+fn scrapes_are_answered_at_once_while_dns_hangs(stack: &Stack) {
+    let (c, ns) = (stack.c, stack.ns());
+    let serve_pid = program_pid(&stack.serve);
     let (mut worst, mut during_hang, mut n) = (Duration::ZERO, 0, 0);
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(20) && (during_hang < 10 || n < 20) {
-        let hung = children_of(&c, serve_pid)
+        let hung = children_of(c, serve_pid)
             .iter()
             .any(|(_, _, comm, arg1)| comm == "glfsheal" && arg1 == "dns");
         let a = get(ns, SERVE, "/metrics", SCRAPE_TIMEOUT).unwrap();
@@ -514,25 +591,27 @@ fn scenario(flavor: Flavor) {
     );
     assert!(prom_worst < SCRAPE_TIMEOUT.as_secs_f64());
     assert_eq!(up_min, 1.0);
-    drop(prom);
-    drop(node);
-    drop(serve);
+}
 
-    // 100 refreshes, dns hanging in most of them: never two glfsheals for
-    // one volume, and no child left defunct.
-    let rounds_argv = without_dns(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:19714",
-        "--interval",
-        "0.3",
-        "--timeout",
-        "3",
-        "--rounds",
-        "100",
-    ]);
+/// 100 refreshes, dns hanging in most of them: never two glfsheals for
+/// one volume, and no child left defunct.
+fn refreshes_never_overlap_nor_leave_zombies(c: &Cluster, hung: &HungVolume) {
+    let rounds_argv = hung.wrap(&argv(
+        c,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:19714",
+            "--interval",
+            "0.3",
+            "--timeout",
+            "3",
+            "--rounds",
+            "100",
+        ],
+    ));
     let mut rounds = Background::start(
-        &c,
+        c,
         "serve-rounds",
         &rounds_argv.iter().map(String::as_str).collect::<Vec<_>>(),
     )
@@ -547,7 +626,7 @@ fn scenario(flavor: Flavor) {
             t.elapsed() < Duration::from_secs(300),
             "100 rounds took too long"
         );
-        let kids = children_of(&c, pid);
+        let kids = children_of(c, pid);
         let zombies: Vec<u32> = kids.iter().filter(|k| k.1 == 'Z').map(|k| k.0).collect();
         zombie_sightings += zombies.len();
         lasting_zombies += zombies.iter().filter(|z| last_zombies.contains(z)).count();
@@ -573,5 +652,4 @@ fn scenario(flavor: Flavor) {
         rounds.log_text().contains("skipped"),
         "no round met a busy volume"
     );
-    drop(hung);
 }

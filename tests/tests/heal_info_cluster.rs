@@ -1,6 +1,8 @@
 //! heal-info against a real GlusterFS 10.3 cluster in private namespaces.
 //! One cluster serves the whole scenario, in order, to keep bring-up to once.
 
+use heal_info::diagnose::Cause;
+use heal_info::model::Report;
 use serde_json::Value;
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -27,17 +29,22 @@ fn heal_info(c: &Cluster, args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
-fn json(c: &Cluster, volume: &str, extra: &[&str]) -> (i32, Value) {
+/// `heal-info VOLUME --format json`, read back as heal-info's own `Report`.
+fn json(c: &Cluster, volume: &str, extra: &[&str]) -> (i32, Report) {
     let mut args = vec![volume, "--format", "json"];
     args.extend_from_slice(extra);
     let (code, out, err) = heal_info(c, &args);
-    let v: Value =
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON ({e}): {out}\n{err}"));
+    let v: Report =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad report ({e}): {out}\n{err}"));
     (code.unwrap(), v)
 }
 
-fn entries(v: &Value, brick: usize) -> u64 {
-    v["bricks"][brick]["entries"].as_u64().unwrap_or(0)
+fn entries(v: &Report, brick: usize) -> u64 {
+    v.bricks.get(brick).and_then(|b| b.entries).unwrap_or(0)
+}
+
+fn cause(v: &Report) -> Option<Cause> {
+    v.diagnosis.as_ref().map(|d| d.cause)
 }
 
 #[test]
@@ -79,17 +86,17 @@ fn scenario(flavor: Flavor) {
 
     // Healthy: every brick connected, nothing pending, exit 0.
     let (code, v) = json(&c, "ec", &[]);
-    assert_eq!(code, 0, "{v}");
-    assert_eq!(v["totals"]["bricks"], 9);
-    assert_eq!(v["totals"]["connected"], 9);
-    assert_eq!(v["totals"]["entries"], 0);
-    assert_eq!(v["bricks"][0]["host"], HOST);
-    assert_eq!(v["bricks"][0]["path"], ec[0].display().to_string());
+    assert_eq!(code, 0, "{v:?}");
+    assert_eq!(v.totals.bricks, 9);
+    assert_eq!(v.totals.connected, 9);
+    assert_eq!(v.totals.entries, 0);
+    assert_eq!(v.bricks[0].host, HOST);
+    assert_eq!(v.bricks[0].path, ec[0].display().to_string());
     if c.flavor.prefix.is_none() {
-        assert_eq!(v["version"], "10.3");
+        assert_eq!(v.version.as_deref(), Some("10.3"));
     }
     let (code, v) = json(&c, "rep", &[]);
-    assert_eq!((code, v["totals"]["bricks"].as_u64()), (0, Some(3)));
+    assert_eq!((code, v.totals.bricks), (0, 3));
 
     // Prometheus output, read back with a real exposition parser.
     let (code, text, _) = heal_info(&c, &["ec", "--format", "prometheus"]);
@@ -168,9 +175,9 @@ fn scenario(flavor: Flavor) {
     let (code, out, err) = heal_info(&c, &["probe", "ec", "--write-files", "30"]);
     assert_eq!(code, Some(0), "gfapi writes: {out} {err}");
     let (code, v) = json(&c, "ec", &[]);
-    assert_eq!(code, 2, "{v}");
-    assert_eq!(v["bricks"][0]["connected"], false);
-    assert!(entries(&v, 1) > 0 && entries(&v, 2) > 0, "{v}");
+    assert_eq!(code, 2, "{v:?}");
+    assert!(!v.bricks[0].connected);
+    assert!(entries(&v, 1) > 0 && entries(&v, 2) > 0, "{v:?}");
 
     // The brick index scan, without glusterd, agrees with glfsheal.
     let scan = |i: usize| -> u64 {
@@ -190,8 +197,8 @@ fn scenario(flavor: Flavor) {
     c.sh("gluster --mode=script volume start ec force").unwrap();
     c.wait_bricks_online("ec", 9).unwrap();
     let (code, v) = json(&c, "ec", &["--entries"]);
-    assert_eq!(code, 1, "{v}");
-    assert!(!v["bricks"][1]["entry_paths"].as_array().unwrap().is_empty());
+    assert_eq!(code, 1, "{v:?}");
+    assert!(!v.bricks[1].entry_paths.is_empty());
 
     // Heal, and back to clean.
     c.sh("gluster --mode=script volume heal ec enable && gluster --mode=script volume heal ec")
@@ -207,13 +214,13 @@ fn scenario(flavor: Flavor) {
     let started = Instant::now();
     let (code, v) = json(&c, "ec", &["--timeout", "5"]);
     unsafe { libc::kill(gd as i32, libc::SIGCONT) };
-    assert_eq!(code, 3, "{v}");
+    assert_eq!(code, 3, "{v:?}");
     assert!(
         started.elapsed() < Duration::from_secs(40),
         "the deadline was not kept"
     );
-    assert_eq!(v["diagnosis"]["cause"], "glusterd-not-answering", "{v}");
-    assert_eq!(v["diagnosis"]["glusterd_stopped"], true);
+    assert_eq!(cause(&v), Some(Cause::GlusterdNotAnswering), "{v:?}");
+    assert!(v.diagnosis.as_ref().is_some_and(|d| d.glusterd_stopped));
 
     // Brick host names that resolve only through DNS, and DNS is a black hole.
     c.set_hosts(&format!(
@@ -252,20 +259,20 @@ fn scenario(flavor: Flavor) {
         c.flavor.prefix.as_ref().map_or(String::new(), |p| format!("--prefix {}", p.display())),
     );
     let out = c.exec(&["unshare", "-m", "bash", "-c", &script]).unwrap();
-    let (code, v): (i32, Value) = (
+    let (code, v): (i32, Report) = (
         out.status.code().unwrap(),
         serde_json::from_slice(&out.stdout).unwrap(),
     );
     let queries = hole.count();
     drop(hole);
-    assert_eq!(code, 3, "{v}");
-    assert_eq!(v["diagnosis"]["cause"], "brick-host-dns", "{v}");
+    assert_eq!(code, 3, "{v:?}");
+    assert_eq!(cause(&v), Some(Cause::BrickHostDns), "{v:?}");
     assert!(queries > 0, "the black hole saw no query");
 
     // A volume that does not exist: its own clear failure.
     let (code, v) = json(&c, "nope", &["--timeout", "20"]);
-    assert_eq!(code, 4, "{v}");
-    assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{v}");
+    assert_eq!(code, 4, "{v:?}");
+    assert!(v.error.as_ref().is_some_and(|e| !e.is_empty()), "{v:?}");
     let up = c.uptime();
     drop(c);
     eprintln!("cluster scenario took {:.1}s in all", up.as_secs_f64());

@@ -4,7 +4,7 @@
 //! skips a pure Distribute volume (glusterd's own `typeStr`) instead of
 //! failing on glfsheal's "is not of type replicate/disperse".
 
-use serde_json::Value;
+use heal_info::all::AllReport;
 use tests::skip;
 use verify::cluster::{self, Cluster, Flavor};
 use verify::tools::heal_info_bin;
@@ -72,23 +72,12 @@ fn nolog_keeps_the_log_and_all_skips_distribute() {
     );
 
     let (code, out, err) = heal_info(&c, &["--all", "--format", "json"]);
-    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
-    assert_eq!(code, 0, "{v}\n{err}");
-    let run: Vec<&str> = v["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["volume"].as_str().unwrap())
-        .collect();
-    assert_eq!(run, ["rep"], "{v}");
-    assert_eq!(v["skipped"][0]["volume"], "dist", "{v}");
-    assert!(
-        v["skipped"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("Distribute"),
-        "{v}"
-    );
+    let v: AllReport = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    assert_eq!(code, 0, "{v:?}\n{err}");
+    let run: Vec<&str> = v.volumes.iter().map(|r| r.volume.as_str()).collect();
+    assert_eq!(run, ["rep"], "{v:?}");
+    assert_eq!(v.skipped[0].volume, "dist", "{v:?}");
+    assert!(v.skipped[0].reason.contains("Distribute"), "{v:?}");
     assert!(err.contains("dist: skipped"), "{err}");
 
     // glfsheal's own answer for that volume, which --all no longer meets.

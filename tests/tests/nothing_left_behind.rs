@@ -54,18 +54,31 @@ fn kill_alone(
     left
 }
 
-fn host_mounts() -> usize {
+/// The host's mount points, in the kernel's order: a failed comparison
+/// shows which changed, and a mount swapped for another is seen too.
+fn host_mounts() -> Vec<String> {
     std::fs::read_to_string("/proc/self/mountinfo")
         .unwrap()
         .lines()
-        .count()
+        .filter_map(|l| l.split(' ').nth(4).map(String::from))
+        .collect()
+}
+
+/// The last `n` lines of the file at `path`.
+fn tail(path: &std::path::Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// One fault: runs the holder to `stage`, SIGKILLs it, and returns the names
-/// of its processes alive before, and how many are left after.
-fn kill_once(stage: &str) -> (Vec<String>, usize) {
+/// of its processes alive before, how many are left after, and the tail
+/// of what it said.
+fn kill_once(stage: &str) -> (Vec<String>, usize, String) {
     let dir = tempfile::tempdir().unwrap();
     let ready = dir.path().join("ready");
+    let said = dir.path().join("holder.log");
+    let holder_said = || tail(&said, 40);
     let mark = format!(
         "{}-{}",
         std::process::id(),
@@ -90,12 +103,20 @@ fn kill_once(stage: &str) -> (Vec<String>, usize) {
         .env(READY, &ready)
         .env(STAGE, stage)
         .stdin(Stdio::null())
+        // Into a file whose tail every failure below carries: written
+        // straight to the shared stderr, it was lost among the suite's
+        // other output (CI showed only that this test failed, not why).
+        .stdout(std::fs::File::create(&said).unwrap())
+        .stderr(std::fs::File::create(&said).unwrap())
         .spawn()
         .unwrap();
     let t = Instant::now();
     let (init_pid, run_dir): (u32, PathBuf) = loop {
         if let Some(st) = holder.try_wait().unwrap() {
-            panic!("the holder exited ({st}) before its cluster was up");
+            panic!(
+                "the holder exited ({st}) before its cluster was up; it said:\n{}",
+                holder_said()
+            );
         }
         let text = std::fs::read_to_string(&ready).unwrap_or_default();
         if let Some((pid, dir)) = text.split_once(' ') {
@@ -103,7 +124,8 @@ fn kill_once(stage: &str) -> (Vec<String>, usize) {
         }
         assert!(
             t.elapsed() < Duration::from_secs(180),
-            "no cluster in 180 s"
+            "no cluster in 180 s; the holder said:\n{}",
+            holder_said()
         );
         std::thread::sleep(Duration::from_millis(100));
     };
@@ -126,7 +148,8 @@ fn kill_once(stage: &str) -> (Vec<String>, usize) {
     }
     assert!(
         left.is_empty(),
-        "{stage}: processes of the killed run left: {left:?}"
+        "{stage}: processes of the killed run left: {left:?}; the holder said:\n{}",
+        holder_said()
     );
     assert_eq!(
         host_mounts(),
@@ -143,10 +166,12 @@ fn kill_once(stage: &str) -> (Vec<String>, usize) {
     eprintln!("[{stage}] the next run's clean-up: {:?}", cleaned.lines());
     assert!(
         !run_dir.exists(),
-        "{stage}: the stale run directory {} was left",
-        run_dir.display()
+        "{stage}: the stale run directory {} was left; the holder said:\n{}",
+        run_dir.display(),
+        holder_said()
     );
-    (before.into_iter().map(|(_, n)| n).collect(), left.len())
+    let names = before.into_iter().map(|(_, n)| n).collect();
+    (names, left.len(), holder_said())
 }
 
 #[test]
@@ -160,11 +185,17 @@ fn a_sigkilled_run_leaves_no_process_and_no_mount() {
     );
     let mut kills = 0;
     for stage in ["up", "heal-info"] {
-        let (before, left) = kill_once(stage);
+        let (before, left, said) = kill_once(stage);
         kills += 1;
-        assert!(before.len() >= 5, "{stage}: only {before:?} seen running");
+        assert!(
+            before.len() >= 5,
+            "{stage}: only {before:?} seen running; the holder said:\n{said}"
+        );
         if stage == "heal-info" {
-            assert!(before.iter().any(|n| n == "glfsheal"), "{before:?}");
+            assert!(
+                before.iter().any(|n| n == "glfsheal"),
+                "{before:?}; the holder said:\n{said}"
+            );
         }
         assert_eq!(left, 0);
     }
@@ -205,7 +236,11 @@ fn holds_a_cluster_until_killed() {
         .unwrap();
         _heal = Some(heal);
     }
-    std::fs::write(&ready, format!("{} {}", c.init_pid, c.dir.path().display())).unwrap();
+    // Whole or not at all: the test polls the file, and a half-written
+    // one would give it a cut-off run directory.
+    let part = std::path::Path::new(&ready).with_extension("part");
+    std::fs::write(&part, format!("{} {}", c.init_pid, c.dir.path().display())).unwrap();
+    std::fs::rename(&part, &ready).unwrap();
     // Killed long before this; the limit only bounds a lost parent.
     std::thread::sleep(Duration::from_secs(600));
 }

@@ -4,9 +4,13 @@
 //!
 //! Also: `--check` and `--only` on every release tag v3.10.0..v11.1 against
 //! what git itself says (an ancestor port, or the Change-Id in the tag's log).
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
 use std::path::PathBuf;
-use xtask::history;
+use xtask::dev::history;
 
 #[test]
 #[ignore = "needs GLUSTER_REPO pointing at a full GlusterFS clone"]
@@ -51,7 +55,7 @@ fn every_release_tag_from_3_10_to_7_2_takes_the_series() {
 #[test]
 #[ignore = "needs GLUSTER_REPO pointing at a full GlusterFS clone"]
 fn check_and_only_are_right_on_every_release_tag_3_10_to_11_1() {
-    use xtask::backport::{self, manifest, plan::Verdict};
+    use backport::{self, manifest, plan::Verdict};
     let Some(upstream) = std::env::var_os("GLUSTER_REPO").map(PathBuf::from) else {
         tests::skip(
             "check_and_only_are_right_on_every_release_tag",

@@ -13,7 +13,7 @@ fn portable_shim_needs_nothing_above_glibc_2_17_and_works() {
             "target/shim/libgfresolv.so not built; run cargo xtask shim",
         );
     }
-    let (major, minor) = xtask::shim::max_glibc(&so).unwrap();
+    let (major, minor) = xtask::portable::max_glibc(&so).unwrap();
     assert!(
         (major, minor) <= (2, 17),
         "{} needs GLIBC_{major}.{minor}",

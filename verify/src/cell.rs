@@ -5,18 +5,46 @@
 //! more field of `Cell` and `Key`, its values in `matrix::Dimensions`, and
 //! the judge's rule for it.
 
+use crate::stages::Stages;
 use crate::stamp::Report;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// An enum of named values: serde and `Display` use the names given, and
-/// `ALL` lists the values in order.
+/// `ALL` lists the values in order. A name is any `&'static str`
+/// expression, so a dimension can take its words from where they are
+/// defined (the shim's modes from `gfresolv_conf::Mode`); serde is written
+/// out here because `#[serde(rename)]` takes only a literal.
 macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:expr,)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let word = String::deserialize(d)?;
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.name() == word)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = $name::ALL.iter().map(|v| v.name()).collect();
+                        serde::de::Error::custom(format_args!(
+                            "unknown {} `{word}`, expected one of {}",
+                            stringify!($name),
+                            names.join(", ")
+                        ))
+                    })
+            }
         }
 
         impl $name {
@@ -71,9 +99,20 @@ named_enum! {
         /// Not preloaded.
         None = "none",
         /// Socket paths fail at once (EAI_NONAME).
-        Fail = "fail",
+        Fail = gfresolv_conf::Mode::Fail.word(),
         /// Socket paths answer 127.0.0.1, so the events still go out.
-        Loopback = "loopback",
+        Loopback = gfresolv_conf::Mode::Loopback.word(),
+    }
+}
+
+impl Shim {
+    /// The shim's mode in this cell; None when it is not preloaded.
+    pub fn mode(self) -> Option<gfresolv_conf::Mode> {
+        match self {
+            Shim::None => None,
+            Shim::Fail => Some(gfresolv_conf::Mode::Fail),
+            Shim::Loopback => Some(gfresolv_conf::Mode::Loopback),
+        }
     }
 }
 
@@ -172,11 +211,8 @@ impl Key {
 pub struct Cell {
     pub build: String,
     pub role: Role,
-    /// Whether the kit knows the build has the events.c fix.
-    pub fixed: Option<bool>,
-    /// Whether the kit knows the build has the delivery stage (events on
-    /// dual-stack and IPv6-only hosts); None when it cannot tell.
-    pub delivery: Option<bool>,
+    /// What the kit knows of the build's stages of the series, by id.
+    pub stages: Stages,
     pub host: Host,
     pub resolver: Resolver,
     pub legacy_layer: bool,
@@ -227,11 +263,9 @@ pub struct Target {
     /// Base, branch or prefix.
     pub role: Role,
     pub prefix: PathBuf,
-    /// From `backport --check` on the build's revision, or the user's word.
-    pub fixed: Option<bool>,
-    /// From `backport --check --stage delivery`, or the user's word; None
-    /// when the kit cannot tell.
-    pub delivery: Option<bool>,
+    /// From `backport --check --stage ID` on the build's revision, per
+    /// stage of the series, or the user's word.
+    pub stages: Stages,
 }
 
 /// What `verify --json` prints: every cell, the A/B's build reports, and
@@ -282,6 +316,19 @@ mod tests {
         );
         let back: Shim = serde_json::from_str(r#""loopback""#).unwrap();
         assert_eq!(back, Shim::Loopback);
+        let err = serde_json::from_str::<Shim>(r#""sideways""#).unwrap_err();
+        assert!(err.to_string().contains("unknown Shim `sideways`"), "{err}");
+    }
+
+    #[test]
+    fn every_shim_mode_is_a_cell_of_the_matrix_by_the_shims_own_word() {
+        let modes: Vec<_> = Shim::ALL.iter().filter_map(|s| s.mode()).collect();
+        assert_eq!(modes, gfresolv_conf::Mode::ALL);
+        for s in Shim::ALL {
+            if let Some(m) = s.mode() {
+                assert_eq!(s.name(), m.word());
+            }
+        }
     }
 
     #[test]

@@ -619,7 +619,12 @@ pub const SYSTEM_LIBEXEC: [&str; 3] = [
     "/usr/lib64/glusterfs",
 ];
 
-fn system_libexec_private(dir: &Path) -> String {
+/// The mount lines that make [`SYSTEM_LIBEXEC`] private, their writes
+/// landing under `dir`: for every namespace that runs the system's glusterd
+/// (a cluster here, the doctor tests' lone glusterd), which at start runs
+/// geo-replication's `gsyncd.py --version`, whose Python writes
+/// `gfevents/__pycache__` where it may.
+pub fn system_libexec_private(dir: &Path) -> String {
     let mut s = String::new();
     for (i, lib) in SYSTEM_LIBEXEC.iter().enumerate() {
         if !Path::new(lib).is_dir() {

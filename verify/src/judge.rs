@@ -32,6 +32,19 @@
 //! not run says why, and fails only if it should have run.
 
 use crate::cell::{Cell, Host, Key, Listener, Resolver, Role, Shim, Verdict, LOOKUP_STALL};
+use crate::stages::Stages;
+
+/// The stage of the series that ends the stall (`[[stage]] id` in
+/// `patches/events.toml`): the rules above that say "fixed" read it.
+pub const STALL: &str = "stall";
+/// The stage that makes events arrive on dual-stack and IPv6-only hosts.
+pub const DELIVERY: &str = "delivery";
+
+/// Whether a build with `stages`, without the shim, must stall under the
+/// black hole: the kit knows it lacks the stall stage.
+pub fn stalls(stages: &Stages) -> bool {
+    stages.has(STALL) == Some(false)
+}
 
 /// Cells under a second differ by process start-up noise more than by 20%.
 pub const SLACK: f64 = 0.5;
@@ -56,7 +69,7 @@ fn find(cells: &[Cell], pick: impl Fn(&Cell) -> bool, key: Key) -> Option<&Cell>
 
 fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
     let k = cell.subvolumes as f64;
-    let Some(fixed) = cell.fixed else {
+    let Some(fixed) = cell.stages.has(STALL) else {
         return (
             false,
             format!(
@@ -113,7 +126,7 @@ fn verdict(cell: &Cell, all: &[Cell]) -> (bool, String) {
     if ok && delivery_matters && cell.listener == Listener::Kit {
         (ok, why) = delivered(cell, all, (ok, why));
     }
-    let branch_delivers = !delivery_matters || cell.delivery == Some(true);
+    let branch_delivers = !delivery_matters || cell.stages.has(DELIVERY) == Some(true);
     if ok && cell.role == Role::Branch && cell.shim == Shim::None && branch_delivers {
         if let Some(base) = find(all, |c| c.role == Role::Base, key) {
             let need = base.events + cell.subvolumes as u64;
@@ -247,7 +260,7 @@ fn delivered(cell: &Cell, all: &[Cell], (ok, mut why): (bool, String)) -> (bool,
         |c| c.build == cell.build,
         cell.key().with_host(Host::Ipv4),
     );
-    match cell.delivery {
+    match cell.stages.has(DELIVERY) {
         None => (
             false,
             format!(

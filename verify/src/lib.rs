@@ -19,6 +19,7 @@ pub mod hung_volume;
 pub mod judge;
 pub mod matrix;
 pub mod netns_http;
+pub mod stages;
 pub mod stamp;
 pub mod tools;
 
@@ -28,3 +29,4 @@ pub use cell::{
 };
 pub use counter::Counter;
 pub use matrix::{run, table, Dimensions, Options};
+pub use stages::Stages;

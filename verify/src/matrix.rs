@@ -14,6 +14,8 @@ use crate::cell::{Cell, Host, Key, Listener, NotRun, Resolver, Role, Shim, Targe
 use crate::cluster::{Cluster, Flavor};
 use crate::counter::Counter;
 use crate::eventsd::Eventsd;
+use crate::judge;
+use crate::stages::Stages;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -76,8 +78,7 @@ struct Build {
     /// `--glfsheal` (the probe) or `--prefix` arguments for heal-info.
     heal_args: Vec<String>,
     volume: String,
-    fixed: Option<bool>,
-    delivery: Option<bool>,
+    stages: Stages,
 }
 
 /// What hears a cell's events: the kit's counters, or the build's own
@@ -165,21 +166,20 @@ fn run_cell(
         "mount --bind {} /etc/resolv.conf && exec env LD_PRELOAD='{}' GFRESOLV_MODE={} EVENTS_PORT=24009 {} {} {} --format json --timeout {timeout}",
         resolv.display(),
         preload.join(":"),
-        match key.shim {
-            Shim::None => Shim::Fail,
-            shim => shim,
-        },
+        // Only the shim reads it; a cell without the shim gets the default.
+        key.shim.mode().unwrap_or(gfresolv_conf::Mode::Fail).word(),
         crate::tools::heal_info_bin().display(),
         b.volume,
         b.heal_args.join(" "),
     );
     let out = c.exec(&["unshare", "-m", "bash", "-c", &script])?;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
-        format!(
-            "heal-info printed no JSON: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })?;
+    let report: heal_info::model::Report =
+        serde_json::from_slice(&out.stdout).with_context(|| {
+            format!(
+                "heal-info printed no report: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
     // Let the last datagrams land before counting.
     std::thread::sleep(Duration::from_millis(300));
     let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -188,14 +188,13 @@ fn run_cell(
     Ok(Cell {
         build: b.name.clone(),
         role: b.role,
-        fixed: b.fixed,
-        delivery: b.delivery,
+        stages: b.stages.clone(),
         host: key.host,
         resolver: key.resolver,
         legacy_layer: legacy,
         shim: key.shim,
         subvolumes: k,
-        seconds: (v["duration_seconds"].as_f64().unwrap_or(0.0) * 1000.0).round() / 1000.0,
+        seconds: (report.duration_seconds * 1000.0).round() / 1000.0,
         dns_queries: dns.map_or(0, |d| d.count()) - dns0,
         events: heard.events - heard0.events,
         events_v4: heard.v4 - heard0.v4,
@@ -252,7 +251,7 @@ fn measure(
     // should be fast keeps the fastest of a few runs. One that should stall
     // runs once, and must.
     let expect_stall =
-        key.resolver == Resolver::Blackhole && key.shim == Shim::None && b.fixed == Some(false);
+        key.resolver == Resolver::Blackhole && key.shim == Shim::None && judge::stalls(&b.stages);
     let mut cell = run_cell(c, b, key, k, dns, ears)?;
     for _ in 1..if expect_stall { 1 } else { FAST_RUNS } {
         let again = run_cell(c, b, key, k, dns, ears)?;
@@ -297,8 +296,7 @@ fn not_run_cell(b: &Build, key: Key, k: usize, not_run: NotRun) -> Cell {
     Cell {
         build: b.name.clone(),
         role: b.role,
-        fixed: b.fixed,
-        delivery: b.delivery,
+        stages: b.stages.clone(),
         host: key.host,
         resolver: key.resolver,
         legacy_layer: glibc_rejects_paths(),
@@ -336,8 +334,7 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
             role: t.role,
             heal_args: vec!["--prefix".into(), inside.display().to_string()],
             volume: "ec".into(),
-            fixed: t.fixed,
-            delivery: t.delivery,
+            stages: t.stages.clone(),
         };
         clusters.push((flavor, vec![b]));
     }
@@ -361,9 +358,9 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
                 role: Role::Reference,
                 heal_args: vec![],
                 volume: "ec".into(),
-                fixed: Some(true),
-                // 10.3 is past 8.2, which has upstream's delivery fixes.
-                delivery: Some(true),
+                // 10.3 is past 8.2, which has upstream's delivery fixes:
+                // every stage of the series.
+                stages: Stages::every(),
             });
             let fake = probe_glfsheal(c.dir.path(), &flavor.socket(), k)?;
             builds.push(Build {
@@ -371,10 +368,9 @@ pub fn run(opts: &Options) -> Result<(Vec<Cell>, bool)> {
                 role: Role::Probe,
                 heal_args: vec!["--glfsheal".into(), fake.display().to_string()],
                 volume: "ec312".into(),
-                fixed: Some(false),
-                // 3.12 as released sends to 127.0.0.1 whatever the host:
-                // nothing to deliver differently.
-                delivery: None,
+                // 3.12's events.c calls, unfixed; it sends to 127.0.0.1
+                // whatever the host: nothing to deliver differently.
+                stages: Stages::unknown().with(judge::STALL, Some(false)),
             });
         }
         for b in &builds {

@@ -50,6 +50,17 @@ pub fn probe() -> PathBuf {
     PathBuf::from(env!("PROBE_BIN"))
 }
 
+/// The getaddrinfo probe (`c/gai_probe.c`) built for this machine's glibc.
+pub fn gai_probe() -> PathBuf {
+    PathBuf::from(env!("GAI_PROBE_BIN"))
+}
+
+/// The getaddrinfo probe's source, which the glibc 2.17 tests build
+/// against that glibc.
+pub fn gai_probe_src() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/c/gai_probe.c"))
+}
+
 /// Whether this process may make namespaces (root with unshare available).
 pub fn can_unshare() -> Result<(), String> {
     let ok = std::process::Command::new("unshare")

@@ -1,8 +1,8 @@
 //! The verify verdicts on synthetic cells: they must be able to fail, and
 //! they judge by what the kit knows of each build, not by how it behaved.
 
-use verify::judge::judge;
-use verify::{Cell, Host, Listener, NotRun, Resolver, Role, Shim, Verdict};
+use verify::judge::{judge, DELIVERY, STALL};
+use verify::{Cell, Host, Listener, NotRun, Resolver, Role, Shim, Stages, Verdict};
 
 fn resolver(name: &str) -> Resolver {
     *Resolver::ALL.iter().find(|r| r.name() == name).unwrap()
@@ -24,9 +24,8 @@ fn cell(build: &str, resolver_: &str, shim_: &str, seconds: f64, dns: u64, event
     Cell {
         build: build.into(),
         role,
-        fixed,
         // The stall-fixed side of the measured A/B had both stages.
-        delivery: fixed,
+        stages: Stages::unknown().with(STALL, fixed).with(DELIVERY, fixed),
         host: Host::Ipv4,
         resolver: resolver(resolver_),
         legacy_layer: true,
@@ -262,7 +261,7 @@ fn a_stall_only_branch_is_judged_to_lose_events_where_the_host_has_ipv6() {
     // lost on dual-stack and IPv6-only hosts, as the real build shows.
     let mut cells = ab_hosts();
     for c in cells.iter_mut().filter(|c| c.role == Role::Branch) {
-        c.delivery = Some(false);
+        c.stages = c.stages.clone().with(DELIVERY, Some(false));
         if c.host != Host::Ipv4 {
             (c.events, c.events_v4, c.events_v6) = (0, 0, 0);
         }
@@ -282,7 +281,7 @@ fn a_stall_only_branch_is_judged_to_lose_events_where_the_host_has_ipv6() {
 fn a_stall_fixed_build_of_unknown_delivery_is_not_judged_where_the_host_has_ipv6() {
     let mut cells = ab_hosts();
     for c in cells.iter_mut().filter(|c| c.role == Role::Branch) {
-        c.delivery = None;
+        c.stages = c.stages.clone().with(DELIVERY, None);
     }
     assert!(!judge(&mut cells));
     // On IPv4-only hosts the delivery stage changes nothing: judged as before.

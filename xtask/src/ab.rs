@@ -12,10 +12,10 @@
 //! builds and judges both strictly.
 
 use anyhow::{bail, Context, Result};
-use duct::cmd;
-use git2::{DescribeOptions, Repository};
+use backport::git::{self, Repository};
 use std::path::{Path, PathBuf};
-use verify::Role;
+use verify::judge::STALL;
+use verify::{Role, Stages};
 
 pub struct Options {
     pub branch: String,
@@ -33,60 +33,40 @@ pub struct Options {
 }
 
 /// A revision by the ref that names it, since `backport --check` reads refs.
-#[derive(Debug, Clone)]
-pub struct Rev {
-    pub name: String,
-    pub refname: String,
-    pub commit: String,
-}
+/// A revision the A/B builds: a branch or tag, by name, ref and commit.
+pub type Rev = git::rev::Named;
 
 fn resolve(repo: &Repository, name: &str) -> Result<Rev> {
-    let candidates = if name.starts_with("refs/") {
-        vec![name.to_string()]
-    } else {
-        vec![format!("refs/heads/{name}"), format!("refs/tags/{name}")]
-    };
-    for refname in candidates {
-        if let Ok(r) = repo.find_reference(&refname) {
-            let commit = r.peel_to_commit()?.id().to_string();
-            return Ok(Rev {
-                name: name.trim_start_matches("refs/heads/").to_string(),
-                refname,
-                commit,
-            });
-        }
+    match git::rev::branch_or_tag(repo, name)? {
+        Some(r) => Ok(r),
+        None => bail!(
+            "no branch or tag {name} in {}: name a branch or tag (the fix check reads refs; for a bare commit, make a branch: git branch NAME SHA)",
+            repo.path().display()
+        ),
     }
-    bail!(
-        "no branch or tag {name} in {}: name a branch or tag (the fix check reads refs; for a bare commit, make a branch: git branch NAME SHA)",
-        repo.path().display()
-    )
 }
 
 /// The newest release tag that `branch` contains, as `git describe --tags --abbrev=0`.
 fn newest_tag(repo: &Repository, branch: &Rev) -> Result<String> {
-    let obj = repo.revparse_single(&branch.commit)?;
-    let d = obj
-        .describe(DescribeOptions::new().describe_tags().pattern("v[0-9]*"))
-        .with_context(|| {
-            format!(
-                "{} contains no release tag (v*): pass --base REV",
-                branch.name
-            )
-        })?;
-    Ok(d.format(Some(git2::DescribeFormatOptions::new().abbreviated_size(0)))?)
+    git::rev::describe(repo, &branch.commit, true).with_context(|| {
+        format!(
+            "{} contains no release tag (v*): pass --base REV",
+            branch.name
+        )
+    })
 }
 
 /// The newest release tag (v*) in `branch`'s history: the base an A/B
 /// takes when none is named.
 pub fn nearest_release_tag(repo: &Path, branch: &str) -> Result<String> {
-    let git = crate::backport::open_repo(repo, "--repo")?;
+    let git = git::open(repo, "--repo")?;
     let rev = resolve(&git, branch)?;
     newest_tag(&git, &rev)
 }
 
 /// The base and the branch, resolved (nothing built yet).
 pub fn revisions(opts: &Options) -> Result<(Rev, Rev)> {
-    let repo = crate::backport::open_repo(&opts.repo, "--repo")?;
+    let repo = git::open(&opts.repo, "--repo")?;
     let branch = resolve(&repo, &opts.branch)?;
     let base_name = match &opts.base {
         Some(b) => b.clone(),
@@ -104,106 +84,70 @@ pub fn revisions(opts: &Options) -> Result<(Rev, Rev)> {
     Ok((base, branch))
 }
 
-/// Whether the build installed at `prefix` has the stall fix: its stamp
-/// names the repository and commit, and `backport --check` is asked there.
-pub fn stamp_fixed(prefix: &Path, upstream: Option<&Path>) -> Result<bool> {
+/// What the build installed at `prefix` has of each stage of the series:
+/// its stamp names the repository and commit, and `backport --check` is
+/// asked there.
+pub fn stamp_stages(series: &Path, prefix: &Path, upstream: Option<&Path>) -> Result<Stages> {
     let report = verify::stamp::read(prefix)?;
     let rev = ref_at(&report.repo, &report.commit)?;
-    has_fix(&report.repo, upstream, &rev)
-}
-
-/// Whether the build at `prefix` has the delivery stage, by its stamp;
-/// None when the stage's commits cannot be read.
-pub fn stamp_delivery(prefix: &Path, upstream: Option<&Path>) -> Result<Option<bool>> {
-    let report = verify::stamp::read(prefix)?;
-    let rev = ref_at(&report.repo, &report.commit)?;
-    has_delivery(&report.repo, upstream, &rev)
+    stages(series, &report.repo, upstream, &rev)
 }
 
 /// A branch or tag of `repo` at `commit` (the fix check reads refs).
 fn ref_at(repo: &Path, commit: &str) -> Result<Rev> {
-    let r = crate::backport::open_repo(repo, "the build stamp's repo")?;
-    for reference in r.references()?.flatten() {
-        let Some(name) = reference.name().map(String::from) else {
-            continue;
-        };
-        if !(name.starts_with("refs/heads/") || name.starts_with("refs/tags/")) {
-            continue;
-        }
-        if reference
-            .peel_to_commit()
-            .is_ok_and(|c| c.id().to_string() == commit)
-        {
-            return Ok(Rev {
-                name: name.clone(),
-                refname: name,
-                commit: commit.into(),
-            });
-        }
+    let r = git::open(repo, "the build stamp's repo")?;
+    match git::rev::ref_at(&r, commit)? {
+        Some(rev) => Ok(rev),
+        None => bail!(
+            "no branch or tag of {} points at {commit}, the commit the build was made from: make one (git branch NAME {commit}), or pass --fixed/--unfixed",
+            repo.display()
+        ),
     }
-    bail!(
-        "no branch or tag of {} points at {commit}, the commit the build was made from: make one (git branch NAME {commit}), or pass --fixed/--unfixed",
-        repo.display()
-    )
 }
 
-/// Whether `rev` has the stall fix, by the kit's own `backport --check`.
-pub fn has_fix(repo: &Path, upstream: Option<&Path>, rev: &Rev) -> Result<bool> {
-    let only = crate::backport::Options {
-        only: vec![STALL_FIX.into()],
-        ..Default::default()
-    };
-    check(repo, upstream, rev, only, "the events.c fix")
-}
-
-/// Whether `rev` has the delivery stage (events on every host shape), by
-/// `backport --check --stage delivery`; None when the stage's upstream
-/// commits cannot be read (the small shared repository lacks them), so the
-/// kit cannot tell.
-pub fn has_delivery(repo: &Path, upstream: Option<&Path>, rev: &Rev) -> Result<Option<bool>> {
-    if !delivery_commits_in(upstream.unwrap_or(repo))? {
-        return Ok(None);
+/// What `rev` has of each stage of the series, by the kit's own
+/// `backport --check --stage ID`, stage by stage as the manifest lists
+/// them. A stage whose upstream commits the upstream repository lacks is
+/// unknown: the kit cannot tell, and says so rather than guess.
+pub fn stages(series: &Path, repo: &Path, upstream: Option<&Path>, rev: &Rev) -> Result<Stages> {
+    let manifest = backport::manifest::load(series)?;
+    let mut known = Stages::unknown();
+    for stage in &manifest.stages {
+        let status =
+            if crate::shared::stage_commits_in(upstream.unwrap_or(repo), series, &stage.id)? {
+                let select = backport::Options {
+                    stages: vec![stage.id.clone()],
+                    ..Default::default()
+                };
+                Some(check(series, repo, upstream, rev, select, &stage.id)?)
+            } else {
+                None
+            };
+        known = known.with(&stage.id, status);
     }
-    let stage = crate::backport::Options {
-        stages: vec![DELIVERY_STAGE.into()],
-        ..Default::default()
-    };
-    check(repo, upstream, rev, stage, "the delivery stage").map(Some)
+    Ok(known)
 }
 
 /// `backport --check` of the fixes `select` names on `rev`: all present.
 fn check(
+    series: &Path,
     repo: &Path,
     upstream: Option<&Path>,
     rev: &Rev,
-    select: crate::backport::Options,
+    select: backport::Options,
     what: &str,
 ) -> Result<bool> {
-    let opts = crate::backport::Options {
+    let opts = backport::Options {
         branch: rev.refname.clone(),
         repo: repo.to_path_buf(),
         upstream: upstream.map(Path::to_path_buf),
-        series: crate::paths::series(),
+        series: series.to_path_buf(),
         check: true,
         ..select
     };
     let outcome =
-        crate::backport::run(&opts).with_context(|| format!("checking {} for {what}", rev.name))?;
+        backport::run(&opts).with_context(|| format!("checking {} for {what}", rev.name))?;
     Ok(outcome.all_present())
-}
-
-/// Whether `upstream` holds a port of every default fix of the delivery stage.
-pub fn delivery_commits_in(upstream: &Path) -> Result<bool> {
-    let repo = crate::backport::open_repo(upstream, "the upstream commits")?;
-    let m = crate::backport::manifest::load(&crate::paths::series())?;
-    Ok(m.fixes
-        .iter()
-        .filter(|f| !f.optional && m.stage_of(f).is_some_and(|s| s.id == DELIVERY_STAGE))
-        .all(|f| {
-            f.ports
-                .iter()
-                .any(|p| crate::backport::upstream::find(&repo, &p.commit).is_some())
-        }))
 }
 
 fn prefix_for(builds_dir: &Path, rev: &Rev) -> PathBuf {
@@ -232,10 +176,8 @@ pub struct Built {
     pub role: Role,
     pub rev: Rev,
     pub prefix: PathBuf,
-    /// `backport --check` on the revision: it has the stall fix.
-    pub fixed: bool,
-    /// `backport --check --stage delivery`: None when the kit cannot tell.
-    pub delivery: Option<bool>,
+    /// `backport --check --stage ID` on the revision, per stage.
+    pub stages: Stages,
     pub report: crate::build::Report,
 }
 
@@ -243,50 +185,41 @@ pub struct Built {
 /// commit); the branch starts from a copy of the base's built tree when
 /// configure reads none of the files between them (`build::reuse`).
 /// Refuses an A/B whose base has the fix or whose branch lacks it.
-pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
+pub fn prepare(opts: &Options, series: &Path) -> Result<Vec<Built>> {
     let (base, branch) = revisions(opts)?;
     let mut built = Vec::new();
-    let fixes = [
-        has_fix(&opts.repo, opts.upstream.as_deref(), &base)?,
-        has_fix(&opts.repo, opts.upstream.as_deref(), &branch)?,
+    let known = [
+        stages(series, &opts.repo, opts.upstream.as_deref(), &base)?,
+        stages(series, &opts.repo, opts.upstream.as_deref(), &branch)?,
     ];
-    if fixes[0] {
-        bail!(
-            "the base {} already has the events.c fix: an A/B needs an unfixed base; pass an older --base",
+    // The A/B proves the stall stage: its base must lack it, its branch have it.
+    match known[0].has(STALL) {
+        Some(false) => {}
+        Some(true) => bail!(
+            "the base {} already has the stall stage (the events.c fix): an A/B needs an unfixed base; pass an older --base",
             base.name
-        );
+        ),
+        None => bail!(
+            "cannot tell whether the base {} has the stall stage: its upstream commits are not in the upstream repository; pass --upstream a GlusterFS clone",
+            base.name
+        ),
     }
-    if !fixes[1] {
+    if known[1].has(STALL) != Some(true) {
         bail!(
-            "{} lacks the events.c fix: port it first (cargo xtask backport {} --repo {}), then verify",
+            "{} lacks the stall stage (the events.c fix): port it first (cargo xtask backport {} --repo {}), then verify",
             branch.name,
             branch.name,
             opts.repo.display()
         );
     }
-    for ((role, rev), fixed) in [(Role::Base, &base), (Role::Branch, &branch)]
+    for ((role, rev), stages) in [(Role::Base, &base), (Role::Branch, &branch)]
         .into_iter()
-        .zip(fixes)
+        .zip(known)
     {
         eprintln!(
-            "[verify] {role} {} ({}): {}",
+            "[verify] {role} {} ({}): {stages}",
             rev.name,
             &rev.commit[..10],
-            if fixed {
-                "has the events.c fix"
-            } else {
-                "lacks the events.c fix"
-            }
-        );
-        let delivery = has_delivery(&opts.repo, opts.upstream.as_deref(), rev)?;
-        eprintln!(
-            "[verify] {role} {}: {}",
-            rev.name,
-            match delivery {
-                Some(true) => "has the delivery stage",
-                Some(false) => "lacks the delivery stage (events lost on dual-stack and IPv6-only hosts)",
-                None => "delivery stage unknown: its upstream commits are not in the upstream repository",
-            }
         );
         let prefix = prefix_for(&opts.builds_dir, rev);
         askable(&prefix)?;
@@ -315,92 +248,11 @@ pub fn prepare(opts: &Options) -> Result<Vec<Built>> {
             role,
             rev: rev.clone(),
             prefix,
-            fixed,
-            delivery,
+            stages,
             report,
         });
     }
     Ok(built)
-}
-
-/// The small upstream repository in `../shared/glusterfs/`, when it is there.
-pub fn shared_tar() -> Option<PathBuf> {
-    crate::paths::shared_glusterfs().map(|d| d.join("glusterfs-v3.12.15.git.tar"))
-}
-
-/// Extracts the shared tar (never written to) into `dir`; the bare
-/// repository's path.
-pub fn extract(tar: &Path, dir: &Path) -> Result<PathBuf> {
-    cmd!("tar", "-xf", tar, "-C", dir)
-        .run()
-        .with_context(|| format!("extracting {}", tar.display()))?;
-    Ok(dir.join("glusterfs.git"))
-}
-
-/// The upstream repo and a fork with the series ported onto release-3.12.
-/// Both stages are read from the shared repository when it holds the
-/// delivery stage's commits (it does since they were added to it); an
-/// older one with the stall stage alone falls back to a full clone in
-/// `$GLUSTER_REPO` (opt-in), else the delivery stage is left out and the
-/// run says so.
-pub fn fork_with_backport(tar: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> {
-    let shared = extract(tar, dir)?;
-    let fork = dir.join("fork");
-    cmd!("git", "clone", "--quiet", &shared, &fork)
-        .run()
-        .context("cloning the fork")?;
-    // The fork is the suite's own, in its temp dir: on a machine with no git
-    // identity (a fresh one, a CI runner) its commits get the kit's.
-    let repo = git2::Repository::open(&fork)?;
-    if repo.signature().is_err() {
-        let mut cfg = repo.config()?.open_level(git2::ConfigLevel::Local)?;
-        cfg.set_str("user.name", "gluster-legacy-kit a/b")?;
-        cfg.set_str("user.email", "ab@gluster-legacy-kit.invalid")?;
-    }
-    let (upstream, stages) = delivery_source(shared)?;
-    let outcome = crate::backport::run(&crate::backport::Options {
-        branch: "release-3.12".into(),
-        repo: fork.clone(),
-        upstream: Some(upstream.clone()),
-        series: crate::paths::series(),
-        stages,
-        ..Default::default()
-    })?;
-    eprint!("{}", crate::backport::report::text(&outcome));
-    if outcome.commits.is_empty() {
-        bail!("the backport made no commit on release-3.12");
-    }
-    Ok((upstream, fork))
-}
-
-/// Where the fork's series is read from, and which stages it ports: the
-/// shared repository with every stage when it holds the delivery stage's
-/// commits, else `$GLUSTER_REPO` when that does, else the shared one with
-/// the stall stage alone (said as SKIPPED).
-fn delivery_source(shared: PathBuf) -> Result<(PathBuf, Vec<String>)> {
-    if delivery_commits_in(&shared)? {
-        eprintln!("==> both stages of the series from ../shared/glusterfs");
-        return Ok((shared, Vec::new()));
-    }
-    let full = std::env::var_os("GLUSTER_REPO")
-        .map(PathBuf::from)
-        .filter(|p| delivery_commits_in(p).unwrap_or(false));
-    Ok(match full {
-        Some(full) => {
-            eprintln!(
-                "==> the delivery stage's upstream commits from GLUSTER_REPO={}",
-                full.display()
-            );
-            (full, Vec::new())
-        }
-        None => {
-            eprintln!(
-                "SKIPPED delivery stage of the a/b fork: its upstream commits are not in this \
-                 ../shared/glusterfs; GLUSTER_REPO=<full GlusterFS clone> ports and proves it"
-            );
-            (shared, vec!["stall".to_string()])
-        }
-    })
 }
 
 /// The suite's A/B material: the fork with the series ported, and both builds.
@@ -419,12 +271,13 @@ impl Shared {
             .map(|b| b.prefix.as_path())
     }
 
-    /// Whether the branch has the delivery stage (None: cannot tell).
-    pub fn branch_delivery(&self) -> Option<bool> {
+    /// What the branch has of each stage.
+    pub fn branch_stages(&self) -> Stages {
         self.built
             .iter()
             .find(|b| b.role == verify::Role::Branch)
-            .and_then(|b| b.delivery)
+            .map(|b| b.stages.clone())
+            .unwrap_or_default()
     }
 
     /// The base's kept build tree.
@@ -439,7 +292,7 @@ impl Shared {
 /// Ports the series onto the shared 3.12.15 and builds base and branch;
 /// None (skipped, and why) where it cannot run.
 pub fn prepare_shared() -> Result<Option<Shared>> {
-    let Some(tar) = shared_tar() else {
+    let Some(tar) = crate::shared::shared_tar() else {
         eprintln!(
             "SKIPPED a/b: ../shared/glusterfs is not beside the project. With a GlusterFS clone: \
              cargo xtask backport release-3.12 --repo $GLUSTER_REPO && \
@@ -453,16 +306,19 @@ pub fn prepare_shared() -> Result<Option<Shared>> {
     }
     eprintln!("==> a/b: backport onto release-3.12 of v3.12.15, build base and branch");
     let dir = tempfile::tempdir()?;
-    let (upstream, fork) = fork_with_backport(&tar, dir.path())?;
-    let built = prepare(&Options {
-        branch: "release-3.12".into(),
-        repo: fork.clone(),
-        upstream: Some(upstream.clone()),
-        base: None,
-        jobs: 2,
-        builds_dir: builds_dir()?,
-        keep_base_tree: true,
-    })?;
+    let (upstream, fork) = crate::shared::fork_with_backport(&tar, dir.path())?;
+    let built = prepare(
+        &Options {
+            branch: "release-3.12".into(),
+            repo: fork.clone(),
+            upstream: Some(upstream.clone()),
+            base: None,
+            jobs: 2,
+            builds_dir: builds_dir()?,
+            keep_base_tree: true,
+        },
+        &crate::paths::series(),
+    )?;
     Ok(Some(Shared {
         _dir: dir,
         upstream,
@@ -497,11 +353,6 @@ pub fn askable(prefix: &Path) -> Result<()> {
     }
     Ok(())
 }
-
-/// The fix whose presence decides the verdicts: the one for the stall.
-pub const STALL_FIX: &str = "unix-volfile";
-/// The stage whose presence decides the per-host event verdicts.
-pub const DELIVERY_STAGE: &str = "delivery";
 
 #[cfg(test)]
 mod askable_tests {

@@ -15,6 +15,8 @@ pub struct Run {
     pub success: bool,
     /// Queries the black hole received.
     pub queries: u64,
+    /// Each query, in order: `TYPE NAME` (`A /var/run/glusterd.socket`).
+    pub asked: Vec<String>,
     pub seconds: f64,
 }
 
@@ -24,9 +26,20 @@ pub const RESOLV_CONF: &str = "nameserver 127.0.0.1\noptions timeout:1 attempts:
 /// Runs `argv` (with `env`) in the black-hole namespace. `blackhole_bin` is
 /// the path of the blackhole executable.
 pub fn run(blackhole_bin: &Path, argv: &[&str], env: &[(&str, &str)]) -> Run {
+    run_with(blackhole_bin, RESOLV_CONF, argv, env)
+}
+
+/// [`run`] with `resolv_conf` as /etc/resolv.conf in the namespace (a
+/// `search` line, other timeouts); its nameserver must be 127.0.0.1.
+pub fn run_with(
+    blackhole_bin: &Path,
+    resolv_conf: &str,
+    argv: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let dir = tempfile::tempdir().expect("a temp dir");
     let d = dir.path();
-    std::fs::write(d.join("resolv.conf"), RESOLV_CONF).unwrap();
+    std::fs::write(d.join("resolv.conf"), resolv_conf).unwrap();
     let quoted: Vec<String> = argv.iter().map(|a| shell_quote(a)).collect();
     let exports: String = env
         .iter()
@@ -64,6 +77,11 @@ exit $rc
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
+    let asked = std::fs::read_to_string(d.join("count.queries"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
     let seconds = std::fs::read_to_string(d.join("time"))
         .ok()
         .and_then(|s| {
@@ -79,8 +97,29 @@ exit $rc
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         success: out.status.success(),
         queries,
+        asked,
         seconds,
     }
+}
+
+/// The `blackhole` program cargo built for this workspace, built now if it
+/// is missing (`cargo run -p xtask` builds only the xtask binary).
+pub fn built() -> anyhow::Result<std::path::PathBuf> {
+    let bh = crate::paths::built("debug", "blackhole")?;
+    if !bh.exists() {
+        duct::cmd!(
+            "cargo",
+            "build",
+            "--quiet",
+            "-p",
+            "xtask",
+            "--bin",
+            "blackhole"
+        )
+        .dir(crate::paths::root())
+        .run()?;
+    }
+    Ok(bh)
 }
 
 pub fn shell_quote(s: &str) -> String {

@@ -9,6 +9,9 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `bench lines`: one release tag of each line the kit serves, 3.10 to 7.2.
+const LINES_TAGS: &[&str] = &["v3.10.12", "v3.12.15", "v4.1.10", "v5.13", "v6.7", "v7.2"];
+
 /// --repo, else $GLUSTER_REPO: a GlusterFS clone, when one was named.
 pub fn named_repo(flag: Option<PathBuf>) -> Option<PathBuf> {
     flag.or_else(|| std::env::var_os("GLUSTER_REPO").map(PathBuf::from))
@@ -48,6 +51,10 @@ pub enum Cmd {
     Demo,
     /// Build the portable TARGET_DIR/shim/libgfresolv.so (glibc 2.17 symbols).
     Shim,
+    /// Build glibc 2.17 (CentOS 7's C library) from ../shared/glibc into
+    /// TARGET_DIR/glibc-2.17/prefix, or reuse the build there when the
+    /// source, the kit's patch and the flags are the same.
+    Glibc(GlibcArgs),
     /// heal-info against real glfsheal builds on a throwaway cluster: healthy
     /// and black-hole DNS, without and with the shim (needs root).
     Verify(VerifyArgs),
@@ -64,6 +71,14 @@ pub enum Cmd {
     /// Print the target directory the kit reads and writes (--target-dir,
     /// then $GLK_TARGET_DIR, then $CARGO_TARGET_DIR, then `cargo metadata`).
     TargetDir,
+    /// Write the generated reference (docs/src/reference/xtask.md), build
+    /// the book in docs/ into TARGET_DIR/book with mdBook and check its
+    /// links and anchors (installs mdBook and LinkChecker, as root).
+    Docs {
+        /// Write nothing: a reference that is not what cli.rs says is an error.
+        #[arg(long)]
+        check: bool,
+    },
     /// Run the whole test suite (installs missing Debian packages as root).
     /// GLK_CHROOTS=bullseye,trixie adds the kit's build of v3.12.15 in a
     /// fresh chroot of each release (needs root and ../shared).
@@ -109,6 +124,22 @@ pub enum Cmd {
     /// Benchmarks, each printing ratios measured side by side in one run.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(clap::Args)]
+pub struct GlibcArgs {
+    /// make -j
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Build again even when the stamp matches.
+    #[arg(long)]
+    pub force: bool,
+    /// The whole build's deadline, in minutes.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub deadline_min: u64,
+    /// Print one JSON document on stdout: the prefix, the loader, the stamp.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args)]
@@ -355,6 +386,10 @@ pub enum BenchCmd {
         /// Where the fork's series is read from.
         #[arg(long, requires = "repo")]
         upstream: Option<PathBuf>,
+        /// Only the real glibc 2.17's curve (k lookups under the black hole,
+        /// default and suite resolver settings), not the builds' matrix.
+        #[arg(long, conflicts_with_all = ["repo", "upstream"])]
+        glibc217_only: bool,
     },
     /// The real A/B on the last release of each line (3.10 to 7.2): backport,
     /// build tag and branch, verify --branch (needs root and a full clone).
@@ -362,7 +397,7 @@ pub enum BenchCmd {
         /// A full GlusterFS clone [default: $GLUSTER_REPO]
         #[arg(long)]
         repo: Option<PathBuf>,
-        #[arg(long = "tag", default_values = crate::bench::lines::TAGS)]
+        #[arg(long = "tag", default_values = LINES_TAGS)]
         tags: Vec<String>,
     },
     /// heal-info --all over many volumes beside one by one, and serve's
@@ -491,9 +526,9 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub unfixed: Vec<PathBuf>,
     /// The A/B: build BRANCH and its base, run the matrix on both.
-    #[arg(long, requires = "repo")]
+    #[arg(long)]
     pub branch: Option<String>,
-    /// The repository holding BRANCH.
+    /// The repository holding BRANCH [default: $GLUSTER_REPO].
     #[arg(long)]
     pub repo: Option<PathBuf>,
     /// Where the series' upstream commits are read from [default: --repo].
@@ -561,11 +596,19 @@ impl VerifyArgs {
 
     /// The matrix's plan, with the A/B's defaults resolved.
     pub fn plan(self) -> Result<matrix::Plan> {
+        let env_repo = std::env::var_os("GLUSTER_REPO").map(PathBuf::from);
+        self.plan_with(env_repo)
+    }
+
+    /// As `plan`, with `$GLUSTER_REPO` as given.
+    fn plan_with(self, env_repo: Option<PathBuf>) -> Result<matrix::Plan> {
         let ab = match self.branch {
             None => None,
             Some(branch) => Some(ab::Options {
-                branch,
-                repo: self.repo.expect("clap requires --repo with --branch"),
+                branch: branch.clone(),
+                repo: self.repo.or(env_repo).with_context(|| {
+                    format!("verify --branch {branch}: name the repository holding it: --repo PATH, or set GLUSTER_REPO")
+                })?,
                 upstream: self.upstream.clone(),
                 base: self.base,
                 jobs: self.jobs,
@@ -576,7 +619,9 @@ impl VerifyArgs {
                 keep_base_tree: false,
             }),
         };
+        let default = matrix::Plan::default();
         Ok(matrix::Plan {
+            series: default.series,
             prefixes: self.prefix,
             fixed: self.fixed,
             fixed_delivery: Some(self.fixed_delivery),
@@ -585,7 +630,11 @@ impl VerifyArgs {
             ab,
             reference: self.reference,
             subvols: self.subvols,
-            hosts: self.hosts,
+            hosts: if self.hosts.is_empty() {
+                default.hosts
+            } else {
+                self.hosts
+            },
         })
     }
 }
@@ -619,5 +668,33 @@ mod tests {
         assert!(v.regress().is_none());
         // --tests needs a branch to compare.
         assert!(Cli::try_parse_from(["xtask", "verify", "--tests", "auto"]).is_err());
+    }
+
+    #[test]
+    fn verify_branch_takes_its_repository_from_gluster_repo_as_every_task_does() {
+        let parse = |args: &[&str]| {
+            let Cmd::Verify(v) = Cli::try_parse_from(args).unwrap().cmd else {
+                panic!("not verify")
+            };
+            v
+        };
+        let plan = parse(&["xtask", "verify", "--branch", "b"])
+            .plan_with(Some("/env/clone".into()))
+            .unwrap();
+        assert_eq!(plan.ab.unwrap().repo, std::path::Path::new("/env/clone"));
+        let plan = parse(&["xtask", "verify", "--branch", "b", "--repo", "/flag"])
+            .plan_with(Some("/env/clone".into()))
+            .unwrap();
+        assert_eq!(plan.ab.unwrap().repo, std::path::Path::new("/flag"));
+        let Err(e) = parse(&["xtask", "verify", "--branch", "b"]).plan_with(None) else {
+            panic!("no repository named, yet a plan")
+        };
+        assert!(
+            format!("{e:#}").contains("--repo PATH, or set GLUSTER_REPO"),
+            "{e:#}"
+        );
+        // Every host shape unless told: the default is the plan's own.
+        let plan = parse(&["xtask", "verify"]).plan_with(None).unwrap();
+        assert_eq!(plan.hosts, verify::Host::ALL);
     }
 }

@@ -171,6 +171,15 @@ pub fn install_packaging_tools() -> Result<()> {
 /// on a 2-core machine, most of what a fresh machine's suite spent before
 /// its first build).
 pub fn cargo_install(tools: &[&str]) -> Result<()> {
+    cargo_install_with_args(tools, &[])
+}
+
+/// `cargo install`s `tool`, if it is not on PATH, with `args` (features).
+pub fn cargo_install_with(tool: &str, args: &[&str]) -> Result<()> {
+    cargo_install_with_args(&[tool], args)
+}
+
+fn cargo_install_with_args(tools: &[&str], extra: &[&str]) -> Result<()> {
     let missing: Vec<&str> = tools
         .iter()
         .copied()
@@ -194,6 +203,7 @@ pub fn cargo_install(tools: &[&str]) -> Result<()> {
     let mut args = vec!["install", "--debug", "--locked", "--quiet", "--target-dir"];
     let target_arg = target.path().to_string_lossy().into_owned();
     args.push(&target_arg);
+    args.extend(extra);
     args.extend(&missing);
     cmd("cargo", &args)
         .env("CARGO_PROFILE_DEV_DEBUG", "0")

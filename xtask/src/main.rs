@@ -4,6 +4,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 use xtask::cli::{BenchCmd, Cli, Cmd};
+use xtask::tasks;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -12,31 +13,33 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let result = match cli.cmd {
-        Cmd::Backport(a) => xtask::tasks::backport(a),
-        Cmd::Build(a) => xtask::tasks::build(a),
-        Cmd::Demo => xtask::demo::run().map(|()| ExitCode::SUCCESS),
-        Cmd::Shim => xtask::shim::build().map(|_| ExitCode::SUCCESS),
+        Cmd::Backport(a) => tasks::backport::run(a),
+        Cmd::Build(a) => tasks::build::run(a),
+        Cmd::Demo => tasks::demo::run().map(|()| ExitCode::SUCCESS),
+        Cmd::Shim => tasks::shim::run(),
+        Cmd::Glibc(a) => tasks::glibc::run(a),
         Cmd::Verify(a) if !a.tests.is_empty() => {
-            xtask::tasks::regress(a.regress().expect("tests were given"))
+            tasks::regress::run(a.regress().expect("tests were given"))
         }
         Cmd::Verify(a) => {
             let json = a.json;
-            a.plan().map(|plan| xtask::verify::run(&plan, json))
+            a.plan().map(|plan| tasks::verify::run(&plan, json))
         }
-        Cmd::Dist { json, out_dir } => xtask::tasks::dist(json, out_dir),
+        Cmd::Dist { json, out_dir } => tasks::dist::run(json, out_dir),
         Cmd::TargetDir => xtask::paths::target_dir().map(|d| {
             println!("{}", d.display());
             ExitCode::SUCCESS
         }),
-        Cmd::Test => xtask::test::run().map(|()| ExitCode::SUCCESS),
-        Cmd::ChrootBuild { suites, jobs, json } => xtask::tasks::chroot_build(&suites, jobs, json),
+        Cmd::Docs { check } => tasks::docs::run(check).map(|()| ExitCode::SUCCESS),
+        Cmd::Test => tasks::test::run().map(|()| ExitCode::SUCCESS),
+        Cmd::ChrootBuild { suites, jobs, json } => tasks::chroot_build::run(&suites, jobs, json),
         Cmd::Fresh {
             suite,
             keep,
             whole_suite,
-        } => xtask::fresh::run(&suite, keep, whole_suite).map(|()| ExitCode::SUCCESS),
-        Cmd::OperatorHost(a) => xtask::tasks::operator_host(a),
-        Cmd::Regress(a) => xtask::tasks::regress(a),
+        } => tasks::fresh::run(&suite, keep, whole_suite).map(|()| ExitCode::SUCCESS),
+        Cmd::OperatorHost(a) => tasks::operator_host::run(a),
+        Cmd::Regress(a) => tasks::regress::run(a),
         Cmd::Bench(b) => bench(b).map(|()| ExitCode::SUCCESS),
     };
     match result {
@@ -48,9 +51,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// `cargo xtask bench NAME`: one module of `xtask::bench` per bench.
+/// `cargo xtask bench NAME`: one module of `tasks::bench` per bench.
 fn bench(cmd: BenchCmd) -> anyhow::Result<()> {
-    use xtask::{bench, cli};
+    use xtask::{cli, tasks::bench};
     match cmd {
         BenchCmd::Toolchains { suites, jobs } => bench::toolchains::run(&suites, jobs),
         BenchCmd::Build {
@@ -65,7 +68,12 @@ fn bench(cmd: BenchCmd) -> anyhow::Result<()> {
         }
         BenchCmd::Shim { rounds } => bench::shim::run(rounds),
         BenchCmd::Regress { jobs } => bench::regress::run(&jobs),
-        BenchCmd::Stall { ks, repo, upstream } => bench::stall::run(&ks, repo.zip(upstream)),
+        BenchCmd::Stall {
+            ks,
+            repo,
+            upstream,
+            glibc217_only,
+        } => bench::stall::run(&ks, repo.zip(upstream), glibc217_only),
         BenchCmd::Lines { repo, tags } => bench::lines::run(&cli::full_clone(repo)?, &tags),
         BenchCmd::HealInfo { entries, rounds } => bench::heal_info::run(entries, rounds),
         BenchCmd::HealAll { volumes, rounds } => bench::heal_all::run(volumes, rounds),

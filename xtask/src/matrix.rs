@@ -1,17 +1,21 @@
 //! The verify matrix as the tasks run it (`verify`, `test`, `bench lines`,
-//! `bench stall`): which builds to run it on and whether each has the
-//! events.c fix, resolved here with the kit's own `backport --check` (a
-//! build's stamp, the A/B's two builds, or the user's word), then handed to
-//! `verify::run` as typed targets. The document that comes back is typed.
+//! `bench stall`): which builds to run it on and what each has of every
+//! stage of the series, resolved here with the kit's own `backport --check`
+//! (a build's stamp, the A/B's two builds, or the user's word), then handed
+//! to `verify::run` as typed targets. The document that comes back is typed.
+//! `Plan::default()` is where the matrix's defaults live: the kit's series
+//! and every host shape.
 
 use crate::ab;
 use anyhow::{bail, Result};
 use std::path::PathBuf;
-use verify::{Document, Role, Target};
+use verify::judge::{DELIVERY, STALL};
+use verify::{Document, Role, Stages, Target};
 
 /// What to run the matrix on.
-#[derive(Default)]
 pub struct Plan {
+    /// The series whose stages `backport --check` asks about.
+    pub series: PathBuf,
     /// Installed builds made by `cargo xtask build`: the fix status is read
     /// from each one's stamp and the repository it names.
     pub prefixes: Vec<PathBuf>,
@@ -35,38 +39,54 @@ pub struct Plan {
     pub hosts: Vec<verify::Host>,
 }
 
+impl Default for Plan {
+    fn default() -> Self {
+        Plan {
+            series: crate::paths::series(),
+            prefixes: Vec::new(),
+            fixed: Vec::new(),
+            fixed_delivery: None,
+            unfixed: Vec::new(),
+            upstream: None,
+            ab: None,
+            reference: false,
+            subvols: 3,
+            hosts: verify::Host::ALL.to_vec(),
+        }
+    }
+}
+
 /// The targets and the A/B's build reports.
 fn targets(plan: &Plan) -> Result<(Vec<Target>, Vec<verify::stamp::Report>)> {
     let mut targets = Vec::new();
     let mut builds = Vec::new();
-    let named = |p: &PathBuf, fixed: Option<bool>, delivery: Option<bool>| Target {
+    let named = |p: &PathBuf, stages: Stages| Target {
         name: p.display().to_string(),
         role: Role::Prefix,
         prefix: p.clone(),
-        fixed,
-        delivery,
+        stages,
     };
     for p in &plan.prefixes {
-        let fixed = ab::stamp_fixed(p, plan.upstream.as_deref())?;
-        let delivery = ab::stamp_delivery(p, plan.upstream.as_deref())?;
-        targets.push(named(p, Some(fixed), delivery));
+        let stages = ab::stamp_stages(&plan.series, p, plan.upstream.as_deref())?;
+        targets.push(named(p, stages));
     }
-    targets.extend(
-        plan.fixed
-            .iter()
-            .map(|p| named(p, Some(true), plan.fixed_delivery)),
-    );
+    // The user's word: --fixed is the stall stage, with the delivery stage
+    // as --fixed-delivery says.
+    let fixed = Stages::unknown()
+        .with(STALL, Some(true))
+        .with(DELIVERY, plan.fixed_delivery);
+    targets.extend(plan.fixed.iter().map(|p| named(p, fixed.clone())));
     // 3.x as released sends to 127.0.0.1 whatever the host; an unfixed
     // build of a later line may not: the kit cannot tell.
-    targets.extend(plan.unfixed.iter().map(|p| named(p, Some(false), None)));
+    let unfixed = Stages::unknown().with(STALL, Some(false));
+    targets.extend(plan.unfixed.iter().map(|p| named(p, unfixed.clone())));
     if let Some(opts) = &plan.ab {
-        for b in ab::prepare(opts)? {
+        for b in ab::prepare(opts, &plan.series)? {
             targets.push(Target {
                 name: b.rev.name.clone(),
                 role: b.role,
                 prefix: b.prefix,
-                fixed: Some(b.fixed),
-                delivery: b.delivery,
+                stages: b.stages,
             });
             builds.push(b.report);
         }
@@ -96,11 +116,7 @@ pub fn run(plan: &Plan) -> Result<Document> {
         targets,
         subvols: plan.subvols,
         dimensions: verify::Dimensions {
-            hosts: if plan.hosts.is_empty() {
-                verify::Host::ALL.to_vec()
-            } else {
-                plan.hosts.clone()
-            },
+            hosts: plan.hosts.clone(),
             ..verify::Dimensions::default()
         },
     };

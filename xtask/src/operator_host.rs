@@ -190,6 +190,7 @@ fn prepare_root(build: &Path, debs: &[PathBuf]) -> Result<cache::Root> {
 /// them wrote the host's /run/gluster.
 fn install_build(build: &Path, root: &Path) -> Result<()> {
     const AT: &str = "/tmp/glk-rpm-layout";
+    let (pack, unpack) = (PACK.join(" "), UNPACK.join(" "));
     ns::run(
         root,
         &[ns::Mount::Bind {
@@ -201,35 +202,40 @@ fn install_build(build: &Path, root: &Path) -> Result<()> {
         &[
             "sh".into(),
             "-c".into(),
-            format!(
-                "tar --numeric-owner -C {AT} -cf - . | tar --numeric-owner --keep-directory-symlink -C / -xf -"
-            ),
+            format!("{pack} -C {AT} . | {unpack}"),
         ],
         &format!("copying {} into the root", build.display()),
     )
 }
+
+/// How a build's tree is read: as it is, owners by number (the build's
+/// own, not names the root may map elsewhere). The directory comes after.
+const PACK: [&str; 4] = ["tar", "--numeric-owner", "-cf", "-"];
+/// How it is written over a root: its directory symlinks (/sbin, /lib in a
+/// merged-/usr root) kept, not replaced by directories.
+const UNPACK: [&str; 7] = [
+    "tar",
+    "--numeric-owner",
+    "--keep-directory-symlink",
+    "-C",
+    "/",
+    "-xf",
+    "-",
+];
 
 /// `build`'s files copied over the running cluster's root, as an RPM
 /// upgrade writes them under running daemons: read on the host, unpacked
 /// inside the cluster (chrooted, so the root's own links are followed).
 fn upgrade(c: &Cluster, build: &Path) -> Result<()> {
     let mut unpack = c
-        .command(&[
-            "tar",
-            "--numeric-owner",
-            "--keep-directory-symlink",
-            "-C",
-            "/",
-            "-xf",
-            "-",
-        ])
+        .command(&UNPACK)
         .stdin(std::process::Stdio::piped())
         .spawn()
         .context("starting tar in the cluster")?;
     let stdin = unpack.stdin.take().context("tar's stdin")?;
-    let packed = duct::cmd!("tar", "--numeric-owner", "-C", build, "-cf", "-", ".")
-        .stdout_file(stdin)
-        .run();
+    let mut args: Vec<std::ffi::OsString> = PACK[1..].iter().map(Into::into).collect();
+    args.extend(["-C".into(), build.into(), ".".into()]);
+    let packed = duct::cmd(PACK[0], args).stdout_file(stdin).run();
     let unpacked = unpack.wait()?;
     packed.with_context(|| format!("reading {}", build.display()))?;
     if !unpacked.success() {

@@ -103,13 +103,23 @@ pub fn built(profile: &str, file: &str) -> Result<PathBuf> {
 /// and BUILDING.md): `$GLK_SHARED`, else `../shared` beside the project.
 /// None on a user's fresh clone, where the tests that need it say so.
 pub fn shared_glusterfs() -> Option<PathBuf> {
-    let dir = std::env::var_os("GLK_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared"))
-        .join("glusterfs");
+    let dir = shared_dir().join("glusterfs");
     dir.join("glusterfs-v3.12.15.git.tar")
         .is_file()
         .then_some(dir)
+}
+
+/// The shared glibc 2.17 source (`glibc/glibc-2.17.tar.xz`, unmodified
+/// upstream, and its README), read-only: None where it is absent.
+pub fn shared_glibc_tar() -> Option<PathBuf> {
+    Some(shared_dir().join("glibc/glibc-2.17.tar.xz")).filter(|t| t.is_file())
+}
+
+/// `$GLK_SHARED`, else `../shared` beside the project.
+fn shared_dir() -> PathBuf {
+    std::env::var_os("GLK_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared"))
 }
 
 /// The project's series of events.c fixes, `patches/events.toml`: the

@@ -10,7 +10,7 @@ use duct::cmd;
 /// Builds the portable shim and the workspace's programs (heal-info,
 /// blackhole) with heal-info's libgfapi bindings; progress on stderr.
 pub fn build_tools() -> Result<()> {
-    crate::shim::build()?;
+    crate::portable::build_shim()?;
     eprintln!(
         "==> cargo build --workspace --features {}",
         crate::host::FEATURES

@@ -1,11 +1,15 @@
 //! The backport engine on fixture repositories built in temp dirs from the
-//! project's own small C files (`xtask::fixture`), in both styles.
+//! project's own small C files (`xtask::dev::fixture`), in both styles.
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
+use backport::{self, plan::Verdict, Options};
 use git2::Repository;
 use std::path::Path;
 use std::process::Command;
-use xtask::backport::{self, plan::Verdict, Options};
-use xtask::fixture::{self, Example};
+use xtask::dev::fixture::{self, Example};
 
 fn options(ex: &Example) -> Options {
     Options {

@@ -54,7 +54,7 @@ fn refuses_a_directory_that_is_no_repository_and_says_to_pass_repo() {
     let err = xtask::build::run(&options(dir.path(), "v3.12.15", &dir.path().join("p")))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("is not a git repository"), "{err}");
+    assert!(err.contains("no git repository"), "{err}");
     assert!(err.contains("--repo"), "{err}");
     assert!(!dir.path().join("p").exists(), "nothing was created");
 }
@@ -149,7 +149,7 @@ fn cli_prints_the_error_on_stderr_and_nothing_on_stdout_with_json() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no git repository"));
 }
 
 fn sample_report(prefix: &Path, commit: &str) -> Report {
@@ -470,7 +470,7 @@ fn version_is_read_from_glusterfsd_output() {
 #[test]
 #[ignore]
 fn real_build_of_shared_3_12_15() {
-    let Some(tar) = xtask::ab::shared_tar() else {
+    let Some(tar) = xtask::shared::shared_tar() else {
         eprintln!(
             "SKIPPED real_build_of_shared_3_12_15: ../shared/glusterfs is absent beside the \
              project (or set GLK_SHARED); build your own tree with `cargo xtask build REV --repo $GLUSTER_REPO --prefix DIR`"
@@ -478,7 +478,7 @@ fn real_build_of_shared_3_12_15() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let repo = xtask::ab::extract(&tar, dir.path()).unwrap();
+    let repo = xtask::shared::extract(&tar, dir.path()).unwrap();
     let prefix = dir.path().join("prefix");
     let r = xtask::build::run(&Options {
         rev: "v3.12.15".into(),

@@ -20,6 +20,10 @@
 //! Only the processes a test started are counted: those whose environment
 //! carries a marker unique to the run. Nothing else is touched; other
 //! builds may be running on the machine.
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -50,7 +54,7 @@ fn base() -> Result<&'static Base, String> {
         if !xtask::host::is_root() {
             return Err("needs root (PID and mount namespaces, build dependencies)".into());
         }
-        let Some(tar) = xtask::ab::shared_tar() else {
+        let Some(tar) = xtask::shared::shared_tar() else {
             return Err(
                 "../shared/glusterfs is absent beside the project (or set GLK_SHARED)".into(),
             );
@@ -66,7 +70,7 @@ fn base() -> Result<&'static Base, String> {
             _ => {}
         }
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-        let repo = xtask::ab::extract(&tar, &dir).map_err(|e| format!("{e:#}"))?;
+        let repo = xtask::shared::extract(&tar, &dir).map_err(|e| format!("{e:#}"))?;
         let from_suite = std::env::var_os("GLUSTER_LEGACY_PREFIX")
             .map(PathBuf::from)
             .and_then(|p| Some((verify::stamp::load(&p)?, p)))

@@ -1,10 +1,14 @@
 //! `backport --commit`: arbitrary upstream commits (several files, added,
 //! deleted and renamed files, headers) on fixture repositories.
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
+use backport::{self, Options};
 use git2::{Oid, Repository, Signature, Time};
 use std::path::{Path, PathBuf};
-use xtask::backport::{self, Options};
-use xtask::fixture::{self, commit_files};
+use xtask::dev::fixture::{self, commit_files};
 
 const LEGACY_H: &str = "/* notify.h (legacy-kit fixture) */\n#ifndef _NOTIFY_H\n#define _NOTIFY_H\n\nstruct notify_ctx {\n        char    *server;\n        int      port;\n};\n\nint notify_send (struct notify_ctx *ctx, const char *msg);\n\n#endif /* _NOTIFY_H */\n";
 const UP_H: &str = "/* notify.h (legacy-kit fixture) */\n#ifndef _NOTIFY_H\n#define _NOTIFY_H\n\nstruct notify_ctx {\n    char *server;\n    int port;\n};\n\nint\nnotify_send(struct notify_ctx *ctx, const char *msg);\n\n#endif /* _NOTIFY_H */\n";

@@ -9,6 +9,10 @@
 //! `master` carries `FILES * FUNCS` small upstream commits, each changing one
 //! line of its own function, and `fork` (checked out) is their base. Every
 //! commit is clean, so a run ports all of them, long enough to be hit mid-run.
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
 use git2::{Oid, Repository, Signature, Time};
 use std::path::{Path, PathBuf};
@@ -65,7 +69,7 @@ fn build() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("repo");
     let repo = Repository::init(&template).unwrap();
-    xtask::fixture::set_identity(&repo).unwrap();
+    xtask::dev::fixture::set_identity(&repo).unwrap();
     let ada = Signature::new(
         "Ada Upstream",
         "ada@up.example",
@@ -81,7 +85,8 @@ fn build() -> Fixture {
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
     let m = "refs/heads/master";
-    let base = xtask::fixture::commit_files(&repo, Some(m), None, &files, "base\n", &ada).unwrap();
+    let base =
+        xtask::dev::fixture::commit_files(&repo, Some(m), None, &files, "base\n", &ada).unwrap();
     let mut upstream = Vec::new();
     let mut parent = base;
     for j in 0..FUNCS {
@@ -90,7 +95,7 @@ fn build() -> Fixture {
             let text = text_of(f, &edited[f]);
             let (name, _, _) = names(f, j);
             let msg = format!("{name}: one more\n\nChange-Id: I{f:04}{j:04}\n");
-            parent = xtask::fixture::commit_files(
+            parent = xtask::dev::fixture::commit_files(
                 &repo,
                 Some(m),
                 Some(parent),

@@ -2,11 +2,15 @@
 //! (`socketserver`, behind a try/except import) onto a branch whose copy is
 //! still Python 2 (`SocketServer`), as glustereventsd.py is on 3.x. The
 //! fixture daemon is ours, a few lines shaped like that file.
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
+use backport::{self, Options};
 use git2::{Oid, Repository, Signature, Time};
 use std::path::PathBuf;
-use xtask::backport::{self, Options};
-use xtask::fixture::{self, commit_files};
+use xtask::dev::fixture::{self, commit_files};
 
 const PATH: &str = "events/eventsd.py";
 

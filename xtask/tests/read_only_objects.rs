@@ -5,6 +5,10 @@
 //! too. The run must fail with an error that names the directory, the cause
 //! and the remedy, and leave every ref, the index and the work tree as they
 //! were; once the mount is gone the same command ports the fix.
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
 use git2::{Repository, Signature, Time};
 use std::path::Path;
@@ -48,14 +52,14 @@ fn read_only_objects_give_a_clear_error_and_leave_refs_and_tree_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("repo");
     let repo = Repository::init(&path).unwrap();
-    xtask::fixture::set_identity(&repo).unwrap();
+    xtask::dev::fixture::set_identity(&repo).unwrap();
     let who = Signature::new(
         "Ada Upstream",
         "ada@up.example",
         &Time::new(1_600_000_000, 0),
     )
     .unwrap();
-    let base = xtask::fixture::commit_files(
+    let base = xtask::dev::fixture::commit_files(
         &repo,
         Some("refs/heads/master"),
         None,
@@ -64,7 +68,7 @@ fn read_only_objects_give_a_clear_error_and_leave_refs_and_tree_alone() {
         &who,
     )
     .unwrap();
-    let fix = xtask::fixture::commit_files(
+    let fix = xtask::dev::fixture::commit_files(
         &repo,
         Some("refs/heads/master"),
         Some(base),

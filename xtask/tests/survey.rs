@@ -14,10 +14,14 @@
 //! - `U9` old.c   which the fork deleted: not-applicable
 //! - `U10` theta  clean
 //! - `U11` iota   plus tests/t.sh, which the fork has changed: only the test holds it back
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
+use backport::{self, plan::Verdict, presence, survey, Options};
 use git2::{Oid, Repository, Signature, Time};
 use std::path::{Path, PathBuf};
-use xtask::backport::{self, plan::Verdict, presence, survey, Options};
 
 fn func(name: &str, v: &str, k: u32) -> String {
     format!(
@@ -116,7 +120,7 @@ fn build() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("repo");
     let repo = Repository::init_bare(&path).unwrap();
-    xtask::fixture::set_identity(&repo).unwrap();
+    xtask::dev::fixture::set_identity(&repo).unwrap();
     let m = "refs/heads/master";
     let mut a = file("a.c", &a_funcs());
     let mut b = file("b.c", &b_funcs());
@@ -488,7 +492,7 @@ fn apply_clean_on_a_dirty_checkout_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let wt = dir.path().join("wt");
     let clone = Repository::clone(fx.path.to_str().unwrap(), &wt).unwrap();
-    xtask::fixture::set_identity(&clone).unwrap();
+    xtask::dev::fixture::set_identity(&clone).unwrap();
     let fork = clone
         .revparse_single("origin/fork")
         .unwrap()

@@ -6,7 +6,10 @@
 //!
 //! Bound to `[::]`, it takes both families (the socket is dual-stack), and
 //! `COUNT_FILE.family` says how many came from an IPv4 source (plain or
-//! v4-mapped) and how many from IPv6: `v4 N v6 M`.
+//! v4-mapped) and how many from IPv6: `v4 N v6 M`. `COUNT_FILE.queries`
+//! has one line per query, in the order they came: its type and name
+//! (`A /var/run/glusterd.socket`), so that two resolvers can be compared
+//! query for query, not only by their counts.
 
 use std::net::{IpAddr, UdpSocket};
 use std::time::{Duration, Instant};
@@ -41,9 +44,15 @@ fn main() {
     let started = Instant::now();
     let (mut n, mut v4, mut v6) = (0, 0, 0);
     let mut buf = [0u8; 1500];
+    let queries_file = format!("{count_file}.queries");
+    let mut queries = String::new();
+    write(&queries_file, String::new());
     while started.elapsed() < limit {
-        if let Ok((_, from)) = sock.recv_from(&mut buf) {
+        if let Ok((len, from)) = sock.recv_from(&mut buf) {
             n += 1;
+            queries.push_str(&question(&buf[..len]));
+            queries.push('\n');
+            write(&queries_file, queries.clone());
             let ipv4 = match from.ip() {
                 IpAddr::V4(_) => true,
                 IpAddr::V6(a) => a.to_ipv4_mapped().is_some(),
@@ -56,4 +65,30 @@ fn main() {
             write_count(n, v4, v6);
         }
     }
+}
+
+/// A query's first question as `TYPE NAME` (the name's labels joined by
+/// dots, as the resolver was given it); `? ?` for what cannot be read.
+fn question(msg: &[u8]) -> String {
+    let mut labels = Vec::new();
+    let mut i = 12;
+    while let Some(&len) = msg.get(i) {
+        i += 1;
+        if len == 0 {
+            let qtype = msg.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+            let name = labels.join(".");
+            return match qtype {
+                Some(1) => format!("A {name}"),
+                Some(28) => format!("AAAA {name}"),
+                Some(t) => format!("TYPE{t} {name}"),
+                None => "? ?".into(),
+            };
+        }
+        let Some(label) = msg.get(i..i + len as usize) else {
+            break;
+        };
+        labels.push(String::from_utf8_lossy(label).into_owned());
+        i += len as usize;
+    }
+    "? ?".into()
 }

@@ -3,7 +3,7 @@
 //! writes to the repository: its refs, index and work tree stay as they were.
 
 use anyhow::{bail, Context, Result};
-use duct::cmd;
+use backport::git;
 use std::path::Path;
 
 /// The commit REV names, and `git describe` of it (GlusterFS's
@@ -14,41 +14,10 @@ pub struct Source {
 }
 
 pub fn resolve(repo: &Path, rev: &str) -> Result<Source> {
-    let git = git2::Repository::open(repo).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not a git repository ({}): pass --repo with a GlusterFS clone, or set GLUSTER_REPO",
-            repo.display(),
-            e.message()
-        )
-    })?;
-    let commit = git
-        .revparse_single(rev)
-        .and_then(|o| o.peel_to_commit())
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "unknown revision {rev:?} in {}: give a branch, tag or commit that exists there \
-                 (e.g. `git -C {} tag -l 'v3.*'`)",
-                repo.display(),
-                repo.display()
-            )
-        })?;
-    let mut opts = git2::DescribeOptions::new();
-    opts.describe_tags().pattern("v[0-9]*");
-    let describe = commit
-        .as_object()
-        .describe(&opts)
-        .and_then(|d| d.format(None))
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "{rev} has no release tag (v*) in its history in {}, and GlusterFS takes its \
-                 version from one: fetch the tags (`git fetch --tags`) and try again",
-                repo.display()
-            )
-        })?;
-    Ok(Source {
-        commit: commit.id().to_string(),
-        describe,
-    })
+    let git = git::open(repo, "the GlusterFS source to build")?;
+    let commit = git::rev::commit(&git, rev)?.id().to_string();
+    let describe = git::rev::describe(&git, rev, false)?;
+    Ok(Source { commit, describe })
 }
 
 /// Writes the tree of `source` to `dest`, replacing whatever was there.
@@ -58,11 +27,7 @@ pub fn write(repo: &Path, source: &Source, dest: &Path) -> Result<()> {
             .with_context(|| format!("removing the old export {}", dest.display()))?;
     }
     std::fs::create_dir_all(dest)?;
-    cmd!("git", "-C", repo, "archive", "--format=tar", &source.commit)
-        .pipe(cmd!("tar", "-x", "-C", dest))
-        .stdout_null()
-        .run()
-        .with_context(|| format!("exporting {} to {}", source.commit, dest.display()))?;
+    git::cli::archive_into(repo, &source.commit, dest)?;
     if !dest.join("configure.ac").exists() {
         bail!(
             "{} has no configure.ac at its top: is {} a GlusterFS repository?",

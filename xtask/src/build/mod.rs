@@ -18,7 +18,7 @@ pub mod compare;
 pub mod compat;
 mod deps;
 mod export;
-mod make;
+pub mod make;
 pub mod report;
 pub mod reuse;
 pub mod rpm_layout;
@@ -108,27 +108,9 @@ fn build(
     run_at: Option<&Path>,
     start: Instant,
 ) -> Result<Report> {
-    let configured = run_at.unwrap_or(prefix);
-    if let Some(r) = run_at.filter(|r| r.starts_with(prefix) || prefix.starts_with(r)) {
-        bail!(
-            "--prefix {} and --run-at {} are one inside the other: the install is bound over \
-             RUN_AT to run, so give two separate directories",
-            prefix.display(),
-            r.display()
-        );
-    }
-    if !opts.force {
-        let reusable = report::reused(prefix, run_at, &opts.rev, &source.commit)
-            .filter(|r| !opts.keep_tree || r.tree.as_ref().is_some_and(|t| t.is_dir()));
-        if let Some(r) = reusable {
-            eprintln!(
-                "==> {} ({}) is already installed in {}; reusing it (--force rebuilds)",
-                opts.rev,
-                short(&source.commit),
-                prefix.display()
-            );
-            return Ok(r);
-        }
+    refuse_nested(prefix, run_at)?;
+    if let Some(r) = reusable(opts, source, prefix, run_at) {
+        return Ok(r);
     }
     // Whatever the prefix held is no longer what its stamp says from the
     // first file make install writes: a build killed from here on leaves no
@@ -146,10 +128,9 @@ fn build(
         steps.log().display()
     );
 
-    let mut seconds = Seconds::default();
     let t = Instant::now();
     deps::ensure()?;
-    seconds.deps = t.elapsed().as_secs_f64();
+    let deps_seconds = t.elapsed().as_secs_f64();
 
     let toolchain = compat::Toolchain::detect()?;
     let jobs = if opts.jobs == 0 {
@@ -158,9 +139,21 @@ fn build(
         opts.jobs
     };
     let src = work.join("src");
-    let (base, mut why) =
+    let (from_base, why) =
         match reuse::decide(&opts.repo, &source.commit, opts.from.as_deref(), prefix) {
-            Ok(base) => (Some(base), String::new()),
+            Ok(base) => {
+                let job = FromBase {
+                    opts,
+                    source,
+                    base: &base,
+                    toolchain: &toolchain,
+                    work: &work,
+                    prefix,
+                    run_at,
+                    jobs,
+                };
+                job.try_build(&mut steps)?
+            }
             Err(why) => {
                 if opts.from.is_some() {
                     eprintln!("    cold build: {why}");
@@ -168,60 +161,17 @@ fn build(
                 (None, why)
             }
         };
-    let mut built = None;
-    if let Some(base) = &base {
-        let job = FromBase {
-            opts,
-            source,
-            base,
-            toolchain: &toolchain,
-            work: &work,
-            prefix,
-            run_at,
-            jobs,
-        };
-        let result = match why_not_in_base_paths(base, configured, opts.keep_tree) {
-            None => job.in_base_paths(&mut steps),
-            // Reconfigured for the prefix it already names, every file
-            // would stay as the base's: only a cold build makes it anew.
-            Some(why) if configured == base.report.runs_at() => Err(anyhow::anyhow!("{why}")),
-            Some(why) => {
-                if run_at.is_some() {
-                    eprintln!(
-                        "    reconfiguring the copy, not building in the base's paths: {why}"
-                    );
-                }
-                job.reconfigured(&mut steps)
-            }
-        };
-        steps.clear_binds();
-        let _ = std::fs::remove_dir_all(work.join("stage"));
-        match result {
-            Ok(b) => built = Some(b),
-            // A full disk or a failing install fails a cold build the same way.
-            Err(e) if e.is::<make::InstallFailed>() => return Err(e),
-            Err(e) => {
-                eprintln!("    starting from the base's tree failed ({e:#}); building cold");
-                why = format!(
-                    "starting from the tree of {} failed: {e:#}",
-                    reuse::label(&base.report)
-                );
-            }
-        }
-    }
-    let built = match built {
+    let built = match from_base {
         Some(b) => b,
         None => cold(
             opts, source, &toolchain, &src, prefix, run_at, jobs, &mut steps, why,
         )?,
     };
-    seconds.export = built.seconds.export;
-    seconds.autogen = built.seconds.autogen;
-    seconds.configure = built.seconds.configure;
-    seconds.make = built.seconds.make;
-    seconds.install = built.seconds.install;
-    seconds.total = start.elapsed().as_secs_f64();
-
+    let seconds = Seconds {
+        deps: deps_seconds,
+        total: start.elapsed().as_secs_f64(),
+        ..built.seconds
+    };
     let origin = report::Origin {
         repo: &opts.repo,
         rev: &opts.rev,
@@ -254,6 +204,41 @@ fn build(
         steps.log().display()
     );
     Ok(report)
+}
+
+/// The install is bound over RUN_AT to run: the two cannot nest.
+fn refuse_nested(prefix: &Path, run_at: Option<&Path>) -> Result<()> {
+    if let Some(r) = run_at.filter(|r| r.starts_with(prefix) || prefix.starts_with(r)) {
+        bail!(
+            "--prefix {} and --run-at {} are one inside the other: the install is bound over \
+             RUN_AT to run, so give two separate directories",
+            prefix.display(),
+            r.display()
+        );
+    }
+    Ok(())
+}
+
+/// The report of an install of the same commit already in `prefix`, when
+/// it serves (unless --force; with --keep-tree, only if its tree is kept).
+fn reusable(
+    opts: &Options,
+    source: &export::Source,
+    prefix: &Path,
+    run_at: Option<&Path>,
+) -> Option<Report> {
+    if opts.force {
+        return None;
+    }
+    let r = report::reused(prefix, run_at, &opts.rev, &source.commit)
+        .filter(|r| !opts.keep_tree || r.tree.as_ref().is_some_and(|t| t.is_dir()))?;
+    eprintln!(
+        "==> {} ({}) is already installed in {}; reusing it (--force rebuilds)",
+        opts.rev,
+        short(&source.commit),
+        prefix.display()
+    );
+    Some(r)
 }
 
 /// What a build path hands to the report.
@@ -356,6 +341,41 @@ fn why_not_in_base_paths(base: &reuse::Base, configured: &Path, keep_tree: bool)
 }
 
 impl FromBase<'_> {
+    /// The build from the base's tree, in its paths or reconfigured:
+    /// `None` and why when it failed and a cold build must follow. A failed
+    /// install is an error: a cold build would fail it the same way.
+    fn try_build(&self, steps: &mut make::Steps) -> Result<(Option<Built>, String)> {
+        let configured = self.run_at.unwrap_or(self.prefix);
+        let result = match why_not_in_base_paths(self.base, configured, self.opts.keep_tree) {
+            None => self.in_base_paths(steps),
+            // Reconfigured for the prefix it already names, every file
+            // would stay as the base's: only a cold build makes it anew.
+            Some(why) if configured == self.base.report.runs_at() => Err(anyhow::anyhow!("{why}")),
+            Some(why) => {
+                if self.run_at.is_some() {
+                    eprintln!(
+                        "    reconfiguring the copy, not building in the base's paths: {why}"
+                    );
+                }
+                self.reconfigured(steps)
+            }
+        };
+        steps.clear_binds();
+        let _ = std::fs::remove_dir_all(self.work.join("stage"));
+        match result {
+            Ok(b) => Ok((Some(b), String::new())),
+            Err(e) if e.is::<make::InstallFailed>() => Err(e),
+            Err(e) => {
+                eprintln!("    starting from the base's tree failed ({e:#}); building cold");
+                let why = format!(
+                    "starting from the tree of {} failed: {e:#}",
+                    reuse::label(&self.base.report)
+                );
+                Ok((None, why))
+            }
+        }
+    }
+
     /// The prefix the build is configured for.
     fn configured(&self) -> &Path {
         self.run_at.unwrap_or(self.prefix)

@@ -114,24 +114,8 @@ pub fn decide(
 
 /// The paths that differ between two commits of `repo`, either side.
 fn changed_files(repo: &Path, a: &str, b: &str) -> Result<Vec<String>> {
-    let git = git2::Repository::open(repo)?;
-    let tree = |c: &str| -> Result<git2::Tree<'_>> {
-        let oid = git2::Oid::from_str(c)?;
-        Ok(git
-            .find_commit(oid)
-            .with_context(|| format!("{c} is not in {}", repo.display()))?
-            .tree()?)
-    };
-    let (ta, tb) = (tree(a)?, tree(b)?);
-    let diff = git.diff_tree_to_tree(Some(&ta), Some(&tb), None)?;
-    let mut paths: Vec<String> = diff
-        .deltas()
-        .flat_map(|d| [d.old_file(), d.new_file()])
-        .filter_map(|f| crate::git::path_of(&f))
-        .collect();
-    paths.sort();
-    paths.dedup();
-    Ok(paths)
+    let git = backport::git::open(repo, "the build's source")?;
+    backport::git::changed_paths(&git, a, b)
 }
 
 /// Checks that the base's tree was configured as this build would be: the

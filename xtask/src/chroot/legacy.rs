@@ -34,7 +34,7 @@ pub struct Outcome {
 /// host's mount table has nothing left under the chroot.
 pub fn run(suite: &str, jobs: usize) -> Result<Outcome> {
     super::require_root("chroot-build")?;
-    let Some(tar) = crate::ab::shared_tar() else {
+    let Some(tar) = crate::shared::shared_tar() else {
         bail!(
             "chroot-build builds the shared v3.12.15: ../shared/glusterfs is not beside the \
              project (set GLK_SHARED to the folder holding glusterfs/)"
@@ -48,7 +48,7 @@ pub fn run(suite: &str, jobs: usize) -> Result<Outcome> {
         .context("copying the kit's binary into the chroot")?;
     let src = r.join("src");
     std::fs::create_dir_all(&src)?;
-    crate::ab::extract(&tar, &src)?;
+    crate::shared::extract(&tar, &src)?;
 
     let mut env = ns::base_env("/root", "");
     env.push(("GLK_TARGET_DIR".into(), TARGET.into()));

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 /// Builds (or reuses) `TARGET_DIR/x86_64-unknown-linux-gnu/debug/xtask`
 /// for glibc 2.17 and returns its path; checked with `objdump -T`.
 pub fn xtask() -> Result<PathBuf> {
-    crate::shim::install_tools()?;
-    let target = crate::shim::TARGET;
+    crate::portable::install_tools()?;
+    let target = crate::portable::TARGET;
     eprintln!("==> cargo zigbuild -p xtask --bin xtask --target {target} (the kit's binary for the chroots)");
     cmd!("cargo", "zigbuild", "--quiet", "-p", "xtask", "--bin", "xtask", "--target", target)
         .dir(crate::paths::root())
@@ -22,6 +22,6 @@ pub fn xtask() -> Result<PathBuf> {
     let bin = crate::paths::target_dir()?
         .join(crate::dist::TRIPLE)
         .join("debug/xtask");
-    crate::shim::check_glibc(&bin)?;
+    crate::portable::check_glibc(&bin)?;
     Ok(bin)
 }

@@ -3,12 +3,12 @@
 //! feature (bindgen runs on the build host; libgfapi is opened at run time
 //! with libloading, so it is not linked). Each is checked with `objdump -T`.
 
-use crate::shim::{check_glibc, TARGET};
+use crate::portable::{check_glibc, TARGET};
 use anyhow::{Context, Result};
 use duct::cmd;
 use std::path::PathBuf;
 
-pub use crate::shim::install_tools;
+pub use crate::portable::install_tools;
 
 /// The unstripped portable builds.
 pub struct Built {
@@ -17,7 +17,7 @@ pub struct Built {
 }
 
 pub fn build() -> Result<Built> {
-    let shim = crate::shim::build()?;
+    let shim = crate::portable::build_shim()?;
     eprintln!("==> cargo zigbuild -p heal-info --features gfapi --release --target {TARGET}");
     cmd!(
         "cargo",

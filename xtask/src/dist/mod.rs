@@ -108,9 +108,9 @@ fn source_date_epoch() -> Result<u64> {
             .parse()
             .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds"));
     }
-    let repo = git2::Repository::open(crate::paths::root()).context(
+    let repo = backport::git::open(&crate::paths::root(), "this kit's checkout").context(
         "not a git checkout: set SOURCE_DATE_EPOCH (seconds since 1970) for the packages' dates",
     )?;
-    let head = repo.head()?.peel_to_commit()?;
+    let head = backport::git::rev::commit(&repo, "HEAD")?;
     Ok(head.time().seconds().max(0) as u64)
 }

@@ -11,6 +11,9 @@
 //! | regressed | passes | fails | fails |
 //! | failing on both | fails | fails | fails, unless named known-failing |
 //! | not run | a side could not run it (a missing tool) | | neither |
+//!
+//! Not through the git room (`backport::git`) in one place only: its unit
+//! test builds a two-commit repository with git2 to give `auto` a real one.
 
 use super::{Options, Outcome, TestRun};
 use anyhow::{Context, Result};
@@ -126,12 +129,8 @@ pub fn build_sides(
     jobs: usize,
 ) -> Result<(PathBuf, PathBuf, PathBuf)> {
     let prefix = |rev: &str| -> Result<PathBuf> {
-        let commit = git2::Repository::open(repo)?
-            .revparse_single(rev)
-            .with_context(|| format!("unknown revision {rev} in {}", repo.display()))?
-            .peel_to_commit()?
-            .id()
-            .to_string();
+        let git = backport::git::open(repo, "--repo")?;
+        let commit = backport::git::rev::commit(&git, rev)?.id().to_string();
         Ok(crate::ab::build_prefix(builds_dir, rev, &commit))
     };
     let base_report = crate::build::run(&crate::build::Options {
@@ -164,23 +163,10 @@ pub fn build_sides(
 /// `auto`: every `.t` that the commits in `base..branch` of `repo` add or
 /// change and that the branch still has, sorted.
 pub fn auto(repo: &Path, base: &str, branch: &str) -> Result<Vec<String>> {
-    let git = git2::Repository::open(repo)
-        .with_context(|| format!("opening {} for the branch's tests", repo.display()))?;
-    let tree = |rev: &str| -> Result<git2::Tree<'_>> {
-        Ok(git
-            .revparse_single(rev)
-            .with_context(|| format!("unknown revision {rev} in {}", repo.display()))?
-            .peel_to_tree()?)
-    };
-    let diff = git.diff_tree_to_tree(Some(&tree(base)?), Some(&tree(branch)?), None)?;
-    let mut tests: Vec<String> = diff
-        .deltas()
-        .filter(|d| d.status() != git2::Delta::Deleted)
-        .filter_map(|d| {
-            d.new_file()
-                .path()
-                .map(|p| p.to_string_lossy().into_owned())
-        })
+    let git = backport::git::open(repo, "the branch's tests")?;
+    let mut tests: Vec<String> = backport::git::changes(&git, base, branch)?
+        .into_iter()
+        .filter_map(|c| c.new)
         .filter(|p| p.starts_with("tests/") && p.ends_with(".t"))
         .collect();
     tests.sort();

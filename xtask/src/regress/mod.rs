@@ -484,20 +484,10 @@ fn namespace_rss_kib(holder: u32) -> u64 {
     let Ok(ns) = std::fs::read_link(format!("/proc/{init}/ns/pid")) else {
         return 0;
     };
-    let mut total = 0;
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let p = e.path();
-        if std::fs::read_link(p.join("ns/pid")).ok().as_ref() != Some(&ns) {
-            continue;
-        }
-        let status = std::fs::read_to_string(p.join("status")).unwrap_or_default();
-        total += status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-            .unwrap_or(0);
-    }
-    total
+    die_with_parent::procs::in_pid_ns(&ns)
+        .iter()
+        .map(die_with_parent::procs::Process::rss_kib)
+        .sum()
 }
 
 /// The results as a table.

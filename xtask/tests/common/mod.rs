@@ -1,4 +1,8 @@
 //! Helpers shared by xtask's integration tests.
+//!
+//! Not through the git room (`backport::git`): a test reads and builds its
+//! repositories with git2 and the git binary of its own, so that what it
+//! checks does not rest on the code it checks.
 
 use std::path::Path;
 use std::process::Command;

@@ -1,0 +1,139 @@
+//! Stages are data: a series whose manifest has a third stage, which no
+//! code of the kit names, gets each stage's status by id from the kit's own
+//! `backport --check` (`ab::stages`), carried unchanged into verify's
+//! targets and cells and their JSON, and judged by the rules the judge has
+//! (none for the new stage: it neither breaks nor changes a verdict).
+
+use std::path::Path;
+use verify::judge::{judge, STALL};
+use verify::{Cell, Host, Listener, Resolver, Role, Shim, Stages};
+use xtask::ab;
+use xtask::dev::fixture;
+
+/// The fixture's two fixes in stages of their own, and a third stage whose
+/// one fix's upstream commit the upstream repository does not have.
+fn three_stages(ex: &fixture::Example) -> String {
+    let two = fixture::manifest(ex.fix1, ex.fix2);
+    let (series, fixes) = two.split_once("[[fix]]").unwrap();
+    let fixes = format!("[[fix]]{fixes}")
+        .replacen(
+            "id = \"unix-server\"\n",
+            "id = \"unix-server\"\nstage = \"stall\"\n",
+            1,
+        )
+        .replacen(
+            "id = \"log-send\"\n",
+            "id = \"log-send\"\nstage = \"delivery\"\n",
+            1,
+        );
+    format!(
+        r#"{series}
+[[stage]]
+id = "stall"
+title = "the first"
+
+[[stage]]
+id = "delivery"
+title = "the second"
+
+[[stage]]
+id = "hardening"
+title = "a third no code names"
+
+{fixes}
+[[fix]]
+id = "later"
+stage = "hardening"
+subject = "notify: a fix upstream has not got here"
+change_id = "I3333333333333333333333333333333333333333"
+bugs = ["bz#300"]
+port = [{{ branch = "master", commit = "3333333333333333333333333333333333333333" }}]
+"#
+    )
+}
+
+fn cell(stages: Stages) -> Cell {
+    Cell {
+        build: "v1.2".into(),
+        role: Role::Prefix,
+        stages,
+        host: Host::Ipv4,
+        resolver: Resolver::Healthy,
+        legacy_layer: true,
+        shim: Shim::None,
+        subvolumes: 3,
+        seconds: 0.1,
+        dns_queries: 0,
+        events: 3,
+        events_v4: 3,
+        events_v6: 0,
+        listener: Listener::Kit,
+        events_24009: None,
+        listener_not_run: None,
+        subvolumes_up: 3,
+        going_up_gaps: vec![],
+        exit: 0,
+        verdict: None,
+        why: String::new(),
+    }
+}
+
+fn rev(repo: &Path, branch: &str) -> ab::Rev {
+    let git = backport::git::open(repo, "the fixture").unwrap();
+    backport::git::rev::branch_or_tag(&git, branch)
+        .unwrap()
+        .expect("the fixture's branch")
+}
+
+#[test]
+fn a_third_stage_reaches_the_cells_by_id_with_no_code_for_it() {
+    let d = tempfile::tempdir().unwrap();
+    let ex = fixture::build(d.path(), fixture::LEGACY, false).unwrap();
+    let series = d.path().join("three.toml");
+    std::fs::write(&series, three_stages(&ex)).unwrap();
+    // Port the first stage only.
+    let outcome = backport::run(&backport::Options {
+        branch: "v1.2".into(),
+        repo: ex.legacy.clone(),
+        upstream: Some(ex.upstream.clone()),
+        series: series.clone(),
+        stages: vec!["stall".into()],
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(outcome.commits.len(), 1, "the stall stage's one fix");
+
+    let known = ab::stages(
+        &series,
+        &ex.legacy,
+        Some(&ex.upstream),
+        &rev(&ex.legacy, "v1.2"),
+    )
+    .unwrap();
+    assert_eq!(
+        known.iter().collect::<Vec<_>>(),
+        vec![
+            ("delivery", Some(false)),
+            ("hardening", None),
+            ("stall", Some(true)),
+        ],
+        "each stage of the manifest by id: ported, not ported, and unknown (its commit is not upstream)"
+    );
+    assert_eq!(
+        known.to_string(),
+        "delivery no, hardening unknown, stall yes"
+    );
+
+    // Into a cell and its JSON, unchanged; the judge rules by the stall
+    // stage it knows and passes the healthy cell.
+    let mut cells = vec![cell(known.clone())];
+    assert!(judge(&mut cells), "{}", cells[0].why);
+    assert_eq!(cells[0].stages.has(STALL), Some(true));
+    let json = serde_json::to_value(&cells[0]).unwrap();
+    assert_eq!(
+        json["stages"],
+        serde_json::json!({"stall": true, "delivery": false, "hardening": null})
+    );
+    let back: Cell = serde_json::from_value(json).unwrap();
+    assert_eq!(back.stages, known);
+}
