@@ -122,6 +122,8 @@ pub struct Cleaned {
     /// permission refused, or stuck in the kernel).
     pub left: Vec<StaleProcess>,
     pub removed_dirs: Vec<PathBuf>,
+    /// Stale directories that could not be removed, and why.
+    pub failed_dirs: Vec<(PathBuf, String)>,
     /// Directories of unknown owner, left alone.
     pub unknown_dirs: Vec<PathBuf>,
 }
@@ -157,6 +159,12 @@ impl Cleaned {
                 d.display()
             ));
         }
+        for (d, why) in &self.failed_dirs {
+            out.push(format!(
+                "could not remove the stale run directory {}: {why}; once no process uses it, remove it with `rm -rf`",
+                d.display()
+            ));
+        }
         if !self.unknown_dirs.is_empty() {
             out.push(format!(
                 "{} run directories with no owner marker (from a kit older than the marker) are left alone, e.g. {}: once no process uses them (`fuser -m DIR`, `grep DIR /proc/*/mountinfo`), remove them with `rm -rf`",
@@ -183,27 +191,49 @@ pub fn clean(dir: &Path, prefix: &str, grace: Duration) -> Cleaned {
         std::thread::sleep(Duration::from_millis(50));
         left.retain(|p| start_time(p.pid).is_some());
     }
-    let (removed_dirs, unknown_dirs) = if left.is_empty() {
-        remove_stale_dirs(dir, prefix)
-    } else {
-        (Vec::new(), stale_dirs(dir, prefix).1)
-    };
-    Cleaned {
+    let mut c = Cleaned {
         ended,
         left,
-        removed_dirs,
-        unknown_dirs,
+        ..Cleaned::default()
+    };
+    if c.left.is_empty() {
+        remove_stale_dirs(dir, prefix, &mut c);
+    } else {
+        c.unknown_dirs = stale_dirs(dir, prefix).1;
     }
+    c
 }
 
-/// Removes the stale run directories `PREFIX*` in `dir`: (removed, unknown).
-pub fn remove_stale_dirs(dir: &Path, prefix: &str) -> (Vec<PathBuf>, Vec<PathBuf>) {
+/// Removes the stale run directories `PREFIX*` in `dir`, into `c`'s
+/// removed, failed and unknown lists.
+///
+/// Each is first claimed by a rename to a hidden name outside `PREFIX*`:
+/// every cluster start cleans, so two cleaners (two tests, or a test and a
+/// `verify` it runs) often find the same stale directory at once, and two
+/// `remove_dir_all` on one tree fail each other half-way (seen in CI: the
+/// directory still there after a clean that named nothing). A directory
+/// another cleaner claimed first is its to remove, not a failure.
+pub fn remove_stale_dirs(dir: &Path, prefix: &str, c: &mut Cleaned) {
     let (stale, unknown) = stale_dirs(dir, prefix);
-    let removed = stale
-        .into_iter()
-        .filter(|d| std::fs::remove_dir_all(d).is_ok())
-        .collect();
-    (removed, unknown)
+    c.unknown_dirs = unknown;
+    for d in stale {
+        let Some(name) = d.file_name() else { continue };
+        let claimed = dir.join(format!(
+            ".{}.removing.{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        match std::fs::rename(&d, &claimed) {
+            Ok(()) => match std::fs::remove_dir_all(&claimed) {
+                Ok(()) => c.removed_dirs.push(d),
+                Err(e) => c
+                    .failed_dirs
+                    .push((claimed, format!("removing it failed: {e}"))),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => c.failed_dirs.push((d, format!("claiming it failed: {e}"))),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -259,10 +289,64 @@ mod tests {
         let (s, u) = stale_dirs(root.path(), "gl-cluster-");
         assert_eq!(s, vec![stale.clone()]);
         assert_eq!(u, vec![unknown]);
-        let (removed, _) = remove_stale_dirs(root.path(), "gl-cluster-");
-        assert_eq!(removed, vec![stale.clone()]);
+        let mut c = Cleaned::default();
+        remove_stale_dirs(root.path(), "gl-cluster-", &mut c);
+        assert_eq!(c.removed_dirs, vec![stale.clone()]);
+        assert!(c.failed_dirs.is_empty(), "{:?}", c.failed_dirs);
         assert!(!stale.exists());
         assert!(root.path().join("gl-cluster-b").exists());
         assert!(root.path().join("other-d").exists());
+        // Nothing claimed is left behind under its hidden name.
+        let names: Vec<String> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains(".removing.")), "{names:?}");
+    }
+
+    /// Many cleaners at once on many stale directories, as cluster starts
+    /// in parallel tests are: each directory is removed exactly once, none
+    /// is left, and no cleaner reports a failure for another's removal.
+    #[test]
+    fn cleaners_racing_on_the_same_dirs_remove_each_once() {
+        let root = tempfile::tempdir().unwrap();
+        let mut child = Command::new("true").spawn().unwrap();
+        let dead = mark(child.id(), u64::MAX);
+        child.wait().unwrap();
+        for i in 0..40 {
+            let d = root.path().join(format!("gl-cluster-{i}"));
+            // A tree deep and wide enough that removals overlap.
+            for j in 0..20 {
+                let sub = d.join(format!("brick{j}/a/b"));
+                std::fs::create_dir_all(&sub).unwrap();
+                std::fs::write(sub.join("f"), b"x").unwrap();
+            }
+            std::fs::write(d.join(OWNER_FILE), &dead).unwrap();
+        }
+        let results: Vec<Cleaned> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..6)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut c = Cleaned::default();
+                        remove_stale_dirs(root.path(), "gl-cluster-", &mut c);
+                        c
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut removed: Vec<PathBuf> = results
+            .iter()
+            .flat_map(|c| c.removed_dirs.iter().cloned())
+            .collect();
+        removed.sort();
+        let before = removed.len();
+        removed.dedup();
+        assert_eq!(before, removed.len(), "a directory removed twice");
+        assert_eq!(removed.len(), 40);
+        for c in &results {
+            assert!(c.failed_dirs.is_empty(), "{:?}", c.failed_dirs);
+        }
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
     }
 }

@@ -217,9 +217,15 @@ fn the_listen_backlog_takes_a_burst_of_connections() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     // State Recv-Q Send-Q Local Peer: for a listener Send-Q is the backlog.
+    // Only the exporter's own line: the port filter alone can also match
+    // another listener with the same port number at another address
+    // (ports are per address, and the fresh chroot's suite shares the
+    // host's network namespace with whatever else listens there).
     let backlog: Vec<&str> = text
         .lines()
-        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.get(3) == Some(&ex.addr.to_string().as_str()))
+        .map(|f| f[2])
         .collect();
     let somaxconn: i32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
         .map(|s| s.trim().parse().unwrap_or(4096))
