@@ -3,8 +3,12 @@
 //! the repository and commit it built, so `verify --prefix` can ask
 //! `backport --check` whether that commit has the fix, instead of guessing
 //! from behaviour, and a later build sees that the prefix already holds the
-//! commit. One type, written by `xtask build` and read back here.
+//! commit. It also carries what the build has of each stage of the series,
+//! as checked when it was made, so a stamp answers for its build after the
+//! repository it names is gone. One type, written by `xtask build` and read
+//! back here.
 
+use crate::Stages;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -54,6 +58,21 @@ pub struct Report {
     /// build's configured tree (stamps from before it say neither).
     #[serde(default)]
     pub start: Start,
+    /// What the build has of each stage of the series, by the kit's own
+    /// `backport --check` when it was built; None when that could not be
+    /// asked (no branch or tag at the commit, no manifest), and in stamps
+    /// from before it.
+    #[serde(default)]
+    pub stages: Option<StampedStages>,
+}
+
+/// A build's stages, with the manifest they were checked against: a
+/// manifest changed since (a fix added to a stage, a new stage) asks again.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct StampedStages {
+    /// sha256 of the series manifest's bytes, in hex.
+    pub series_sha256: String,
+    pub stages: Stages,
 }
 
 impl Report {
@@ -98,6 +117,24 @@ impl StartedFrom {
 /// The stamp of the build installed at `prefix`.
 pub fn path(prefix: &Path) -> PathBuf {
     prefix.join(STAMP)
+}
+
+/// Writes `report` as the stamp at `prefix`, whole or not at all: a reader
+/// never sees half a stamp.
+pub fn write(prefix: &Path, report: &Report) -> Result<()> {
+    let stamp = path(prefix);
+    let dir = stamp.parent().expect("stamp has a directory");
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing a stamp in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, serde_json::to_string_pretty(report)?.as_bytes())?;
+    // As make install leaves files, not a temp file's 0600: any user may
+    // read what the build is.
+    tmp.as_file()
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+    tmp.persist(&stamp)
+        .with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(())
 }
 
 /// The stamp at `prefix`, if there is a readable one.

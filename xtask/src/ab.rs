@@ -2,7 +2,10 @@
 //! branch, and its base, by default the newest release tag it contains),
 //! building them with `cargo xtask build`, and asking the kit itself
 //! (`backport --check` on each revision) which one has the events.c fix, so
-//! the verdicts rest on what the code is, not on how a cell behaved.
+//! the verdicts rest on what the code is, not on how a cell behaved. What
+//! a build has of each stage goes into its stamp when it is built
+//! (`record_stages`), so `verify --prefix` can still tell once the
+//! repository the stamp names is gone.
 //!
 //! And the suite's real A/B on GlusterFS 3.12.15, from the small upstream
 //! repository in `../shared/glusterfs/` (read-only: it is extracted to a temp
@@ -85,12 +88,82 @@ pub fn revisions(opts: &Options) -> Result<(Rev, Rev)> {
 }
 
 /// What the build installed at `prefix` has of each stage of the series:
-/// its stamp names the repository and commit, and `backport --check` is
-/// asked there.
+/// what its stamp recorded against this same manifest, where that knows
+/// every stage; else `backport --check` asked on the commit the stamp
+/// names, in the repository it names; and when that repository cannot be
+/// asked, the stamp's record after all, unknown stages and all.
 pub fn stamp_stages(series: &Path, prefix: &Path, upstream: Option<&Path>) -> Result<Stages> {
     let report = verify::stamp::read(prefix)?;
+    let digest = series_sha256(series)?;
+    let stamped = report
+        .stages
+        .as_ref()
+        .filter(|s| s.series_sha256 == digest)
+        .map(|s| s.stages.clone());
+    let manifest = backport::manifest::load(series)?;
+    if let Some(s) = &stamped {
+        if manifest.stages.iter().all(|st| s.has(&st.id).is_some()) {
+            return Ok(s.clone());
+        }
+    }
+    let asked = ref_at(&report.repo, &report.commit)
+        .and_then(|rev| stages(series, &report.repo, upstream, &rev));
+    match (asked, stamped) {
+        (Ok(s), _) => Ok(s),
+        (Err(e), Some(s)) => {
+            eprintln!(
+                "[verify] {}: {e:#}; its stamp's record is used: {s}",
+                prefix.display()
+            );
+            Ok(s)
+        }
+        (Err(e), None) => Err(e.context(format!(
+            "{} records no stages checked against {} (built before the kit recorded them, or against another manifest)",
+            verify::stamp::path(prefix).display(),
+            series.display()
+        ))),
+    }
+}
+
+/// Asks what the build at `prefix` has of each stage (`backport --check` on
+/// the commit and in the repository its stamp names) and records the
+/// answer in its stamp, which it returns.
+pub fn record_stages(
+    series: &Path,
+    prefix: &Path,
+    upstream: Option<&Path>,
+) -> Result<verify::stamp::Report> {
+    let report = verify::stamp::read(prefix)?;
     let rev = ref_at(&report.repo, &report.commit)?;
-    stages(series, &report.repo, upstream, &rev)
+    let known = stages(series, &report.repo, upstream, &rev)?;
+    write_stages(series, prefix, report, known)
+}
+
+/// `report` with `known` recorded as checked against `series`, written as
+/// the stamp at `prefix`.
+fn write_stages(
+    series: &Path,
+    prefix: &Path,
+    mut report: verify::stamp::Report,
+    known: Stages,
+) -> Result<verify::stamp::Report> {
+    report.stages = Some(verify::stamp::StampedStages {
+        series_sha256: series_sha256(series)?,
+        stages: known,
+    });
+    verify::stamp::write(prefix, &report)?;
+    Ok(report)
+}
+
+/// The sha256 of the manifest's bytes: a stamp's stages hold for this
+/// manifest only.
+fn series_sha256(series: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(series).with_context(|| format!("reading {}", series.display()))?;
+    Ok(Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// A branch or tag of `repo` at `commit` (the fix check reads refs).
@@ -241,6 +314,8 @@ pub fn prepare(opts: &Options, series: &Path) -> Result<Vec<Built>> {
             from: base_prefix,
         })
         .with_context(|| format!("building {role} {}", rev.name))?;
+        // The stamp answers for the build from now on, repository or not.
+        report = write_stages(series, &prefix, report, stages.clone())?;
         if role == Role::Base && !opts.keep_base_tree {
             report.tree = None;
         }

@@ -167,6 +167,7 @@ fn sample_report(prefix: &Path, commit: &str) -> Report {
         seconds: Seconds::default(),
         tree: None,
         start: Default::default(),
+        stages: None,
     }
 }
 
@@ -176,6 +177,7 @@ fn report_json_has_the_documented_fields() {
     let v = serde_json::to_value(&r).unwrap();
     for key in [
         "rev", "commit", "prefix", "run_at", "version", "events", "glfsheal", "compat", "seconds",
+        "stages",
     ] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }

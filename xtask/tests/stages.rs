@@ -137,3 +137,134 @@ fn a_third_stage_reaches_the_cells_by_id_with_no_code_for_it() {
     let back: Cell = serde_json::from_value(json).unwrap();
     assert_eq!(back.stages, known);
 }
+
+/// A stamp as `cargo xtask build` leaves it, for a build of `commit` of
+/// `repo` at `prefix` (the stage record needs no installed files).
+fn stamp_at(prefix: &Path, repo: &Path, commit: &str) {
+    let report = verify::stamp::Report {
+        rev: "v1.2".into(),
+        commit: commit.into(),
+        repo: repo.to_path_buf(),
+        prefix: prefix.to_path_buf(),
+        run_at: None,
+        version: "1.2".into(),
+        events: true,
+        glfsheal: prefix.join("sbin/glfsheal"),
+        compat: vec![],
+        reused: false,
+        seconds: Default::default(),
+        tree: None,
+        start: Default::default(),
+        stages: None,
+    };
+    verify::stamp::write(prefix, &report).unwrap();
+}
+
+#[test]
+fn a_stamp_answers_for_its_stages_after_the_repository_is_gone() {
+    let d = tempfile::tempdir().unwrap();
+    let ex = fixture::build(d.path(), fixture::LEGACY, false).unwrap();
+    let series = d.path().join("three.toml");
+    std::fs::write(&series, three_stages(&ex)).unwrap();
+    backport::run(&backport::Options {
+        branch: "v1.2".into(),
+        repo: ex.legacy.clone(),
+        upstream: Some(ex.upstream.clone()),
+        series: series.clone(),
+        stages: vec!["stall".into()],
+        ..Default::default()
+    })
+    .unwrap();
+    let commit = rev(&ex.legacy, "v1.2").commit;
+    let prefix = d.path().join("prefix");
+    stamp_at(&prefix, &ex.legacy, &commit);
+
+    let recorded = ab::record_stages(&series, &prefix, Some(&ex.upstream)).unwrap();
+    let want = Stages::unknown()
+        .with("stall", Some(true))
+        .with("delivery", Some(false))
+        .with("hardening", None);
+    assert_eq!(recorded.stages.as_ref().unwrap().stages, want);
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(verify::stamp::path(&prefix)).unwrap()).unwrap();
+    assert_eq!(
+        on_disk["stages"]["stages"],
+        serde_json::json!({"stall": true, "delivery": false, "hardening": null}),
+        "the stamp on disk carries each stage by id"
+    );
+    assert_eq!(
+        on_disk["stages"]["series_sha256"].as_str().unwrap().len(),
+        64,
+        "and the manifest it was checked against"
+    );
+
+    // The repository the stamp names is gone: the stamp still answers,
+    // unknown stage and all.
+    let moved = d.path().join("legacy-moved");
+    std::fs::rename(&ex.legacy, &moved).unwrap();
+    assert_eq!(ab::stamp_stages(&series, &prefix, None).unwrap(), want);
+
+    // A manifest changed since the build is not answered from the stamp:
+    // with the repository gone the kit says it cannot tell...
+    let changed = d.path().join("changed.toml");
+    std::fs::write(
+        &changed,
+        format!("{}\n# a fix added later\n", three_stages(&ex)),
+    )
+    .unwrap();
+    let e = format!(
+        "{:#}",
+        ab::stamp_stages(&changed, &prefix, None).unwrap_err()
+    );
+    assert!(e.contains("records no stages checked against"), "{e}");
+    // ...and asks the repository again where it is.
+    std::fs::rename(&moved, &ex.legacy).unwrap();
+    assert_eq!(
+        ab::stamp_stages(&changed, &prefix, Some(&ex.upstream)).unwrap(),
+        want
+    );
+}
+
+/// In the suite (`cargo xtask test`), the A/B's real 3.12.15 builds: the
+/// base's stamp records the stall stage absent, the branch's present, and
+/// each stamp answers with no repository to ask.
+#[test]
+fn the_suites_real_builds_record_their_stages_in_their_stamps() {
+    let (Some(base), Some(branch)) = (
+        std::env::var_os("GLUSTER_LEGACY_PREFIX"),
+        std::env::var_os("GLUSTER_LEGACY_FIXED_PREFIX"),
+    ) else {
+        eprintln!("SKIPPED: GLUSTER_LEGACY_PREFIX and GLUSTER_LEGACY_FIXED_PREFIX name the suite's A/B builds");
+        return;
+    };
+    let series = xtask::paths::series();
+    let manifest = backport::manifest::load(&series).unwrap();
+    for (prefix, stall) in [(base, false), (branch, true)] {
+        let prefix = Path::new(&prefix);
+        let mut report = verify::stamp::read(prefix).unwrap();
+        let recorded = report.stages.clone().unwrap_or_else(|| {
+            panic!("{} records no stages", prefix.display());
+        });
+        assert_eq!(
+            recorded.stages.has(STALL),
+            Some(stall),
+            "{}",
+            prefix.display()
+        );
+        for stage in &manifest.stages {
+            assert!(
+                recorded.stages.iter().any(|(id, _)| id == stage.id),
+                "{} names no status for stage {}",
+                prefix.display(),
+                stage.id
+            );
+        }
+        let d = tempfile::tempdir().unwrap();
+        report.repo = d.path().join("no-such-repository");
+        verify::stamp::write(d.path(), &report).unwrap();
+        assert_eq!(
+            ab::stamp_stages(&series, d.path(), None).unwrap(),
+            recorded.stages
+        );
+    }
+}

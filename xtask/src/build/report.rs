@@ -73,20 +73,10 @@ pub fn finish(
         seconds,
         tree: tree.map(Path::to_path_buf),
         start,
+        // Asked by the caller, which knows the series (`ab::record_stages`).
+        stages: None,
     };
-    let stamp = stamp_path(prefix);
-    std::fs::create_dir_all(stamp.parent().expect("stamp has a directory"))?;
-    // Whole or not at all: a reader must never see half a stamp.
-    let dir = stamp.parent().expect("stamp has a directory");
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("writing a stamp in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, serde_json::to_string_pretty(&report)?.as_bytes())?;
-    // As make install leaves files, not a temp file's 0600: any user may
-    // read what the build is.
-    tmp.as_file()
-        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
-    tmp.persist(&stamp)
-        .with_context(|| format!("writing {}", stamp.display()))?;
+    verify::stamp::write(prefix, &report)?;
     Ok(report)
 }
 
@@ -134,6 +124,9 @@ pub fn text(r: &Report) -> String {
             at.display(),
             r.prefix.display()
         ));
+    }
+    if let Some(st) = &r.stages {
+        s.push_str(&format!("  stages: {}\n", st.stages));
     }
     for c in &r.compat {
         s.push_str(&format!("  compat: {c}\n"));

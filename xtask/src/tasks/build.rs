@@ -1,4 +1,5 @@
-//! `cargo xtask build`: one installed legacy build (`build`), and its report.
+//! `cargo xtask build`: one installed legacy build (`build`), what it has
+//! of each stage of the series recorded in its stamp (`ab`), and its report.
 
 use crate::cli::BuildArgs;
 use anyhow::Result;
@@ -17,6 +18,14 @@ pub fn run(a: BuildArgs) -> Result<ExitCode> {
         from: a.from_build,
         run_at: a.run_at,
     })?;
+    // The stamp answers for the build after its repository is gone; the
+    // build stands without that record (a commit with no branch or tag, or
+    // no manifest where the kit runs, as in a chroot).
+    let series = crate::paths::series();
+    let report = crate::ab::record_stages(&series, &report.prefix, None).unwrap_or_else(|e| {
+        eprintln!("note: the stamp records no stages: {e:#}");
+        report
+    });
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

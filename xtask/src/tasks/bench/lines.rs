@@ -173,6 +173,7 @@ mod tests {
             seconds: Default::default(),
             tree: None,
             start: Default::default(),
+            stages: None,
         }
     }
 
