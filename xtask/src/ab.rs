@@ -127,32 +127,34 @@ pub fn stamp_stages(series: &Path, prefix: &Path, upstream: Option<&Path>) -> Re
 
 /// Asks what the build at `prefix` has of each stage (`backport --check` on
 /// the commit and in the repository its stamp names) and records the
-/// answer in its stamp, which it returns.
+/// answer in its stamp; returns the record.
 pub fn record_stages(
     series: &Path,
     prefix: &Path,
     upstream: Option<&Path>,
-) -> Result<verify::stamp::Report> {
+) -> Result<verify::stamp::StampedStages> {
     let report = verify::stamp::read(prefix)?;
     let rev = ref_at(&report.repo, &report.commit)?;
     let known = stages(series, &report.repo, upstream, &rev)?;
-    write_stages(series, prefix, report, known)
+    write_stages(series, prefix, known)
 }
 
-/// `report` with `known` recorded as checked against `series`, written as
-/// the stamp at `prefix`.
+/// Records `known`, checked against `series`, in the stamp at `prefix`,
+/// leaving the rest of the stamp as the build wrote it (a caller's report
+/// of a reused install says `reused`; the stamp does not).
 fn write_stages(
     series: &Path,
     prefix: &Path,
-    mut report: verify::stamp::Report,
     known: Stages,
-) -> Result<verify::stamp::Report> {
-    report.stages = Some(verify::stamp::StampedStages {
+) -> Result<verify::stamp::StampedStages> {
+    let mut stamp = verify::stamp::read(prefix)?;
+    let record = verify::stamp::StampedStages {
         series_sha256: series_sha256(series)?,
         stages: known,
-    });
-    verify::stamp::write(prefix, &report)?;
-    Ok(report)
+    };
+    stamp.stages = Some(record.clone());
+    verify::stamp::write(prefix, &stamp)?;
+    Ok(record)
 }
 
 /// The sha256 of the manifest's bytes: a stamp's stages hold for this
@@ -315,7 +317,7 @@ pub fn prepare(opts: &Options, series: &Path) -> Result<Vec<Built>> {
         })
         .with_context(|| format!("building {role} {}", rev.name))?;
         // The stamp answers for the build from now on, repository or not.
-        report = write_stages(series, &prefix, report, stages.clone())?;
+        report.stages = Some(write_stages(series, &prefix, stages.clone())?);
         if role == Role::Base && !opts.keep_base_tree {
             report.tree = None;
         }

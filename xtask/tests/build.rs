@@ -237,6 +237,68 @@ fn a_prefix_stamped_with_the_same_commit_is_reused_without_building() {
     assert_eq!(r.runs_at(), at);
 }
 
+#[test]
+fn cli_records_each_stage_in_the_stamp_and_leaves_the_rest_as_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = fixture_repo(dir.path());
+    let commit = git(&repo, &["rev-parse", "v3.12.15"]).trim().to_string();
+    std::fs::create_dir_all(dir.path().join("prefix/sbin")).unwrap();
+    let prefix = dir.path().join("prefix").canonicalize().unwrap();
+    std::fs::write(prefix.join("sbin/glfsheal"), "").unwrap();
+    // As a build of the fixture stamps it: its repository, canonical.
+    let built = Report {
+        repo: repo.canonicalize().unwrap(),
+        ..sample_report(&prefix, &commit)
+    };
+    verify::stamp::write(&prefix, &built).unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["build", "v3.12.15", "--json", "--repo"])
+        .arg(&repo)
+        .arg("--prefix")
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["reused"], true);
+    // The fixture holds none of the series' upstream commits: every stage
+    // of the project's manifest is recorded, as unknown.
+    let manifest = backport::manifest::load(&xtask::paths::series()).unwrap();
+    let ids: Vec<&str> = manifest.stages.iter().map(|s| s.id.as_str()).collect();
+    assert!(!ids.is_empty());
+    for id in &ids {
+        assert!(
+            printed["stages"]["stages"]
+                .get(id)
+                .is_some_and(|v| v.is_null()),
+            "stage {id}: {printed}"
+        );
+    }
+    let on_disk = verify::stamp::read(&prefix).unwrap();
+    assert_eq!(
+        on_disk.stages.as_ref().map(|s| s.series_sha256.len()),
+        Some(64)
+    );
+    assert_eq!(
+        serde_json::to_value(&on_disk.stages).unwrap(),
+        printed["stages"]
+    );
+    // The stamp still says what was built, not this call's reuse.
+    assert!(!on_disk.reused);
+    assert_eq!(
+        verify::stamp::Report {
+            stages: None,
+            ..on_disk
+        },
+        built
+    );
+}
+
 fn modern() -> Toolchain {
     Toolchain {
         gcc_major: 12,

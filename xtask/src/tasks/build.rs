@@ -8,7 +8,7 @@ use std::process::ExitCode;
 /// `cargo xtask build`: one installed build, and its report.
 pub fn run(a: BuildArgs) -> Result<ExitCode> {
     let repo = crate::cli::repo(a.repo);
-    let report = crate::build::run(&crate::build::Options {
+    let mut report = crate::build::run(&crate::build::Options {
         rev: a.rev,
         repo,
         prefix: a.prefix,
@@ -21,11 +21,10 @@ pub fn run(a: BuildArgs) -> Result<ExitCode> {
     // The stamp answers for the build after its repository is gone; the
     // build stands without that record (a commit with no branch or tag, or
     // no manifest where the kit runs, as in a chroot).
-    let series = crate::paths::series();
-    let report = crate::ab::record_stages(&series, &report.prefix, None).unwrap_or_else(|e| {
-        eprintln!("note: the stamp records no stages: {e:#}");
-        report
-    });
+    match crate::ab::record_stages(&crate::paths::series(), &report.prefix, None) {
+        Ok(record) => report.stages = Some(record),
+        Err(e) => eprintln!("note: the stamp records no stages: {e:#}"),
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
