@@ -14,6 +14,7 @@
 //! tests run on them), then `verify --branch release-3.12`, which reuses the
 //! builds and judges both strictly.
 
+use crate::digest::file_sha256;
 use anyhow::{bail, Context, Result};
 use backport::git::{self, Repository};
 use std::path::{Path, PathBuf};
@@ -94,7 +95,7 @@ pub fn revisions(opts: &Options) -> Result<(Rev, Rev)> {
 /// asked, the stamp's record after all, unknown stages and all.
 pub fn stamp_stages(series: &Path, prefix: &Path, upstream: Option<&Path>) -> Result<Stages> {
     let report = verify::stamp::read(prefix)?;
-    let digest = series_sha256(series)?;
+    let digest = file_sha256(series)?;
     let stamped = report
         .stages
         .as_ref()
@@ -133,39 +134,28 @@ pub fn record_stages(
     prefix: &Path,
     upstream: Option<&Path>,
 ) -> Result<verify::stamp::StampedStages> {
-    let report = verify::stamp::read(prefix)?;
-    let rev = ref_at(&report.repo, &report.commit)?;
-    let known = stages(series, &report.repo, upstream, &rev)?;
-    write_stages(series, prefix, known)
+    let stamp = verify::stamp::read(prefix)?;
+    let rev = ref_at(&stamp.repo, &stamp.commit)?;
+    let known = stages(series, &stamp.repo, upstream, &rev)?;
+    write_stages(series, prefix, stamp, known)
 }
 
-/// Records `known`, checked against `series`, in the stamp at `prefix`,
-/// leaving the rest of the stamp as the build wrote it (a caller's report
-/// of a reused install says `reused`; the stamp does not).
+/// Records `known`, checked against `series`, in `stamp`, the stamp at
+/// `prefix` as read from there: the rest stays as the build wrote it (a
+/// caller's report of a reused install says `reused`; the stamp does not).
 fn write_stages(
     series: &Path,
     prefix: &Path,
+    mut stamp: verify::stamp::Report,
     known: Stages,
 ) -> Result<verify::stamp::StampedStages> {
-    let mut stamp = verify::stamp::read(prefix)?;
     let record = verify::stamp::StampedStages {
-        series_sha256: series_sha256(series)?,
+        series_sha256: file_sha256(series)?,
         stages: known,
     };
     stamp.stages = Some(record.clone());
     verify::stamp::write(prefix, &stamp)?;
     Ok(record)
-}
-
-/// The sha256 of the manifest's bytes: a stamp's stages hold for this
-/// manifest only.
-fn series_sha256(series: &Path) -> Result<String> {
-    use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(series).with_context(|| format!("reading {}", series.display()))?;
-    Ok(Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }
 
 /// A branch or tag of `repo` at `commit` (the fix check reads refs).
@@ -317,7 +307,8 @@ pub fn prepare(opts: &Options, series: &Path) -> Result<Vec<Built>> {
         })
         .with_context(|| format!("building {role} {}", rev.name))?;
         // The stamp answers for the build from now on, repository or not.
-        report.stages = Some(write_stages(series, &prefix, stages.clone())?);
+        let stamp = verify::stamp::read(&prefix)?;
+        report.stages = Some(write_stages(series, &prefix, stamp, stages.clone())?);
         if role == Role::Base && !opts.keep_base_tree {
             report.tree = None;
         }

@@ -19,9 +19,9 @@
 //! and an installed libc mean the build is reused.
 
 use crate::build::make::{Env, Steps};
+use crate::digest::{file_sha256, sha256_hex};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -147,13 +147,6 @@ fn stamp_path(dir: &Path) -> PathBuf {
     dir.join("stamp.json")
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The cache key: everything that decides what gets installed.
 pub fn key(tar_sha256: &str, prefix: &Path) -> String {
     let text = format!(
@@ -163,11 +156,6 @@ pub fn key(tar_sha256: &str, prefix: &Path) -> String {
         prefix.display()
     );
     sha256_hex(text.as_bytes())
-}
-
-fn tar_sha256(tar: &Path) -> Result<String> {
-    let bytes = std::fs::read(tar).with_context(|| format!("reading {}", tar.display()))?;
-    Ok(sha256_hex(&bytes))
 }
 
 /// The build in `dir` when its stamp matches the tar and this kit's recipe
@@ -185,7 +173,7 @@ pub fn cached(tar: &Path, dir: &Path) -> Result<Option<Built>> {
         Ok(p) => p,
         Err(_) => return Ok(None),
     };
-    if stamp.key != key(&tar_sha256(tar)?, &prefix) || !prefix.join("lib/libc.so.6").is_file() {
+    if stamp.key != key(&file_sha256(tar)?, &prefix) || !prefix.join("lib/libc.so.6").is_file() {
         return Ok(None);
     }
     Ok(Some(Built {
@@ -303,7 +291,7 @@ fn build(opts: &Options) -> Result<Built> {
     }
     std::fs::create_dir_all(&tree)?;
     std::fs::create_dir_all(&prefix)?;
-    let tar_sha = tar_sha256(&opts.tar)?;
+    let tar_sha = file_sha256(&opts.tar)?;
     let key = key(&tar_sha, &prefix);
     let mut steps = Steps::new(&dir.join("build.log"))?;
     eprintln!(

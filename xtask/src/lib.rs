@@ -26,6 +26,7 @@ pub mod build;
 pub mod chroot;
 pub mod cli;
 pub mod dev;
+pub mod digest;
 pub mod dist;
 pub mod glibc217;
 pub mod host;

@@ -188,15 +188,21 @@ fn report_json_has_the_documented_fields() {
     }
 }
 
+/// `dir/prefix`, canonical, holding what a reuse checks an install for:
+/// its glfsheal.
+fn installed_prefix(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir.join("prefix/sbin")).unwrap();
+    let prefix = dir.join("prefix").canonicalize().unwrap();
+    std::fs::write(prefix.join("sbin/glfsheal"), "").unwrap();
+    prefix
+}
+
 #[test]
 fn a_prefix_stamped_with_the_same_commit_is_reused_without_building() {
     let dir = tempfile::tempdir().unwrap();
     let repo = fixture_repo(dir.path());
     let commit = git(&repo, &["rev-parse", "v3.12.15"]).trim().to_string();
-    std::fs::create_dir_all(dir.path().join("prefix")).unwrap();
-    let prefix = dir.path().join("prefix").canonicalize().unwrap();
-    std::fs::create_dir_all(prefix.join("sbin")).unwrap();
-    std::fs::write(prefix.join("sbin/glfsheal"), "").unwrap();
+    let prefix = installed_prefix(dir.path());
     let stamp = report::stamp_path(&prefix);
     std::fs::create_dir_all(stamp.parent().unwrap()).unwrap();
     std::fs::write(
@@ -242,9 +248,7 @@ fn cli_records_each_stage_in_the_stamp_and_leaves_the_rest_as_built() {
     let dir = tempfile::tempdir().unwrap();
     let repo = fixture_repo(dir.path());
     let commit = git(&repo, &["rev-parse", "v3.12.15"]).trim().to_string();
-    std::fs::create_dir_all(dir.path().join("prefix/sbin")).unwrap();
-    let prefix = dir.path().join("prefix").canonicalize().unwrap();
-    std::fs::write(prefix.join("sbin/glfsheal"), "").unwrap();
+    let prefix = installed_prefix(dir.path());
     // As a build of the fixture stamps it: its repository, canonical.
     let built = Report {
         repo: repo.canonicalize().unwrap(),

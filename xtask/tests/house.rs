@@ -22,6 +22,7 @@ enum Layer {
 /// Every top-level module of xtask and its layer.
 const LAYERS: &[(&str, Layer)] = &[
     ("paths", Layer::Leaf),
+    ("digest", Layer::Leaf),
     ("host", Layer::Leaf),
     ("host_dirs", Layer::Leaf),
     ("blackhole", Layer::Leaf),

@@ -4,7 +4,7 @@
 //! targets and cells and their JSON, and judged by the rules the judge has
 //! (none for the new stage: it neither breaks nor changes a verdict).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use verify::judge::{judge, STALL};
 use verify::{Cell, Host, Listener, Resolver, Role, Shim, Stages};
 use xtask::ab;
@@ -85,13 +85,12 @@ fn rev(repo: &Path, branch: &str) -> ab::Rev {
         .expect("the fixture's branch")
 }
 
-#[test]
-fn a_third_stage_reaches_the_cells_by_id_with_no_code_for_it() {
-    let d = tempfile::tempdir().unwrap();
-    let ex = fixture::build(d.path(), fixture::LEGACY, false).unwrap();
-    let series = d.path().join("three.toml");
+/// The fixture with the three-stage manifest in `dir`, and the first stage
+/// only ported onto its v1.2.
+fn stall_stage_ported(dir: &Path) -> (fixture::Example, PathBuf, backport::Outcome) {
+    let ex = fixture::build(dir, fixture::LEGACY, false).unwrap();
+    let series = dir.join("three.toml");
     std::fs::write(&series, three_stages(&ex)).unwrap();
-    // Port the first stage only.
     let outcome = backport::run(&backport::Options {
         branch: "v1.2".into(),
         repo: ex.legacy.clone(),
@@ -101,6 +100,13 @@ fn a_third_stage_reaches_the_cells_by_id_with_no_code_for_it() {
         ..Default::default()
     })
     .unwrap();
+    (ex, series, outcome)
+}
+
+#[test]
+fn a_third_stage_reaches_the_cells_by_id_with_no_code_for_it() {
+    let d = tempfile::tempdir().unwrap();
+    let (ex, series, outcome) = stall_stage_ported(d.path());
     assert_eq!(outcome.commits.len(), 1, "the stall stage's one fix");
 
     let known = ab::stages(
@@ -163,18 +169,7 @@ fn stamp_at(prefix: &Path, repo: &Path, commit: &str) {
 #[test]
 fn a_stamp_answers_for_its_stages_after_the_repository_is_gone() {
     let d = tempfile::tempdir().unwrap();
-    let ex = fixture::build(d.path(), fixture::LEGACY, false).unwrap();
-    let series = d.path().join("three.toml");
-    std::fs::write(&series, three_stages(&ex)).unwrap();
-    backport::run(&backport::Options {
-        branch: "v1.2".into(),
-        repo: ex.legacy.clone(),
-        upstream: Some(ex.upstream.clone()),
-        series: series.clone(),
-        stages: vec!["stall".into()],
-        ..Default::default()
-    })
-    .unwrap();
+    let (ex, series, _) = stall_stage_ported(d.path());
     let commit = rev(&ex.legacy, "v1.2").commit;
     let prefix = d.path().join("prefix");
     stamp_at(&prefix, &ex.legacy, &commit);

@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -29,10 +28,7 @@ pub struct Artifact {
 impl Artifact {
     pub fn new(path: PathBuf, kind: Kind) -> Result<Artifact> {
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let sha256 = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha256 = crate::digest::sha256_hex(&bytes);
         Ok(Artifact {
             size: bytes.len() as u64,
             path,
